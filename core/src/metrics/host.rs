@@ -1,0 +1,358 @@
+//! [`HostSample`]: one host's metrics at one instant, in fixed capacity, filled from
+//! /proc by the agent or from sFlow host counters, and encoded for the wire.
+//!
+//! Units are fixed whatever the source: times in milliseconds, sizes in bytes, counters
+//! as monotonic totals (rates come from [`super::rates`]).
+
+use heapless::String;
+
+use crate::procfs::{diskstats::Disk, loadavg::Loadavg, meminfo::Meminfo, net_dev::Interface};
+use crate::procfs::{pressure::Pressure, stat::CpuTimes, stat::Stat};
+use crate::table::Table;
+
+/// CPU time per state, milliseconds since boot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CpuCounters {
+    /// User.
+    pub user_ms: u64,
+    /// Niced user.
+    pub nice_ms: u64,
+    /// System.
+    pub system_ms: u64,
+    /// Idle.
+    pub idle_ms: u64,
+    /// Waiting for I/O.
+    pub iowait_ms: u64,
+    /// Interrupts.
+    pub irq_ms: u64,
+    /// Soft interrupts.
+    pub softirq_ms: u64,
+    /// Stolen.
+    pub steal_ms: u64,
+    /// Guest (already inside user).
+    pub guest_ms: u64,
+    /// Niced guest (already inside nice).
+    pub guest_nice_ms: u64,
+}
+
+impl CpuCounters {
+    /// Converts /proc/stat ticks with the machine's `USER_HZ` (`sysconf(_SC_CLK_TCK)`).
+    pub fn from_ticks(t: &CpuTimes, ticks_per_sec: u64) -> Self {
+        let ms = |ticks: u64| {
+            if ticks_per_sec == 0 {
+                0
+            } else {
+                ((ticks as u128 * 1000) / ticks_per_sec as u128) as u64
+            }
+        };
+        CpuCounters {
+            user_ms: ms(t.user),
+            nice_ms: ms(t.nice),
+            system_ms: ms(t.system),
+            idle_ms: ms(t.idle),
+            iowait_ms: ms(t.iowait),
+            irq_ms: ms(t.irq),
+            softirq_ms: ms(t.softirq),
+            steal_ms: ms(t.steal),
+            guest_ms: ms(t.guest),
+            guest_nice_ms: ms(t.guest_nice),
+        }
+    }
+
+    /// All accounted time (guest is inside user and nice, so not added).
+    pub fn total_ms(&self) -> u64 {
+        self.user_ms
+            .saturating_add(self.nice_ms)
+            .saturating_add(self.system_ms)
+            .saturating_add(self.idle_ms)
+            .saturating_add(self.iowait_ms)
+            .saturating_add(self.irq_ms)
+            .saturating_add(self.softirq_ms)
+            .saturating_add(self.steal_ms)
+    }
+}
+
+/// One CPU's counters with its kernel id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CoreCounters {
+    /// Kernel CPU id (ids can have gaps).
+    pub id: u32,
+    /// Its counters.
+    pub counters: CpuCounters,
+}
+
+/// Load averages.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LoadSample {
+    /// 1 minute.
+    pub one: f32,
+    /// 5 minutes.
+    pub five: f32,
+    /// 15 minutes.
+    pub fifteen: f32,
+    /// Runnable scheduling entities.
+    pub running: u32,
+    /// All scheduling entities.
+    pub total: u32,
+}
+
+/// Memory and swap, bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MemorySample {
+    /// Usable RAM.
+    pub total_bytes: u64,
+    /// Unused RAM.
+    pub free_bytes: u64,
+    /// Available for new work (MemAvailable, or free + buffers + cached before 3.14).
+    pub available_bytes: u64,
+    /// Block device buffers.
+    pub buffers_bytes: u64,
+    /// Page cache.
+    pub cached_bytes: u64,
+    /// Shared memory and tmpfs.
+    pub shared_bytes: u64,
+    /// Swap size.
+    pub swap_total_bytes: u64,
+    /// Unused swap.
+    pub swap_free_bytes: u64,
+}
+
+/// One network interface's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct InterfaceSample {
+    /// Interface name (IFNAMSIZ is 16 with the NUL, so 15 bytes fit).
+    pub name: String<16>,
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Receive errors.
+    pub rx_errors: u64,
+    /// Receive drops.
+    pub rx_drops: u64,
+    /// Bytes sent.
+    pub tx_bytes: u64,
+    /// Packets sent.
+    pub tx_packets: u64,
+    /// Transmit errors.
+    pub tx_errors: u64,
+    /// Transmit drops.
+    pub tx_drops: u64,
+}
+
+/// One block device's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DiskSample {
+    /// Device name (DISK_NAME_LEN is 32).
+    pub name: String<32>,
+    /// Reads completed.
+    pub reads: u64,
+    /// Bytes read.
+    pub read_bytes: u64,
+    /// Milliseconds spent reading.
+    pub read_time_ms: u64,
+    /// Writes completed.
+    pub writes: u64,
+    /// Bytes written.
+    pub write_bytes: u64,
+    /// Milliseconds spent writing.
+    pub write_time_ms: u64,
+    /// Milliseconds the device was busy.
+    pub io_time_ms: u64,
+    /// I/Os in flight.
+    pub in_progress: u64,
+}
+
+/// Pressure stall averages over 10 s, percent, and totals, microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PressureSample {
+    /// CPU, some tasks.
+    pub cpu_some_avg10: f32,
+    /// Memory, some tasks.
+    pub memory_some_avg10: f32,
+    /// Memory, all tasks.
+    pub memory_full_avg10: f32,
+    /// I/O, some tasks.
+    pub io_some_avg10: f32,
+    /// I/O, all tasks.
+    pub io_full_avg10: f32,
+    /// CPU, some: total stall time.
+    pub cpu_some_total_us: u64,
+    /// Memory, some: total stall time.
+    pub memory_some_total_us: u64,
+    /// I/O, some: total stall time.
+    pub io_some_total_us: u64,
+}
+
+/// A host's metrics at one instant, with room for `CPUS` per-CPU entries, `NICS`
+/// interfaces and `DISKS` disks; what does not fit is counted in each table's
+/// `dropped`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HostSample<const CPUS: usize, const NICS: usize, const DISKS: usize> {
+    /// Milliseconds since the Unix epoch when the sample was taken.
+    pub timestamp_ms: u64,
+    /// Host name (64 bytes: HOST_NAME_MAX).
+    pub hostname: String<64>,
+    /// Seconds since boot.
+    pub uptime_secs: f64,
+    /// Load averages.
+    pub load: LoadSample,
+    /// All CPUs together.
+    pub cpu: CpuCounters,
+    /// Each CPU.
+    pub cpus: Table<CoreCounters, CPUS>,
+    /// Memory and swap.
+    pub memory: MemorySample,
+    /// Network interfaces.
+    pub interfaces: Table<InterfaceSample, NICS>,
+    /// Block devices.
+    pub disks: Table<DiskSample, DISKS>,
+    /// Pressure stall information, where the kernel has it.
+    pub pressure: Option<PressureSample>,
+}
+
+/// A sample sized for a Linux server: 512 CPUs, 64 interfaces, 128 disks.
+pub type ServerHostSample = HostSample<512, 64, 128>;
+
+/// A sample sized for a microcontroller gateway: 8 CPUs, 4 interfaces, 4 disks.
+pub type McuHostSample = HostSample<8, 4, 4>;
+
+/// Copies bytes into a fixed string, invalid UTF-8 replaced by `?` (one byte per bad
+/// byte, so the length is predictable); `None` when it does not fit.
+pub fn fixed_name<const N: usize>(bytes: &[u8]) -> Option<String<N>> {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid()).ok()?;
+        for _ in chunk.invalid() {
+            out.push('?').ok()?;
+        }
+    }
+    Some(out)
+}
+
+impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, NICS, DISKS> {
+    /// Fills `cpu` and `cpus` from `/proc/stat`, converting ticks with `ticks_per_sec`.
+    /// CPUs the parse itself dropped stay counted as dropped.
+    pub fn set_cpu<const N: usize>(&mut self, stat: &Stat<N>, ticks_per_sec: u64) {
+        self.cpu = CpuCounters::from_ticks(&stat.total, ticks_per_sec);
+        self.cpus.clear();
+        for line in stat.cpus.iter() {
+            self.cpus.push(CoreCounters {
+                id: line.id,
+                counters: CpuCounters::from_ticks(&line.times, ticks_per_sec),
+            });
+        }
+        for _ in 0..stat.cpus.dropped() {
+            self.cpus.push_dropped();
+        }
+    }
+
+    /// Fills `memory` from `/proc/meminfo`.
+    pub fn set_memory(&mut self, m: &Meminfo) {
+        let b = |kib: Option<u64>| kib.unwrap_or(0).saturating_mul(1024);
+        let free = m.mem_free();
+        let available = m.mem_available().or_else(|| {
+            Some(free? + m.buffers().unwrap_or(0) + m.cached().unwrap_or(0))
+        });
+        self.memory = MemorySample {
+            total_bytes: b(m.mem_total()),
+            free_bytes: b(free),
+            available_bytes: b(available),
+            buffers_bytes: b(m.buffers()),
+            cached_bytes: b(m.cached()),
+            shared_bytes: b(m.shmem()),
+            swap_total_bytes: b(m.swap_total()),
+            swap_free_bytes: b(m.swap_free()),
+        };
+    }
+
+    /// Fills `load` from `/proc/loadavg`.
+    pub fn set_load(&mut self, l: &Loadavg) {
+        self.load = LoadSample {
+            one: l.one as f32,
+            five: l.five as f32,
+            fifteen: l.fifteen as f32,
+            running: l.running,
+            total: l.total,
+        };
+    }
+
+    /// Fills `interfaces` from `/proc/net/dev` records.
+    pub fn set_interfaces<'a>(&mut self, interfaces: impl IntoIterator<Item = &'a Interface<'a>>) {
+        self.interfaces.clear();
+        for i in interfaces {
+            match fixed_name(i.name.as_bytes()) {
+                Some(name) => {
+                    self.interfaces.push(InterfaceSample {
+                        name,
+                        rx_bytes: i.rx_bytes,
+                        rx_packets: i.rx_packets,
+                        rx_errors: i.rx_errs,
+                        rx_drops: i.rx_drop,
+                        tx_bytes: i.tx_bytes,
+                        tx_packets: i.tx_packets,
+                        tx_errors: i.tx_errs,
+                        tx_drops: i.tx_drop,
+                    });
+                }
+                None => self.interfaces.push_dropped(),
+            }
+        }
+    }
+
+    /// Fills `disks` from `/proc/diskstats` records. Sectors are 512 bytes whatever the
+    /// device's sector size (block/stat.rst).
+    pub fn set_disks<'a>(&mut self, disks: impl IntoIterator<Item = &'a Disk<'a>>) {
+        self.disks.clear();
+        for d in disks {
+            match fixed_name(d.name.as_bytes()) {
+                Some(name) => {
+                    self.disks.push(DiskSample {
+                        name,
+                        reads: d.reads_completed,
+                        read_bytes: d.sectors_read.saturating_mul(512),
+                        read_time_ms: d.time_reading_ms,
+                        writes: d.writes_completed,
+                        write_bytes: d.sectors_written.saturating_mul(512),
+                        write_time_ms: d.time_writing_ms,
+                        io_time_ms: d.time_io_ms,
+                        in_progress: d.ios_in_progress,
+                    });
+                }
+                None => self.disks.push_dropped(),
+            }
+        }
+    }
+
+    /// Fills `pressure` from the three PSI files.
+    pub fn set_pressure(&mut self, cpu: &Pressure, memory: &Pressure, io: &Pressure) {
+        let avg = |p: &Pressure, full: bool| {
+            let line = if full { p.full } else { p.some };
+            line.map_or(0.0, |l| l.avg10 as f32)
+        };
+        let total = |p: &Pressure| p.some.map_or(0, |l| l.total_us);
+        self.pressure = Some(PressureSample {
+            cpu_some_avg10: avg(cpu, false),
+            memory_some_avg10: avg(memory, false),
+            memory_full_avg10: avg(memory, true),
+            io_some_avg10: avg(io, false),
+            io_full_avg10: avg(io, true),
+            cpu_some_total_us: total(cpu),
+            memory_some_total_us: total(memory),
+            io_some_total_us: total(io),
+        });
+    }
+}

@@ -1,0 +1,182 @@
+//! `/proc/<pid>/mountinfo`: mount points of a mount namespace (proc(5),
+//! "/proc/pid/mountinfo").
+//!
+//! ```text
+//! 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+//! (1)(2)(3)   (4)   (5)      (6)      (7)   (8) (9)   (10)         (11)
+//! ```
+//!
+//! Fields are separated by exactly one space: an empty source (a tmpfs mounted with "")
+//! shows as two spaces, so runs of blanks are not collapsed. Zero or more optional fields
+//! (7) end at the `-` separator. Paths escape space, tab, newline and backslash as
+//! `\040 \011 \012 \134`.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::table::{Summary, Table};
+use crate::text::{parse_u64, Escaped, Escaping, Line, LineRecords, Text};
+
+/// One mount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Mount<'a> {
+    /// (1) Unique mount id.
+    pub mount_id: u32,
+    /// (2) Parent mount id.
+    pub parent_id: u32,
+    /// (3) Major device number of the filesystem.
+    pub major: u32,
+    /// (3) Minor device number.
+    pub minor: u32,
+    /// (4) Root of the mount within its filesystem.
+    pub root: Escaped<'a>,
+    /// (5) Mount point, relative to the process's root.
+    pub mount_point: Escaped<'a>,
+    /// (6) Per-mount options.
+    pub mount_options: Text<'a>,
+    /// (7) Optional fields (`shared:N`, `master:N`, ...), space-separated; may be empty.
+    pub optional_fields: Text<'a>,
+    /// (9) Filesystem type.
+    pub fs_type: Escaped<'a>,
+    /// (10) Mount source; may be empty.
+    pub source: Escaped<'a>,
+    /// (11) Per-superblock options.
+    pub super_options: Text<'a>,
+}
+
+impl<'a> Mount<'a> {
+    /// The optional fields one by one.
+    pub fn optional(&self) -> impl Iterator<Item = Text<'a>> {
+        self.optional_fields
+            .0
+            .split(|&b| b == b' ')
+            .filter(|f| !f.is_empty())
+            .map(Text)
+    }
+}
+
+/// Iterator over the mounts; stops after the first error.
+pub type Records<'a> = LineRecords<'a, Mount<'a>>;
+
+/// Iterates the mounts of a mountinfo file.
+///
+/// ```
+/// let line = b"63 43 0:39 / /tmp/a\\040b rw,relatime shared:1 - tmpfs  rw\n";
+/// let m = ferrostat_core::procfs::mountinfo::records(line).next().unwrap()?;
+/// assert!(m.mount_point.decodes_to(b"/tmp/a b"));
+/// assert!(m.source.raw().is_empty());
+/// assert_eq!(m.optional_fields.as_bytes(), b"shared:1");
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+pub fn records(input: &[u8]) -> Records<'_> {
+    LineRecords::new(input, parse_line)
+}
+
+/// Splits a line on single spaces, tracking offsets.
+pub(crate) struct SpaceFields<'a> {
+    line: &'a [u8],
+    pos: usize,
+    base: usize,
+    terminated: bool,
+}
+
+impl<'a> SpaceFields<'a> {
+    pub(crate) fn new(line: &Line<'a>) -> Self {
+        SpaceFields {
+            line: line.bytes,
+            pos: 0,
+            base: line.offset,
+            terminated: line.terminated,
+        }
+    }
+
+    /// The next field (possibly empty) and its offset.
+    pub(crate) fn next(&mut self) -> Result<(usize, &'a [u8])> {
+        if self.pos > self.line.len() {
+            let kind = if self.terminated {
+                ErrorKind::MissingField
+            } else {
+                ErrorKind::UnexpectedEnd
+            };
+            return Err(Error::new(kind, self.base + self.line.len()));
+        }
+        let rest = &self.line[self.pos..];
+        let len = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let at = self.base + self.pos;
+        self.pos += len + 1;
+        Ok((at, &rest[..len]))
+    }
+
+    /// Everything not yet read.
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        let rest = self.line.get(self.pos..).unwrap_or(&[]);
+        self.pos = self.line.len() + 1;
+        rest
+    }
+
+    pub(crate) fn number(&mut self) -> Result<u32> {
+        let (at, tok) = self.next()?;
+        number(tok, at)
+    }
+}
+
+fn number(tok: &[u8], at: usize) -> Result<u32> {
+    parse_u64(tok)
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or(Error::new(ErrorKind::BadInteger, at))
+}
+
+fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Mount<'a>>> {
+    if line.bytes.is_empty() {
+        return Ok(None);
+    }
+    let mut f = SpaceFields::new(line);
+    let mount_id = f.number()?;
+    let parent_id = f.number()?;
+    let (at, dev) = f.next()?;
+    let colon = memchr::memchr(b':', dev).ok_or(Error::new(ErrorKind::BadLine, at))?;
+    let major = number(&dev[..colon], at)?;
+    let minor = number(&dev[colon + 1..], at + colon + 1)?;
+    let root = f.next()?.1;
+    let mount_point = f.next()?.1;
+    let mount_options = f.next()?.1;
+    // Optional fields run up to the lone `-`.
+    let opt_start = f.pos;
+    let mut opt_end = opt_start;
+    loop {
+        let (at, t) = f.next()?;
+        if t == b"-" {
+            break;
+        }
+        opt_end = at - line.offset + t.len();
+    }
+    let optional_fields = &line.bytes[opt_start..opt_end];
+    let fs_type = f.next()?.1;
+    let source = f.next()?.1;
+    let super_options = f.rest();
+    Ok(Some(Mount {
+        mount_id,
+        parent_id,
+        major,
+        minor,
+        root: Escaped::new(root, Escaping::Octal),
+        mount_point: Escaped::new(mount_point, Escaping::Octal),
+        mount_options: Text(mount_options),
+        optional_fields: Text(optional_fields),
+        fs_type: Escaped::new(fs_type, Escaping::Octal),
+        source: Escaped::new(source, Escaping::Octal),
+        super_options: Text(super_options),
+    }))
+}
+
+/// Parses all mounts into `out` (cleared first).
+///
+/// # Errors
+/// `UnexpectedEnd` on a cut final line; `MissingField` (no `-` separator),
+/// `BadInteger` or `BadLine` at the field.
+pub fn parse_into<'a, const N: usize>(input: &'a [u8], out: &mut Table<Mount<'a>, N>) -> Result<Summary> {
+    out.clear();
+    for record in records(input) {
+        out.push(record?);
+    }
+    Ok(out.summary())
+}

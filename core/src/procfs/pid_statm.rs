@@ -1,0 +1,59 @@
+//! `/proc/<pid>/statm`: memory usage in pages (proc(5), "/proc/pid/statm").
+//!
+//! `size resident shared text lib data dt`. Pages are `sysconf(_SC_PAGESIZE)` bytes:
+//! 4 KiB on x86, often 64 KiB on arm64 and ppc64le, so the page size is the caller's.
+
+use crate::error::Result;
+use crate::procfs::loadavg::first_line;
+
+/// The parsed `/proc/<pid>/statm`, in pages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PidStatm {
+    /// Total program size (VmSize).
+    pub size: u64,
+    /// Resident set size (VmRSS).
+    pub resident: u64,
+    /// Resident shared pages (RssFile + RssShmem).
+    pub shared: u64,
+    /// Text (code).
+    pub text: u64,
+    /// Library (unused since 2.6, always 0).
+    pub lib: u64,
+    /// Data plus stack.
+    pub data: u64,
+    /// Dirty pages (unused since 2.6, always 0).
+    pub dt: u64,
+}
+
+impl PidStatm {
+    /// Resident set size in bytes for a page size.
+    pub fn resident_bytes(&self, page_size: u64) -> u64 {
+        self.resident.saturating_mul(page_size)
+    }
+}
+
+/// Parses `/proc/<pid>/statm`.
+///
+/// # Errors
+/// `UnexpectedEnd` on empty or cut input; `BadInteger`/`MissingField` at the field.
+///
+/// ```
+/// let m = ferrostat_core::procfs::pid_statm::parse(b"5329 1627 1309 12 0 341 0\n")?;
+/// assert_eq!(m.resident_bytes(4096), 1627 * 4096);
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+pub fn parse(input: &[u8]) -> Result<PidStatm> {
+    let line = first_line(input)?;
+    let mut f = line.fields();
+    Ok(PidStatm {
+        size: f.u64()?,
+        resident: f.u64()?,
+        shared: f.u64()?,
+        text: f.u64()?,
+        lib: f.u64()?,
+        data: f.u64()?,
+        dt: f.u64()?,
+    })
+}

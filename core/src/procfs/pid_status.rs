@@ -1,0 +1,254 @@
+//! `/proc/<pid>/status`: process status in human-readable form (proc(5),
+//! "/proc/pid/status").
+//!
+//! `Key:\tvalue` lines. Which keys appear depends on the kernel, its configuration and
+//! the task (kernel threads have no `Vm*` lines, zombies no `Umask`, gVisor no `Sig*`),
+//! so every field is optional and unknown keys stay reachable through [`records`]. Keys
+//! are matched at line start only: the `Name` value is user-controlled. `Name` is escaped
+//! by the kernel (`\n`, `\\`) and may be cut inside a UTF-8 character at 15 bytes; signal
+//! masks are 128-bit on MIPS64.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::text::{
+    is_blank, parse_hex_u128, parse_octal_u32, parse_u64, Escaped, Escaping, Line, LineRecords,
+    Text,
+};
+
+/// One `Key: value` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Field<'a> {
+    /// The key, without its colon.
+    pub key: Text<'a>,
+    /// The value with surrounding blanks removed (possibly empty).
+    pub value: Text<'a>,
+    /// Offset of the value in the input, for error reports.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub value_offset: usize,
+}
+
+/// Iterator over the lines of `/proc/<pid>/status`; stops after the first error.
+pub type Records<'a> = LineRecords<'a, Field<'a>>;
+
+/// Iterates every `Key: value` line.
+///
+/// ```
+/// let mut it = ferrostat_core::procfs::pid_status::records(b"Name:\tcat\nUmask:\t0022\n");
+/// assert_eq!(it.next().unwrap()?.value.as_bytes(), b"cat");
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+pub fn records(input: &[u8]) -> Records<'_> {
+    LineRecords::new(input, parse_line)
+}
+
+fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Field<'a>>> {
+    let bytes = line.bytes;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let Some(colon) = memchr::memchr(b':', bytes) else {
+        return Err(if line.terminated {
+            Error::new(ErrorKind::BadLine, line.offset)
+        } else {
+            Error::new(ErrorKind::UnexpectedEnd, line.offset + bytes.len())
+        });
+    };
+    let mut start = colon + 1;
+    while start < bytes.len() && is_blank(bytes[start]) {
+        start += 1;
+    }
+    let mut end = bytes.len();
+    while end > start && is_blank(bytes[end - 1]) {
+        end -= 1;
+    }
+    Ok(Some(Field {
+        key: Text(&bytes[..colon]),
+        value: Text(&bytes[start..end]),
+        value_offset: line.offset + start,
+    }))
+}
+
+/// The parsed `/proc/<pid>/status`. Sizes are kB as printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PidStatus<'a> {
+    /// `Name`: the command name, escaped by the kernel; decode with [`Escaped::decoded`].
+    pub name: Option<Escaped<'a>>,
+    /// `Umask` (since 4.7).
+    pub umask: Option<u32>,
+    /// `State`: the state letter (`S` of `S (sleeping)`).
+    pub state: Option<u8>,
+    /// `Tgid`: thread group id (the process id).
+    pub tgid: Option<u64>,
+    /// `Ngid`: NUMA group id.
+    pub ngid: Option<u64>,
+    /// `Pid`: thread id.
+    pub pid: Option<u64>,
+    /// `PPid`: parent pid.
+    pub ppid: Option<u64>,
+    /// `TracerPid`: pid of the tracer, 0 when not traced.
+    pub tracer_pid: Option<u64>,
+    /// `Uid`: real, effective, saved set and filesystem uid.
+    pub uid: Option<[u32; 4]>,
+    /// `Gid`: real, effective, saved set and filesystem gid.
+    pub gid: Option<[u32; 4]>,
+    /// `FDSize`: file descriptor slots allocated.
+    pub fd_size: Option<u64>,
+    /// `VmPeak`: peak virtual memory, kB.
+    pub vm_peak: Option<u64>,
+    /// `VmSize`: virtual memory, kB.
+    pub vm_size: Option<u64>,
+    /// `VmLck`: locked memory, kB.
+    pub vm_lck: Option<u64>,
+    /// `VmPin`: pinned memory, kB.
+    pub vm_pin: Option<u64>,
+    /// `VmHWM`: peak resident set, kB.
+    pub vm_hwm: Option<u64>,
+    /// `VmRSS`: resident set, kB.
+    pub vm_rss: Option<u64>,
+    /// `RssAnon`, kB.
+    pub rss_anon: Option<u64>,
+    /// `RssFile`, kB.
+    pub rss_file: Option<u64>,
+    /// `RssShmem`, kB.
+    pub rss_shmem: Option<u64>,
+    /// `VmData`, kB.
+    pub vm_data: Option<u64>,
+    /// `VmStk`, kB.
+    pub vm_stk: Option<u64>,
+    /// `VmExe`, kB.
+    pub vm_exe: Option<u64>,
+    /// `VmLib`, kB.
+    pub vm_lib: Option<u64>,
+    /// `VmPTE`, kB.
+    pub vm_pte: Option<u64>,
+    /// `VmSwap`, kB.
+    pub vm_swap: Option<u64>,
+    /// `Threads`.
+    pub threads: Option<u64>,
+    /// `SigQ`: signals queued (before the `/`).
+    pub sigq_queued: Option<u64>,
+    /// `SigQ`: the queue limit (after the `/`).
+    pub sigq_limit: Option<u64>,
+    /// `SigPnd`: thread-pending signals (128 bits on MIPS64).
+    pub sig_pnd: Option<u128>,
+    /// `ShdPnd`: process-pending signals.
+    pub shd_pnd: Option<u128>,
+    /// `SigBlk`: blocked signals.
+    pub sig_blk: Option<u128>,
+    /// `SigIgn`: ignored signals.
+    pub sig_ign: Option<u128>,
+    /// `SigCgt`: caught signals.
+    pub sig_cgt: Option<u128>,
+    /// `CapInh`.
+    pub cap_inh: Option<u64>,
+    /// `CapPrm`.
+    pub cap_prm: Option<u64>,
+    /// `CapEff`.
+    pub cap_eff: Option<u64>,
+    /// `CapBnd`.
+    pub cap_bnd: Option<u64>,
+    /// `CapAmb`.
+    pub cap_amb: Option<u64>,
+    /// `voluntary_ctxt_switches`.
+    pub voluntary_ctxt_switches: Option<u64>,
+    /// `nonvoluntary_ctxt_switches`.
+    pub nonvoluntary_ctxt_switches: Option<u64>,
+    /// Lines with keys not named above.
+    pub other_fields: u32,
+}
+
+/// Parses `/proc/<pid>/status`.
+///
+/// # Errors
+/// `UnexpectedEnd` for empty or cut input; `BadInteger` at a known field whose value does
+/// not parse; `BadLine` for a line with no colon.
+///
+/// ```
+/// let s = ferrostat_core::procfs::pid_status::parse(b"Name:\tfoo\\nbar\nState:\tS (sleeping)\nVmRSS:\t    6716 kB\nSigCgt:\t0000000000000000000000005b9ffeff\n")?;
+/// assert!(s.name.unwrap().decodes_to(b"foo\nbar"));
+/// assert_eq!((s.state, s.vm_rss, s.sig_cgt), (Some(b'S'), Some(6716), Some(0x5b9ffeff)));
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+pub fn parse(input: &[u8]) -> Result<PidStatus<'_>> {
+    if input.is_empty() {
+        return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
+    }
+    let mut s = PidStatus::default();
+    for field in records(input) {
+        let field = field?;
+        let v = field.value.0;
+        let at = field.value_offset;
+        let bad = Error::new(ErrorKind::BadInteger, at);
+        let num = || parse_u64(v).ok_or(bad);
+        // `VmRSS:	    6716 kB`: the number before the unit.
+        let kb = || parse_u64(v.strip_suffix(b" kB").unwrap_or(v)).ok_or(bad);
+        let hex = || parse_hex_u128(v).ok_or(bad);
+        let hex64 = || u64::try_from(hex()?).map_err(|_| bad);
+        match field.key.0 {
+            b"Name" => s.name = Some(Escaped::new(v, Escaping::CStyle)),
+            b"Umask" => s.umask = Some(parse_octal_u32(v).ok_or(bad)?),
+            b"State" => s.state = Some(*v.first().ok_or(bad)?),
+            b"Tgid" => s.tgid = Some(num()?),
+            b"Ngid" => s.ngid = Some(num()?),
+            b"Pid" => s.pid = Some(num()?),
+            b"PPid" => s.ppid = Some(num()?),
+            b"TracerPid" => s.tracer_pid = Some(num()?),
+            b"Uid" => s.uid = Some(ids(v, at)?),
+            b"Gid" => s.gid = Some(ids(v, at)?),
+            b"FDSize" => s.fd_size = Some(num()?),
+            b"VmPeak" => s.vm_peak = Some(kb()?),
+            b"VmSize" => s.vm_size = Some(kb()?),
+            b"VmLck" => s.vm_lck = Some(kb()?),
+            b"VmPin" => s.vm_pin = Some(kb()?),
+            b"VmHWM" => s.vm_hwm = Some(kb()?),
+            b"VmRSS" => s.vm_rss = Some(kb()?),
+            b"RssAnon" => s.rss_anon = Some(kb()?),
+            b"RssFile" => s.rss_file = Some(kb()?),
+            b"RssShmem" => s.rss_shmem = Some(kb()?),
+            b"VmData" => s.vm_data = Some(kb()?),
+            b"VmStk" => s.vm_stk = Some(kb()?),
+            b"VmExe" => s.vm_exe = Some(kb()?),
+            b"VmLib" => s.vm_lib = Some(kb()?),
+            b"VmPTE" => s.vm_pte = Some(kb()?),
+            b"VmSwap" => s.vm_swap = Some(kb()?),
+            b"Threads" => s.threads = Some(num()?),
+            b"SigQ" => {
+                let slash = memchr::memchr(b'/', v).ok_or(bad)?;
+                s.sigq_queued = Some(parse_u64(&v[..slash]).ok_or(bad)?);
+                s.sigq_limit = Some(parse_u64(&v[slash + 1..]).ok_or(bad)?);
+            }
+            b"SigPnd" => s.sig_pnd = Some(hex()?),
+            b"ShdPnd" => s.shd_pnd = Some(hex()?),
+            b"SigBlk" => s.sig_blk = Some(hex()?),
+            b"SigIgn" => s.sig_ign = Some(hex()?),
+            b"SigCgt" => s.sig_cgt = Some(hex()?),
+            b"CapInh" => s.cap_inh = Some(hex64()?),
+            b"CapPrm" => s.cap_prm = Some(hex64()?),
+            b"CapEff" => s.cap_eff = Some(hex64()?),
+            b"CapBnd" => s.cap_bnd = Some(hex64()?),
+            b"CapAmb" => s.cap_amb = Some(hex64()?),
+            b"voluntary_ctxt_switches" => s.voluntary_ctxt_switches = Some(num()?),
+            b"nonvoluntary_ctxt_switches" => s.nonvoluntary_ctxt_switches = Some(num()?),
+            _ => s.other_fields = s.other_fields.saturating_add(1),
+        }
+    }
+    Ok(s)
+}
+
+fn ids(value: &[u8], at: usize) -> Result<[u32; 4]> {
+    let mut f = Line {
+        offset: at,
+        bytes: value,
+        terminated: true,
+    }
+    .fields();
+    let mut out = [0u32; 4];
+    for slot in &mut out {
+        let (at, tok) = f.token()?;
+        *slot = parse_u64(tok)
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or(Error::new(ErrorKind::BadInteger, at))?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,41 @@
+//! `/proc/uptime`: seconds since boot and idle seconds summed over all CPUs
+//! (proc(5), "/proc/uptime").
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::procfs::loadavg::first_line;
+use crate::text::parse_decimal;
+
+/// The parsed `/proc/uptime`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Uptime {
+    /// Seconds since boot, including time suspended.
+    pub uptime_secs: f64,
+    /// Seconds each CPU spent idle, summed over all CPUs.
+    pub idle_secs: f64,
+}
+
+/// Parses `/proc/uptime`.
+///
+/// # Errors
+/// `UnexpectedEnd` on short input, `BadDecimal` at a field that is not a fraction.
+///
+/// ```
+/// let u = ferrostat_core::procfs::uptime::parse(b"2578790.61 1999230.98\n")?;
+/// assert_eq!(u.uptime_secs, 2578790.61);
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+pub fn parse(input: &[u8]) -> Result<Uptime> {
+    let line = first_line(input)?;
+    let mut fields = line.fields();
+    let mut secs = [0.0; 2];
+    for slot in &mut secs {
+        let (at, tok) = fields.token()?;
+        *slot = parse_decimal(tok).ok_or(Error::new(ErrorKind::BadDecimal, at))?;
+    }
+    Ok(Uptime {
+        uptime_secs: secs[0],
+        idle_secs: secs[1],
+    })
+}

@@ -1,0 +1,732 @@
+//! The byte-level cursor every /proc parser is built on: lines, whitespace-separated
+//! fields and integers read straight from `&[u8]`, with no UTF-8 pass and no allocation.
+//!
+//! Also the two borrowed string views the records expose: [`Text`] (bytes the kernel
+//! copied verbatim, shown lossily) and [`Escaped`] (bytes the kernel escaped, decoded on
+//! demand).
+
+use core::fmt::{self, Write as _};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// One line of input, without its `\n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Line<'a> {
+    /// Offset of the first byte of the line in the whole input.
+    pub offset: usize,
+    /// The line's bytes, without the newline.
+    pub bytes: &'a [u8],
+    /// False for a final line that was not followed by `\n`: it may have been cut short.
+    pub terminated: bool,
+}
+
+impl<'a> Line<'a> {
+    /// A cursor over this line's whitespace-separated fields.
+    pub fn fields(&self) -> Fields<'a> {
+        Fields {
+            line: self.bytes,
+            pos: 0,
+            base: self.offset,
+            terminated: self.terminated,
+        }
+    }
+
+    /// The error for a field that is absent: short input when the line was not terminated.
+    pub fn missing(&self) -> Error {
+        missing_at(self.offset + self.bytes.len(), self.terminated)
+    }
+}
+
+fn missing_at(offset: usize, terminated: bool) -> Error {
+    let kind = if terminated {
+        ErrorKind::MissingField
+    } else {
+        ErrorKind::UnexpectedEnd
+    };
+    Error::new(kind, offset)
+}
+
+/// Iterator over the lines of an input, split on `\n` with memchr.
+#[derive(Clone, Debug)]
+pub(crate) struct Lines<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(input: &'a [u8]) -> Self {
+        Lines { input, pos: 0 }
+    }
+
+    /// Offset of the next unread byte.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = Line<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Line<'a>> {
+        let rest = self.input.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let offset = self.pos;
+        match memchr::memchr(b'\n', rest) {
+            Some(end) => {
+                self.pos += end + 1;
+                Some(Line {
+                    offset,
+                    bytes: &rest[..end],
+                    terminated: true,
+                })
+            }
+            None => {
+                self.pos = self.input.len();
+                Some(Line {
+                    offset,
+                    bytes: rest,
+                    terminated: false,
+                })
+            }
+        }
+    }
+}
+
+#[inline]
+pub(crate) fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Cursor over the whitespace-separated fields of one line.
+#[derive(Clone, Debug)]
+pub(crate) struct Fields<'a> {
+    line: &'a [u8],
+    pos: usize,
+    base: usize,
+    terminated: bool,
+}
+
+impl<'a> Fields<'a> {
+    /// The next field and its offset in the input, or `None` at the end of the line.
+    #[inline]
+    pub fn next_token(&mut self) -> Option<(usize, &'a [u8])> {
+        let line = self.line;
+        let mut i = self.pos;
+        while i < line.len() && is_blank(line[i]) {
+            i += 1;
+        }
+        if i == line.len() {
+            self.pos = i;
+            return None;
+        }
+        let start = i;
+        while i < line.len() && !is_blank(line[i]) {
+            i += 1;
+        }
+        self.pos = i;
+        Some((self.base + start, &line[start..i]))
+    }
+
+    /// The next field, which must be there.
+    #[inline]
+    pub fn token(&mut self) -> Result<(usize, &'a [u8])> {
+        self.next_token().ok_or_else(|| self.missing())
+    }
+
+    /// The error for an absent field at the current position.
+    pub fn missing(&self) -> Error {
+        missing_at(self.base + self.line.len(), self.terminated)
+    }
+
+    /// The next field as an unsigned decimal integer.
+    #[inline]
+    pub fn u64(&mut self) -> Result<u64> {
+        let (at, tok) = self.token()?;
+        parse_u64(tok).ok_or(Error::new(ErrorKind::BadInteger, at))
+    }
+
+    /// The next field as a signed decimal integer.
+    #[inline]
+    pub fn i64(&mut self) -> Result<i64> {
+        let (at, tok) = self.token()?;
+        parse_i64(tok).ok_or(Error::new(ErrorKind::BadInteger, at))
+    }
+
+    /// The next field as an unsigned integer, or `None` at the end of the line.
+    #[inline]
+    pub fn opt_u64(&mut self) -> Result<Option<u64>> {
+        match self.next_token() {
+            None => Ok(None),
+            Some((at, tok)) => parse_u64(tok)
+                .map(Some)
+                .ok_or(Error::new(ErrorKind::BadInteger, at)),
+        }
+    }
+
+    /// Whatever follows the fields read so far, leading blanks skipped.
+    pub fn rest(&self) -> (usize, &'a [u8]) {
+        let mut i = self.pos;
+        while i < self.line.len() && is_blank(self.line[i]) {
+            i += 1;
+        }
+        (self.base + i, &self.line[i..])
+    }
+}
+
+/// Parses an unsigned decimal integer; `None` on an empty field, a non-digit or overflow.
+/// Leading zeros are accepted (`055711` occurs in real diskstats).
+#[inline]
+pub(crate) fn parse_u64(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() {
+        return None;
+    }
+    // 19 digits always fit in a u64, so the common case needs no overflow checks.
+    if bytes.len() <= 19 {
+        let mut v: u64 = 0;
+        for &b in bytes {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+        }
+        return Some(v);
+    }
+    let mut v: u64 = 0;
+    for &b in bytes {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(d as u64)?;
+    }
+    Some(v)
+}
+
+/// Parses a signed decimal integer (`-1`, `-9223372036854775808`, `+5`).
+#[inline]
+pub(crate) fn parse_i64(bytes: &[u8]) -> Option<i64> {
+    match bytes.first()? {
+        b'-' => {
+            let m = parse_u64(&bytes[1..])?;
+            if m <= i64::MAX as u64 {
+                Some(-(m as i64))
+            } else if m == i64::MIN.unsigned_abs() {
+                Some(i64::MIN)
+            } else {
+                None
+            }
+        }
+        b'+' => i64::try_from(parse_u64(&bytes[1..])?).ok(),
+        _ => i64::try_from(parse_u64(bytes)?).ok(),
+    }
+}
+
+/// Parses a counter the kernel prints with `%lu` but that may show up negative when a
+/// 32-bit userland or an old kernel printed it signed (node_exporter#1882): a negative
+/// value is taken as its two's-complement `u64`, as the kernel holds it.
+#[inline]
+pub(crate) fn parse_counter(bytes: &[u8]) -> Option<u64> {
+    if bytes.first() == Some(&b'-') {
+        parse_i64(bytes).map(|v| v as u64)
+    } else {
+        parse_u64(bytes)
+    }
+}
+
+/// Parses a hexadecimal integer of up to 32 digits (the 128-bit signal masks of MIPS64).
+#[inline]
+pub(crate) fn parse_hex_u128(bytes: &[u8]) -> Option<u128> {
+    if bytes.is_empty() || bytes.len() > 32 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for &b in bytes {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | d as u128;
+    }
+    Some(v)
+}
+
+/// Parses an octal integer (the `Umask:` field).
+#[inline]
+pub(crate) fn parse_octal_u32(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() || bytes.len() > 11 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &b in bytes {
+        let d = b.wrapping_sub(b'0');
+        if d > 7 {
+            return None;
+        }
+        v = v.checked_mul(8)?.checked_add(d as u32)?;
+    }
+    Some(v)
+}
+
+/// Parses a non-negative decimal fraction such as `4.04` or `2578790.61` into an `f64`.
+///
+/// Integer and fraction digits are read as integers and divided once, so any value with
+/// up to 15 significant digits comes out correctly rounded, with no `str` conversion.
+#[inline]
+pub(crate) fn parse_decimal(bytes: &[u8]) -> Option<f64> {
+    let (int, frac) = match memchr::memchr(b'.', bytes) {
+        Some(dot) => (&bytes[..dot], &bytes[dot + 1..]),
+        None => (bytes, &[][..]),
+    };
+    if int.is_empty() || frac.len() > 18 || (int.len() + frac.len()) > 19 {
+        // Longer values do not occur in /proc; refuse rather than lose precision silently.
+        return None;
+    }
+    let whole = parse_u64(int)?;
+    if frac.is_empty() {
+        return Some(whole as f64);
+    }
+    let f = parse_u64(frac)?;
+    let scale = 10u64.pow(frac.len() as u32);
+    Some((whole * scale + f) as f64 / scale as f64)
+}
+
+/// Strips leading and trailing blanks (space, tab).
+#[inline]
+pub(crate) fn trim(mut bytes: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = bytes {
+        if is_blank(*first) {
+            bytes = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = bytes {
+        if is_blank(*last) {
+            bytes = rest;
+        } else {
+            break;
+        }
+    }
+    bytes
+}
+
+/// Splits `key<sep>value` at the first `sep`, trimming blanks around both halves.
+#[inline]
+pub(crate) fn split_key_value(line: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let at = memchr::memchr(sep, line)?;
+    Some((trim(&line[..at]), trim(&line[at + 1..])))
+}
+
+/// Writes bytes as UTF-8, each invalid sequence replaced by U+FFFD.
+fn write_lossy(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    for chunk in bytes.utf8_chunks() {
+        f.write_str(chunk.valid())?;
+        if !chunk.invalid().is_empty() {
+            f.write_char(char::REPLACEMENT_CHARACTER)?;
+        }
+    }
+    Ok(())
+}
+
+/// Bytes the kernel copied verbatim (interface names, process names in `stat`, model
+/// names). Not necessarily UTF-8: `Display` and `Serialize` show them lossily.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Text<'a>(pub &'a [u8]);
+
+impl<'a> Text<'a> {
+    /// The raw bytes.
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// The bytes as `&str` when they are valid UTF-8.
+    pub fn to_str(&self) -> Option<&'a str> {
+        core::str::from_utf8(self.0).ok()
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_lossy(f, self.0)
+    }
+}
+
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.0.escape_ascii())
+    }
+}
+
+/// How the kernel escaped a string field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum Escaping {
+    /// `\ooo` octal escapes for space, tab, newline and backslash (`mangle()` in
+    /// fs/proc_namespace.c: mountinfo and mounts).
+    Octal,
+    /// C-style escapes `\n`, `\t`, `\\` (`seq_escape` with ESCAPE_SPACE|ESCAPE_SPECIAL:
+    /// the `Name:` field of /proc/<pid>/status), plus octal for other control bytes.
+    CStyle,
+}
+
+/// Bytes as the kernel wrote them, escaped. [`Escaped::decoded`] undoes the escapes
+/// lazily; `Display` and `Serialize` show the decoded form lossily.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Escaped<'a> {
+    raw: &'a [u8],
+    escaping: Escaping,
+}
+
+impl<'a> Escaped<'a> {
+    /// Wraps raw, still escaped bytes.
+    pub const fn new(raw: &'a [u8], escaping: Escaping) -> Self {
+        Escaped { raw, escaping }
+    }
+
+    /// The bytes exactly as the kernel wrote them.
+    pub const fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The decoded bytes, one at a time.
+    pub fn decoded(&self) -> Unescape<'a> {
+        Unescape {
+            raw: self.raw,
+            escaping: self.escaping,
+        }
+    }
+
+    /// Decodes into `out`, returning the filled prefix, or `None` if `out` is too small.
+    pub fn decode_into<'o>(&self, out: &'o mut [u8]) -> Option<&'o [u8]> {
+        let mut n = 0;
+        for b in self.decoded() {
+            *out.get_mut(n)? = b;
+            n += 1;
+        }
+        Some(&out[..n])
+    }
+
+    /// True when the decoded bytes equal `other`, without decoding into a buffer.
+    pub fn decodes_to(&self, other: &[u8]) -> bool {
+        self.decoded().eq(other.iter().copied())
+    }
+}
+
+/// Iterator over the decoded bytes of an [`Escaped`] string.
+#[derive(Clone, Debug)]
+pub struct Unescape<'a> {
+    raw: &'a [u8],
+    escaping: Escaping,
+}
+
+impl Iterator for Unescape<'_> {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        let (&first, rest) = self.raw.split_first()?;
+        if first != b'\\' {
+            self.raw = rest;
+            return Some(first);
+        }
+        // Three octal digits: the one form both escapings share.
+        if let [a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', tail @ ..] = rest {
+            self.raw = tail;
+            return Some(((a - b'0') << 6) | ((b - b'0') << 3) | (c - b'0'));
+        }
+        if self.escaping == Escaping::CStyle {
+            if let Some((&e, tail)) = rest.split_first() {
+                let decoded = match e {
+                    b'n' => Some(b'\n'),
+                    b't' => Some(b'\t'),
+                    b'r' => Some(b'\r'),
+                    b'f' => Some(0x0c),
+                    b'v' => Some(0x0b),
+                    b'a' => Some(0x07),
+                    b'e' => Some(0x1b),
+                    b'\\' => Some(b'\\'),
+                    b'"' => Some(b'"'),
+                    _ => None,
+                };
+                if let Some(d) = decoded {
+                    self.raw = tail;
+                    return Some(d);
+                }
+            }
+        }
+        // A lone backslash is kept as it is: the kernel never writes one, so it is data.
+        self.raw = rest;
+        Some(b'\\')
+    }
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Decode in small stack chunks so lossy UTF-8 handling sees whole characters
+        // except at chunk edges, where a split character is carried over.
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        for b in self.decoded() {
+            buf[len] = b;
+            len += 1;
+            if len == buf.len() {
+                let keep = incomplete_utf8_tail(&buf[..len]);
+                write_lossy(f, &buf[..len - keep])?;
+                buf.copy_within(len - keep..len, 0);
+                len = keep;
+            }
+        }
+        write_lossy(f, &buf[..len])
+    }
+}
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", Text(self.raw))
+    }
+}
+
+/// Length of a trailing, possibly incomplete UTF-8 sequence (0 to 3 bytes).
+fn incomplete_utf8_tail(bytes: &[u8]) -> usize {
+    for back in 1..=3.min(bytes.len()) {
+        let b = bytes[bytes.len() - back];
+        if b & 0xC0 == 0xC0 {
+            let need = if b >= 0xF0 {
+                4
+            } else if b >= 0xE0 {
+                3
+            } else {
+                2
+            };
+            return if need > back { back } else { 0 };
+        }
+        if b & 0xC0 != 0x80 {
+            return 0;
+        }
+    }
+    0
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Text<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        match self.to_str() {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Escaped<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"055711"), Some(55711));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"-"), None);
+        assert_eq!(parse_counter(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_hex_u128(b"fffffffe7ffbfeff"), Some(0xfffffffe7ffbfeff));
+        assert_eq!(parse_hex_u128(&[b'f'; 32]), Some(u128::MAX));
+        assert_eq!(parse_hex_u128(&[b'f'; 33]), None);
+        assert_eq!(parse_octal_u32(b"0022"), Some(0o22));
+        assert_eq!(parse_octal_u32(b"0088"), None);
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal(b"4.04"), Some(4.04));
+        assert_eq!(parse_decimal(b"2578790.61"), Some(2578790.61));
+        assert_eq!(parse_decimal(b"0.00"), Some(0.0));
+        assert_eq!(parse_decimal(b"12"), Some(12.0));
+        assert_eq!(parse_decimal(b".5"), None);
+        assert_eq!(parse_decimal(b"1.x"), None);
+    }
+
+    #[test]
+    fn lines_report_unterminated_tail() {
+        let mut lines = Lines::new(b"a b\nc");
+        let first = lines.next().unwrap();
+        assert_eq!((first.offset, first.bytes, first.terminated), (0, &b"a b"[..], true));
+        let last = lines.next().unwrap();
+        assert_eq!((last.offset, last.bytes, last.terminated), (4, &b"c"[..], false));
+        assert!(lines.next().is_none());
+        let mut f = last.fields();
+        f.token().unwrap();
+        assert_eq!(f.token().unwrap_err().kind(), ErrorKind::UnexpectedEnd);
+    }
+
+    #[test]
+    fn unescape_both_styles() {
+        let octal = Escaped::new(br"/mnt/a\040b\011c\134d\012", Escaping::Octal);
+        assert!(octal.decodes_to(b"/mnt/a b\tc\\d\n"));
+        let c = Escaped::new(br"foo\nbar) S 1\\", Escaping::CStyle);
+        assert!(c.decodes_to(b"foo\nbar) S 1\\"));
+        let mut buf = [0u8; 4];
+        assert_eq!(c.decode_into(&mut buf), None);
+    }
+
+    #[test]
+    fn utf8_tail() {
+        assert_eq!(incomplete_utf8_tail("aé".as_bytes()), 0);
+        assert_eq!(incomplete_utf8_tail(&"aé".as_bytes()[..2]), 1);
+        assert_eq!(incomplete_utf8_tail(&"a€".as_bytes()[..3]), 2);
+    }
+}
+
+/// A line-oriented record iterator: each line is handed to a parse function that yields
+/// a record, skips the line (`Ok(None)`), or fails. Iteration stops after the first error,
+/// so a caller never sees records from beyond a point the parser could not understand.
+pub struct LineRecords<'a, R> {
+    lines: Lines<'a>,
+    parse: fn(&Line<'a>) -> Result<Option<R>>,
+    failed: bool,
+}
+
+impl<'a, R> LineRecords<'a, R> {
+    pub(crate) fn new(input: &'a [u8], parse: fn(&Line<'a>) -> Result<Option<R>>) -> Self {
+        LineRecords {
+            lines: Lines::new(input),
+            parse,
+            failed: false,
+        }
+    }
+}
+
+impl<R> Iterator for LineRecords<'_, R> {
+    type Item = Result<R>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Result<R>> {
+        if self.failed {
+            return None;
+        }
+        for line in self.lines.by_ref() {
+            match (self.parse)(&line) {
+                Ok(Some(record)) => return Some(Ok(record)),
+                Ok(None) => continue,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<R> core::fmt::Debug for LineRecords<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineRecords")
+            .field("position", &self.lines.position())
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+/// Declares a struct of well-known `Key value` fields, stored as an array indexed in the
+/// kernel's own print order so a lookup is usually a single comparison (the next key is
+/// almost always the one after the last), falling back to a scan for reordered or new
+/// kernels. Unknown keys are left to the record iterator.
+macro_rules! known_fields {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident : $value:ty {
+            $( $(#[$fmeta:meta])* $field:ident = $key:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $name {
+            values: [Option<$value>; $name::KEYS.len()],
+            other: u32,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { values: [None; $name::KEYS.len()], other: 0 }
+            }
+        }
+
+        #[allow(non_upper_case_globals, dead_code)]
+        mod field_index {
+            #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+            pub(super) enum Index { $( $field, )+ }
+        }
+
+        impl $name {
+            /// The keys this struct names, in the order the kernel prints them.
+            pub const KEYS: &'static [&'static [u8]] = &[ $( $key, )+ ];
+            /// The snake_case names of the fields, in the same order as [`Self::KEYS`].
+            pub const NAMES: &'static [&'static str] = &[ $( stringify!($field), )+ ];
+
+            $(
+                $(#[$fmeta])*
+                #[inline]
+                pub fn $field(&self) -> Option<$value> {
+                    self.values[field_index::Index::$field as usize]
+                }
+            )+
+
+            /// Number of lines whose key is not one of [`Self::KEYS`].
+            pub fn other_fields(&self) -> u32 {
+                self.other
+            }
+
+            /// The value for a kernel key, if this struct names it and it was present.
+            pub fn get(&self, key: &[u8]) -> Option<$value> {
+                let i = Self::KEYS.iter().position(|k| *k == key)?;
+                self.values[i]
+            }
+
+            /// Stores `value` under `key`; `hint` is the index after the previous hit.
+            #[inline]
+            pub(crate) fn set(&mut self, key: &[u8], value: $value, hint: &mut usize) {
+                let keys = Self::KEYS;
+                let i = if *hint < keys.len() && keys[*hint] == key {
+                    *hint
+                } else if let Some(i) = keys.iter().position(|k| *k == key) {
+                    i
+                } else {
+                    self.other = self.other.saturating_add(1);
+                    return;
+                };
+                self.values[i] = Some(value);
+                *hint = i + 1;
+            }
+        }
+
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut st = s.serialize_struct(stringify!($name), Self::KEYS.len() + 1)?;
+                $( st.serialize_field(stringify!($field), &self.$field())?; )+
+                st.serialize_field("other_fields", &self.other)?;
+                st.end()
+            }
+        }
+    };
+}
+pub(crate) use known_fields;
