@@ -7,7 +7,12 @@ use crate::procfs::*;
 use crate::{Error, Table};
 
 fn check(input: &[u8], e: Error) {
-    assert!(e.offset() <= input.len(), "offset {} past input {}", e.offset(), input.len());
+    assert!(
+        e.offset() <= input.len(),
+        "offset {} past input {}",
+        e.offset(),
+        input.len()
+    );
 }
 
 fn checked<T>(input: &[u8], r: crate::Result<T>) -> Option<T> {
@@ -142,8 +147,11 @@ pub fn vmstat(input: &[u8]) {
     checked(input, vmstat::parse(input));
 }
 
+/// A fuzz target body.
+pub type Target = fn(&[u8]);
+
 /// Every /proc target, by name (as used by the corpus replay).
-pub const PROC_TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const PROC_TARGETS: &[(&str, Target)] = &[
     ("stat", stat),
     ("meminfo", meminfo),
     ("loadavg_uptime", loadavg_uptime),

@@ -46,6 +46,32 @@ fn missing_at(offset: usize, terminated: bool) -> Error {
     Error::new(kind, offset)
 }
 
+/// An error inside a final line that has no newline is reported as `UnexpectedEnd` at the
+/// end of the input: the line was probably cut by a short read, and a retry with a larger
+/// buffer is the remedy, whatever the cut token looked like.
+pub(crate) fn cut_aware(line: &Line<'_>, e: Error) -> Error {
+    if line.terminated || e.is_incomplete() {
+        e
+    } else {
+        Error::new(ErrorKind::UnexpectedEnd, line.offset + line.bytes.len())
+    }
+}
+
+/// [`cut_aware`] for parsers that read the whole input at once.
+pub(crate) fn cut_aware_input<T>(input: &[u8], r: Result<T>) -> Result<T> {
+    r.map_err(|e| {
+        if input.last() == Some(&b'\n') || e.is_incomplete() {
+            return e;
+        }
+        let last_line = memchr::memrchr(b'\n', input).map_or(0, |n| n + 1);
+        if e.offset() >= last_line {
+            Error::new(ErrorKind::UnexpectedEnd, input.len())
+        } else {
+            e
+        }
+    })
+}
+
 /// Iterator over the lines of an input, split on `\n` with memchr.
 #[derive(Clone, Debug)]
 pub(crate) struct Lines<'a> {
@@ -529,72 +555,6 @@ impl serde::Serialize for Escaped<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn integers() {
-        assert_eq!(parse_u64(b"0"), Some(0));
-        assert_eq!(parse_u64(b"055711"), Some(55711));
-        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_u64(b"18446744073709551616"), None);
-        assert_eq!(parse_u64(b""), None);
-        assert_eq!(parse_u64(b"12a"), None);
-        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_i64(b"9223372036854775808"), None);
-        assert_eq!(parse_i64(b"-1"), Some(-1));
-        assert_eq!(parse_i64(b"-"), None);
-        assert_eq!(parse_counter(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_hex_u128(b"fffffffe7ffbfeff"), Some(0xfffffffe7ffbfeff));
-        assert_eq!(parse_hex_u128(&[b'f'; 32]), Some(u128::MAX));
-        assert_eq!(parse_hex_u128(&[b'f'; 33]), None);
-        assert_eq!(parse_octal_u32(b"0022"), Some(0o22));
-        assert_eq!(parse_octal_u32(b"0088"), None);
-    }
-
-    #[test]
-    fn decimals() {
-        assert_eq!(parse_decimal(b"4.04"), Some(4.04));
-        assert_eq!(parse_decimal(b"2578790.61"), Some(2578790.61));
-        assert_eq!(parse_decimal(b"0.00"), Some(0.0));
-        assert_eq!(parse_decimal(b"12"), Some(12.0));
-        assert_eq!(parse_decimal(b".5"), None);
-        assert_eq!(parse_decimal(b"1.x"), None);
-    }
-
-    #[test]
-    fn lines_report_unterminated_tail() {
-        let mut lines = Lines::new(b"a b\nc");
-        let first = lines.next().unwrap();
-        assert_eq!((first.offset, first.bytes, first.terminated), (0, &b"a b"[..], true));
-        let last = lines.next().unwrap();
-        assert_eq!((last.offset, last.bytes, last.terminated), (4, &b"c"[..], false));
-        assert!(lines.next().is_none());
-        let mut f = last.fields();
-        f.token().unwrap();
-        assert_eq!(f.token().unwrap_err().kind(), ErrorKind::UnexpectedEnd);
-    }
-
-    #[test]
-    fn unescape_both_styles() {
-        let octal = Escaped::new(br"/mnt/a\040b\011c\134d\012", Escaping::Octal);
-        assert!(octal.decodes_to(b"/mnt/a b\tc\\d\n"));
-        let c = Escaped::new(br"foo\nbar) S 1\\", Escaping::CStyle);
-        assert!(c.decodes_to(b"foo\nbar) S 1\\"));
-        let mut buf = [0u8; 4];
-        assert_eq!(c.decode_into(&mut buf), None);
-    }
-
-    #[test]
-    fn utf8_tail() {
-        assert_eq!(incomplete_utf8_tail("aé".as_bytes()), 0);
-        assert_eq!(incomplete_utf8_tail(&"aé".as_bytes()[..2]), 1);
-        assert_eq!(incomplete_utf8_tail(&"a€".as_bytes()[..3]), 2);
-    }
-}
-
 /// A line-oriented record iterator: each line is handed to a parse function that yields
 /// a record, skips the line (`Ok(None)`), or fails. Iteration stops after the first error,
 /// so a caller never sees records from beyond a point the parser could not understand.
@@ -628,7 +588,7 @@ impl<R> Iterator for LineRecords<'_, R> {
                 Ok(None) => continue,
                 Err(e) => {
                     self.failed = true;
-                    return Some(Err(e));
+                    return Some(Err(cut_aware(&line, e)));
                 }
             }
         }
@@ -730,3 +690,78 @@ macro_rules! known_fields {
     };
 }
 pub(crate) use known_fields;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"055711"), Some(55711));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"-"), None);
+        assert_eq!(parse_counter(b"-1"), Some(u64::MAX));
+        assert_eq!(
+            parse_hex_u128(b"fffffffe7ffbfeff"),
+            Some(0xfffffffe7ffbfeff)
+        );
+        assert_eq!(parse_hex_u128(&[b'f'; 32]), Some(u128::MAX));
+        assert_eq!(parse_hex_u128(&[b'f'; 33]), None);
+        assert_eq!(parse_octal_u32(b"0022"), Some(0o22));
+        assert_eq!(parse_octal_u32(b"0088"), None);
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal(b"4.04"), Some(4.04));
+        assert_eq!(parse_decimal(b"2578790.61"), Some(2578790.61));
+        assert_eq!(parse_decimal(b"0.00"), Some(0.0));
+        assert_eq!(parse_decimal(b"12"), Some(12.0));
+        assert_eq!(parse_decimal(b".5"), None);
+        assert_eq!(parse_decimal(b"1.x"), None);
+    }
+
+    #[test]
+    fn lines_report_unterminated_tail() {
+        let mut lines = Lines::new(b"a b\nc");
+        let first = lines.next().unwrap();
+        assert_eq!(
+            (first.offset, first.bytes, first.terminated),
+            (0, &b"a b"[..], true)
+        );
+        let last = lines.next().unwrap();
+        assert_eq!(
+            (last.offset, last.bytes, last.terminated),
+            (4, &b"c"[..], false)
+        );
+        assert!(lines.next().is_none());
+        let mut f = last.fields();
+        f.token().unwrap();
+        assert_eq!(f.token().unwrap_err().kind(), ErrorKind::UnexpectedEnd);
+    }
+
+    #[test]
+    fn unescape_both_styles() {
+        let octal = Escaped::new(br"/mnt/a\040b\011c\134d\012", Escaping::Octal);
+        assert!(octal.decodes_to(b"/mnt/a b\tc\\d\n"));
+        let c = Escaped::new(br"foo\nbar) S 1\\", Escaping::CStyle);
+        assert!(c.decodes_to(b"foo\nbar) S 1\\"));
+        let mut buf = [0u8; 4];
+        assert_eq!(c.decode_into(&mut buf), None);
+    }
+
+    #[test]
+    fn utf8_tail() {
+        assert_eq!(incomplete_utf8_tail("aé".as_bytes()), 0);
+        assert_eq!(incomplete_utf8_tail(&"aé".as_bytes()[..2]), 1);
+        assert_eq!(incomplete_utf8_tail(&"a€".as_bytes()[..3]), 2);
+    }
+}

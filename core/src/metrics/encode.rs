@@ -58,7 +58,10 @@ fn postcard_error(e: postcard::Error) -> EncodeError {
 }
 
 /// Writes `value` as postcard into `buf`, returning the used prefix.
-pub fn to_postcard<'b, T: Serialize>(value: &T, buf: &'b mut [u8]) -> Result<&'b mut [u8], EncodeError> {
+pub fn to_postcard<'b, T: Serialize>(
+    value: &T,
+    buf: &'b mut [u8],
+) -> Result<&'b mut [u8], EncodeError> {
     postcard::to_slice(value, buf).map_err(postcard_error)
 }
 
@@ -68,7 +71,10 @@ pub fn from_postcard<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodeError
 }
 
 /// Writes `value` as a COBS-framed postcard message, terminated by its `0x00` delimiter.
-pub fn to_postcard_cobs<'b, T: Serialize>(value: &T, buf: &'b mut [u8]) -> Result<&'b mut [u8], EncodeError> {
+pub fn to_postcard_cobs<'b, T: Serialize>(
+    value: &T,
+    buf: &'b mut [u8],
+) -> Result<&'b mut [u8], EncodeError> {
     postcard::to_slice_cobs(value, buf).map_err(postcard_error)
 }
 

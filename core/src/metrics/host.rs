@@ -264,9 +264,9 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
     pub fn set_memory(&mut self, m: &Meminfo) {
         let b = |kib: Option<u64>| kib.unwrap_or(0).saturating_mul(1024);
         let free = m.mem_free();
-        let available = m.mem_available().or_else(|| {
-            Some(free? + m.buffers().unwrap_or(0) + m.cached().unwrap_or(0))
-        });
+        let available = m
+            .mem_available()
+            .or_else(|| Some(free? + m.buffers().unwrap_or(0) + m.cached().unwrap_or(0)));
         self.memory = MemorySample {
             total_bytes: b(m.mem_total()),
             free_bytes: b(free),

@@ -1,10 +1,10 @@
 //! The metric model: fixed-capacity host samples that any source (/proc, sFlow, a
 //! gateway) fills alike, the rates derived from two samples, and their encodings.
 
-pub mod host;
-pub mod rates;
 #[cfg(feature = "serde")]
 pub mod encode;
+pub mod host;
+pub mod rates;
 
 pub use host::{
     CoreCounters, CpuCounters, DiskSample, HostSample, InterfaceSample, LoadSample, McuHostSample,

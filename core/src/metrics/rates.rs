@@ -103,7 +103,12 @@ pub fn cpu_shares(prev: &CpuCounters, cur: &CpuCounters) -> Option<CpuShares> {
 /// use ferrostat_core::metrics::rates::process_cpu_share;
 /// assert_eq!(process_cpu_share(100, 150, 100, 1000), 0.5); // 50 ticks at 100 Hz over 1 s
 /// ```
-pub fn process_cpu_share(prev_ticks: u64, cur_ticks: u64, ticks_per_sec: u64, elapsed_ms: u64) -> f64 {
+pub fn process_cpu_share(
+    prev_ticks: u64,
+    cur_ticks: u64,
+    ticks_per_sec: u64,
+    elapsed_ms: u64,
+) -> f64 {
     if elapsed_ms == 0 || ticks_per_sec == 0 {
         return 0.0;
     }
@@ -173,7 +178,12 @@ pub struct DiskRates {
 /// let r = disk_rates(&a, &b, CounterWidth::Bits64, 1000);
 /// assert_eq!((r.read_bytes_per_sec, r.utilisation), (1048576.0, 0.25));
 /// ```
-pub fn disk_rates(prev: &DiskSample, cur: &DiskSample, width: CounterWidth, elapsed_ms: u64) -> DiskRates {
+pub fn disk_rates(
+    prev: &DiskSample,
+    cur: &DiskSample,
+    width: CounterWidth,
+    elapsed_ms: u64,
+) -> DiskRates {
     let r = |p, c| rate_per_sec(p, c, width, elapsed_ms);
     let busy = counter_delta(prev.io_time_ms, cur.io_time_ms, width) as f64;
     DiskRates {

@@ -142,9 +142,7 @@ impl<'a, const N: usize> CpuInfo<'a, N> {
 
     /// The processors of one socket (`None`: files without topology).
     pub fn in_socket(&self, socket: Option<u32>) -> impl Iterator<Item = &Processor<'a>> {
-        self.processors
-            .iter()
-            .filter(move |p| p.socket == socket)
+        self.processors.iter().filter(move |p| p.socket == socket)
     }
 }
 
@@ -163,7 +161,10 @@ impl<'a, const N: usize> CpuInfo<'a, N> {
 /// assert_eq!(info.processors.as_slice()[1].model.as_bytes(), b"AMD EPYC");
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
-pub fn parse_into<'a, const N: usize>(input: &'a [u8], out: &mut CpuInfo<'a, N>) -> Result<Summary> {
+pub fn parse_into<'a, const N: usize>(
+    input: &'a [u8],
+    out: &mut CpuInfo<'a, N>,
+) -> Result<Summary> {
     *out = CpuInfo::default();
     if input.is_empty() {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
@@ -180,13 +181,23 @@ pub fn parse_into<'a, const N: usize>(input: &'a [u8], out: &mut CpuInfo<'a, N>)
         };
         if let Some(id) = block_start(key, value.0) {
             finish(out, current.take(), &mut max_id);
-            current = Some(Processor { id, ..Processor::default() });
+            current = Some(Processor {
+                id,
+                ..Processor::default()
+            });
             continue;
         }
         if let Some(id) = one_line_processor(key) {
             // s390 `processor N: ...` and sparc `CPUN: online` describe a CPU in one line.
             finish(out, current.take(), &mut max_id);
-            finish(out, Some(Processor { id, ..Processor::default() }), &mut max_id);
+            finish(
+                out,
+                Some(Processor {
+                    id,
+                    ..Processor::default()
+                }),
+                &mut max_id,
+            );
             continue;
         }
         let number = || parse_u64(value.0).and_then(|v| u32::try_from(v).ok());
@@ -194,9 +205,7 @@ pub fn parse_into<'a, const N: usize>(input: &'a [u8], out: &mut CpuInfo<'a, N>)
             Some(p) => match key {
                 b"physical id" | b"package" => p.socket = number(),
                 b"core id" | b"core" => p.core = number(),
-                b"model name" | b"Model Name" | b"cpu model" | b"cpu" | b"uarch" => {
-                    p.model = value
-                }
+                b"model name" | b"Model Name" | b"cpu model" | b"cpu" | b"uarch" => p.model = value,
                 b"vendor_id" | b"vendor" | b"CPU implementer" => p.vendor = value,
                 b"cpu MHz" | b"CPU MHz" | b"clock" | b"cpu MHz dynamic" => {
                     let v = value.0.strip_suffix(b"MHz").unwrap_or(value.0);
@@ -215,7 +224,10 @@ pub fn parse_into<'a, const N: usize>(input: &'a [u8], out: &mut CpuInfo<'a, N>)
     finish(out, current, &mut max_id);
     if out.processors.is_empty() && out.processors.dropped() == 0 && !out.model.0.is_empty() {
         // Uniprocessor ARM kernels print no `processor` line at all, only the model.
-        out.processors.push(Processor { id: 0, ..Processor::default() });
+        out.processors.push(Processor {
+            id: 0,
+            ..Processor::default()
+        });
     }
     for p in out.processors.as_mut_slice() {
         if p.model.0.is_empty() {
@@ -244,18 +256,21 @@ fn one_line_processor(key: &[u8]) -> Option<u32> {
     parse_u64(digits).and_then(|v| u32::try_from(v).ok())
 }
 
-fn global<'a, const N: usize>(out: &mut CpuInfo<'a, N>, key: &[u8], value: Text<'a>, number: Option<u32>) {
+fn global<'a, const N: usize>(
+    out: &mut CpuInfo<'a, N>,
+    key: &[u8],
+    value: Text<'a>,
+    number: Option<u32>,
+) {
     match key {
-        b"Processor" | b"model name" | b"cpu" | b"cpu model" | b"Model Name" => {
-            if out.model.0.is_empty() {
-                out.model = value;
-            }
+        b"Processor" | b"model name" | b"cpu" | b"cpu model" | b"Model Name"
+            if out.model.0.is_empty() =>
+        {
+            out.model = value
         }
         b"vendor_id" | b"vendor" => out.vendor = value,
-        b"Hardware" | b"system type" | b"platform" | b"machine" => {
-            if out.hardware.0.is_empty() {
-                out.hardware = value;
-            }
+        b"Hardware" | b"system type" | b"platform" | b"machine" if out.hardware.0.is_empty() => {
+            out.hardware = value
         }
         b"# processors" | b"ncpus active" => out.declared = number,
         _ => {}
@@ -264,11 +279,20 @@ fn global<'a, const N: usize>(out: &mut CpuInfo<'a, N>, key: &[u8], value: Text<
 
 /// Stores a finished processor; a repeated id (s390 lists each CPU twice) fills in the
 /// first entry instead of adding one.
-fn finish<'a, const N: usize>(out: &mut CpuInfo<'a, N>, p: Option<Processor<'a>>, max_id: &mut Option<u32>) {
+fn finish<'a, const N: usize>(
+    out: &mut CpuInfo<'a, N>,
+    p: Option<Processor<'a>>,
+    max_id: &mut Option<u32>,
+) {
     let Some(p) = p else { return };
     // Ids almost always ascend, so only an id at or below the highest seen can repeat.
     if max_id.is_some_and(|m| p.id <= m) {
-        if let Some(q) = out.processors.as_mut_slice().iter_mut().find(|q| q.id == p.id) {
+        if let Some(q) = out
+            .processors
+            .as_mut_slice()
+            .iter_mut()
+            .find(|q| q.id == p.id)
+        {
             q.socket = q.socket.or(p.socket);
             q.core = q.core.or(p.core);
             q.mhz = q.mhz.or(p.mhz);
@@ -278,6 +302,10 @@ fn finish<'a, const N: usize>(out: &mut CpuInfo<'a, N>, p: Option<Processor<'a>>
             if q.vendor.0.is_empty() {
                 q.vendor = p.vendor;
             }
+            return;
+        }
+        if out.processors.dropped() > 0 {
+            // A repeat of a processor that did not fit the first time: already counted.
             return;
         }
     }

@@ -134,7 +134,12 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Disk<'a>>> {
             d.time_flushing_ms = c[16];
         }
         _ if !line.terminated => return Err(line.missing()),
-        _ => return Err(Error::new(ErrorKind::MissingField, line.offset + line.bytes.len())),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::MissingField,
+                line.offset + line.bytes.len(),
+            ))
+        }
     }
     Ok(Some(d))
 }

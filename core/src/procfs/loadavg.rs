@@ -36,6 +36,10 @@ pub struct Loadavg {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<Loadavg> {
+    crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+fn parse_whole(input: &[u8]) -> Result<Loadavg> {
     let line = first_line(input)?;
     let mut fields = line.fields();
     let mut avg = [0.0f64; 3];
@@ -78,7 +82,10 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(parse(b"").unwrap_err().kind(), ErrorKind::UnexpectedEnd);
-        assert_eq!(parse(b"1.0 2.0 3.0 1/2").unwrap_err().kind(), ErrorKind::UnexpectedEnd);
+        assert_eq!(
+            parse(b"1.0 2.0 3.0 1/2").unwrap_err().kind(),
+            ErrorKind::UnexpectedEnd
+        );
         let e = parse(b"1.0 2.0 3.0 1/2\n").unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ErrorKind::MissingField, 15));
         let e = parse(b"1.0 2.0 3.x 1/2 3\n").unwrap_err();

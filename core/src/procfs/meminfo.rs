@@ -40,7 +40,11 @@ impl Record<'_> {
     /// The value in bytes for a `kB` field, or the bare count.
     pub fn value_scaled(&self) -> Option<u64> {
         match *self {
-            Record::Field { value, unit: Unit::KiB, .. } => Some(value.saturating_mul(1024)),
+            Record::Field {
+                value,
+                unit: Unit::KiB,
+                ..
+            } => Some(value.saturating_mul(1024)),
             Record::Field { value, .. } => Some(value),
             Record::LegacyTable(_) => None,
         }
@@ -234,9 +238,7 @@ impl Meminfo {
     pub fn used_kib(&self) -> Option<u64> {
         let total = self.mem_total()?;
         let available = self.mem_available().unwrap_or_else(|| {
-            self.mem_free().unwrap_or(0)
-                + self.buffers().unwrap_or(0)
-                + self.cached().unwrap_or(0)
+            self.mem_free().unwrap_or(0) + self.buffers().unwrap_or(0) + self.cached().unwrap_or(0)
         });
         Some(total.saturating_sub(available))
     }

@@ -173,7 +173,10 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Mount<'a>>> {
 /// # Errors
 /// `UnexpectedEnd` on a cut final line; `MissingField` (no `-` separator),
 /// `BadInteger` or `BadLine` at the field.
-pub fn parse_into<'a, const N: usize>(input: &'a [u8], out: &mut Table<Mount<'a>, N>) -> Result<Summary> {
+pub fn parse_into<'a, const N: usize>(
+    input: &'a [u8],
+    out: &mut Table<Mount<'a>, N>,
+) -> Result<Summary> {
     out.clear();
     for record in records(input) {
         out.push(record?);

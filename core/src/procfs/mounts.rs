@@ -55,7 +55,10 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<MountEntry<'a>>> {
     let passno = f.number()?;
     let extra = f.rest();
     if !extra.is_empty() {
-        return Err(Error::new(ErrorKind::BadLine, line.offset + line.bytes.len() - extra.len()));
+        return Err(Error::new(
+            ErrorKind::BadLine,
+            line.offset + line.bytes.len() - extra.len(),
+        ));
     }
     Ok(Some(MountEntry {
         spec: Escaped::new(spec, Escaping::Octal),
@@ -71,7 +74,10 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<MountEntry<'a>>> {
 ///
 /// # Errors
 /// `UnexpectedEnd` on a cut final line; `MissingField`, `BadInteger` or `BadLine`.
-pub fn parse_into<'a, const N: usize>(input: &'a [u8], out: &mut Table<MountEntry<'a>, N>) -> Result<Summary> {
+pub fn parse_into<'a, const N: usize>(
+    input: &'a [u8],
+    out: &mut Table<MountEntry<'a>, N>,
+) -> Result<Summary> {
     out.clear();
     for record in records(input) {
         out.push(record?);

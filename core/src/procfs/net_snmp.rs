@@ -29,6 +29,7 @@ pub struct Counter<'a> {
 /// Iterator over all counters, section by section; stops after the first error.
 #[derive(Debug)]
 pub struct Records<'a> {
+    input: &'a [u8],
     lines: Lines<'a>,
     section: &'a [u8],
     names: Option<(Fields<'a>, Fields<'a>)>,
@@ -45,6 +46,7 @@ pub struct Records<'a> {
 /// ```
 pub fn records(input: &[u8]) -> Records<'_> {
     Records {
+        input,
         lines: Lines::new(input),
         section: b"",
         names: None,
@@ -120,7 +122,7 @@ impl<'a> Iterator for Records<'a> {
             Ok(c) => c.map(Ok),
             Err(e) => {
                 self.failed = true;
-                Some(Err(e))
+                Some(crate::text::cut_aware_input(self.input, Err(e)))
             }
         }
     }
@@ -266,6 +268,10 @@ snmp_sections! {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<Snmp> {
+    crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+fn parse_whole(input: &[u8]) -> Result<Snmp> {
     if input.is_empty() {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }

@@ -145,6 +145,10 @@ impl PidStat<'_> {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<PidStat<'_>> {
+    crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+fn parse_whole(input: &[u8]) -> Result<PidStat<'_>> {
     if input.is_empty() {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }

@@ -45,6 +45,10 @@ impl PidStatm {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<PidStatm> {
+    crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+fn parse_whole(input: &[u8]) -> Result<PidStatm> {
     let line = first_line(input)?;
     let mut f = line.fields();
     Ok(PidStatm {

@@ -171,6 +171,10 @@ pub struct PidStatus<'a> {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<PidStatus<'_>> {
+    crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+fn parse_whole(input: &[u8]) -> Result<PidStatus<'_>> {
     if input.is_empty() {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }

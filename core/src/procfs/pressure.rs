@@ -50,6 +50,10 @@ pub struct Pressure {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<Pressure> {
+    crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+fn parse_whole(input: &[u8]) -> Result<Pressure> {
     if input.is_empty() {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }
@@ -72,7 +76,12 @@ pub fn parse(input: &[u8]) -> Result<Pressure> {
         let avg300 = parse_decimal(v).ok_or(Error::new(ErrorKind::BadDecimal, at))?;
         let (at, v) = keyed(&mut f, b"total=")?;
         let total_us = parse_u64(v).ok_or(Error::new(ErrorKind::BadInteger, at))?;
-        let stall = Stall { avg10, avg60, avg300, total_us };
+        let stall = Stall {
+            avg10,
+            avg60,
+            avg300,
+            total_us,
+        };
         *slot = Some(stall);
     }
     Ok(out)

@@ -287,7 +287,13 @@ mod tests {
             &mut s,
         )
         .unwrap();
-        assert_eq!(sum, Summary { parsed: 2, dropped: 1 });
+        assert_eq!(
+            sum,
+            Summary {
+                parsed: 2,
+                dropped: 1
+            }
+        );
         assert_eq!(s.total.columns, 7);
         assert_eq!(s.cpus.as_slice()[1].id, 5);
     }

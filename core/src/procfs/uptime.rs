@@ -27,6 +27,10 @@ pub struct Uptime {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<Uptime> {
+    crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+fn parse_whole(input: &[u8]) -> Result<Uptime> {
     let line = first_line(input)?;
     let mut fields = line.fields();
     let mut secs = [0.0; 2];
