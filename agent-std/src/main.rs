@@ -1,1 +1,26 @@
-fn main() {}
+//! `ferrostat-agent`: host telemetry for Linux servers. `main` only wires the command
+//! line to the modules that do the work.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod collect;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command.unwrap_or_default() {
+        cli::Command::Snapshot(args) => commands::snapshot::run(&args),
+        cli::Command::Parse(args) => commands::parse::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferrostat-agent: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -86,3 +86,11 @@ impl core::error::Error for Error {}
 
 /// The result of every parser in this crate.
 pub type Result<T> = core::result::Result<T, Error>;
+
+/// A parse error as an `io::Error` of kind `InvalidData`, for readers built on std I/O.
+#[cfg(feature = "std")]
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+}

@@ -397,7 +397,7 @@ pub enum Escaping {
     /// fs/proc_namespace.c: mountinfo and mounts).
     Octal,
     /// C-style escapes `\n`, `\t`, `\\` (`seq_escape` with ESCAPE_SPACE|ESCAPE_SPECIAL:
-    /// the `Name:` field of /proc/<pid>/status), plus octal for other control bytes.
+    /// the `Name:` field of `/proc/<pid>/status`), plus octal for other control bytes.
     CStyle,
 }
 
@@ -690,6 +690,31 @@ macro_rules! known_fields {
     };
 }
 pub(crate) use known_fields;
+
+/// Serializes a state letter (`b'S'`) as a one-character string.
+#[cfg(feature = "serde")]
+pub(crate) fn serialize_state<S: serde::Serializer>(
+    c: &u8,
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    let buf = [*c];
+    match core::str::from_utf8(&buf) {
+        Ok(letter) => s.serialize_str(letter),
+        Err(_) => s.serialize_u8(*c),
+    }
+}
+
+/// [`serialize_state`] for an optional state.
+#[cfg(feature = "serde")]
+pub(crate) fn serialize_opt_state<S: serde::Serializer>(
+    c: &Option<u8>,
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    match c {
+        Some(c) => serialize_state(c, s),
+        None => s.serialize_none(),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -146,6 +146,17 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Disk<'a>>> {
 
 /// Parses all devices into `out` (cleared first), borrowing names from `input`.
 ///
+/// ```
+/// use ferrostat_core::{procfs::diskstats, Table};
+/// let input = b"   8       0 sda 100 0 800 10 50 0 400 5 0 15 15 0 0 0 0 0 0\n   8       1 sda1 4 8 2 4\n";
+/// let mut disks = Table::<_, 8>::new();
+/// diskstats::parse_into(input, &mut disks)?;
+/// let counters: Vec<u8> = disks.iter().map(|d| d.counters).collect();
+/// assert_eq!(counters, [17, 4]); // 5.5+ line and a 2.6 partition line in one file
+/// assert_eq!(disks.as_slice()[1].sectors_written, 4);
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+///
 /// # Errors
 /// `UnexpectedEnd` on a cut final line; `BadInteger`, `MissingField` (a counter count
 /// other than 4, 11, 14, 15 or 17) or `BadLine` (more than 17) at the field.

@@ -170,6 +170,16 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Mount<'a>>> {
 
 /// Parses all mounts into `out` (cleared first).
 ///
+/// ```
+/// use ferrostat_core::{procfs::mountinfo, Table};
+/// let input = b"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n23 22 0:5 / /dev rw - devtmpfs udev rw\n";
+/// let mut mounts = Table::<_, 16>::new();
+/// mountinfo::parse_into(input, &mut mounts)?;
+/// let dev = &mounts.as_slice()[1];
+/// assert!(dev.mount_point.decodes_to(b"/dev") && dev.optional_fields.as_bytes().is_empty());
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+///
 /// # Errors
 /// `UnexpectedEnd` on a cut final line; `MissingField` (no `-` separator),
 /// `BadInteger` or `BadLine` at the field.

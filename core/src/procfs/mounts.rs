@@ -72,6 +72,14 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<MountEntry<'a>>> {
 
 /// Parses all lines into `out` (cleared first).
 ///
+/// ```
+/// use ferrostat_core::{procfs::mounts, Table};
+/// let mut t = Table::<_, 4>::new();
+/// mounts::parse_into(b"/dev/sda1 /mnt/my\\040disk ext4 rw 0 0\n", &mut t)?;
+/// assert_eq!(t.as_slice()[0].file.to_string(), "/mnt/my disk");
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+///
 /// # Errors
 /// `UnexpectedEnd` on a cut final line; `MissingField`, `BadInteger` or `BadLine`.
 pub fn parse_into<'a, const N: usize>(

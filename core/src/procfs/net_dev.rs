@@ -112,6 +112,16 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Interface<'a>>> {
 
 /// Parses all interfaces into `out` (cleared first), borrowing names from `input`.
 ///
+/// ```
+/// use ferrostat_core::{procfs::net_dev, Table};
+/// let input = b"Inter-|\n face |\n    lo: 3245 30 0 0 0 0 0 0 3245 30 0 0 0 0 0 0\n  eth0: 9 1 0 0 0 0 0 0 8 1 0 0 0 0 0 0\n";
+/// let mut nics = Table::<_, 1>::new();
+/// let summary = net_dev::parse_into(input, &mut nics)?;
+/// assert_eq!((summary.parsed, summary.dropped), (1, 1)); // eth0 did not fit: counted
+/// assert_eq!(nics.as_slice()[0].name.as_bytes(), b"lo");
+/// # Ok::<(), ferrostat_core::Error>(())
+/// ```
+///
 /// # Errors
 /// `UnexpectedEnd` on a cut final line; `BadInteger` or `MissingField` at the field.
 pub fn parse_into<'a, const N: usize>(

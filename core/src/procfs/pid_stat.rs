@@ -19,6 +19,10 @@ pub struct PidStat<'a> {
     /// (2) Thread name, raw bytes (not escaped in this file).
     pub comm: Text<'a>,
     /// (3) State: R, S, D, Z, T, t, X, I, ...
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::text::serialize_state")
+    )]
     pub state: u8,
     /// (4) Parent pid.
     pub ppid: i64,

@@ -77,6 +77,10 @@ pub struct PidStatus<'a> {
     /// `Umask` (since 4.7).
     pub umask: Option<u32>,
     /// `State`: the state letter (`S` of `S (sleeping)`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::text::serialize_opt_state")
+    )]
     pub state: Option<u8>,
     /// `Tgid`: thread group id (the process id).
     pub tgid: Option<u64>,

@@ -1,0 +1,101 @@
+//! Command-line interface (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Host telemetry for Linux servers: collects metrics from /proc on demand.
+#[derive(Debug, Parser)]
+#[command(name = "ferrostat-agent", version, about)]
+pub struct Cli {
+    /// What to do; without one, prints a snapshot of this host.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print one host sample (CPU, memory, load, network, disks, pressure) as JSON.
+    Snapshot(SnapshotArgs),
+    /// Parse one /proc file with ferrostat-core and print it as JSON.
+    ///
+    /// Names are decoded (octal and C escapes undone, invalid UTF-8 shown as U+FFFD).
+    /// A parse error exits with status 2 and reports the error kind and byte offset.
+    Parse(ParseArgs),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Command::Snapshot(SnapshotArgs::default())
+    }
+}
+
+/// Arguments of `snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// The procfs mount to read (for containers that mount the host's elsewhere).
+    #[arg(long, default_value = "/proc")]
+    pub proc_root: PathBuf,
+    /// Print on one line instead of indented.
+    #[arg(long)]
+    pub compact: bool,
+}
+
+impl Default for SnapshotArgs {
+    fn default() -> Self {
+        SnapshotArgs {
+            proc_root: PathBuf::from("/proc"),
+            compact: false,
+        }
+    }
+}
+
+/// Arguments of `parse`.
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// Which /proc file format the input is.
+    pub kind: Kind,
+    /// The file to parse, or `-` for standard input.
+    pub file: PathBuf,
+    /// Print on one line instead of indented.
+    #[arg(long)]
+    pub compact: bool,
+}
+
+/// The /proc formats `parse` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    /// /proc/stat
+    Stat,
+    /// /proc/meminfo
+    Meminfo,
+    /// /proc/loadavg
+    Loadavg,
+    /// /proc/uptime
+    Uptime,
+    /// /proc/net/dev
+    NetDev,
+    /// /proc/diskstats
+    Diskstats,
+    /// /proc/cpuinfo
+    Cpuinfo,
+    /// /proc/PID/stat
+    PidStat,
+    /// /proc/PID/status
+    PidStatus,
+    /// /proc/PID/statm
+    PidStatm,
+    /// /proc/PID/io
+    PidIo,
+    /// /proc/PID/mountinfo
+    Mountinfo,
+    /// /proc/mounts
+    Mounts,
+    /// /proc/pressure/{cpu,memory,io,irq}
+    Pressure,
+    /// /proc/net/snmp
+    Snmp,
+    /// /proc/vmstat
+    Vmstat,
+}

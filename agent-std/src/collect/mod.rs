@@ -1,0 +1,4 @@
+//! Collectors: read kernel files with reused buffers and hand the bytes to
+//! ferrostat-core's parsers.
+
+pub mod procfs;

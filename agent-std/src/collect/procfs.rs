@@ -1,0 +1,179 @@
+//! Reading /proc: one open descriptor and one reused buffer per file, read from offset 0
+//! with pread each time, so a poll costs one syscall per file (more only when the file
+//! outgrew the buffer) and no allocation once warm.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ferrostat_core::metrics::ServerHostSample;
+use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat, uptime};
+use ferrostat_core::Table;
+
+/// A /proc file kept open and re-read from the start on every [`ProcFile::read`].
+#[derive(Debug)]
+pub struct ProcFile {
+    path: PathBuf,
+    file: File,
+    buf: Vec<u8>,
+}
+
+impl ProcFile {
+    /// Opens `path`; the buffer starts at one page and grows to fit the file.
+    pub fn open(path: impl Into<PathBuf>) -> io::Result<Self> {
+        let path = path.into();
+        let file = File::open(&path)?;
+        Ok(ProcFile {
+            path,
+            file,
+            buf: vec![0; 4096],
+        })
+    }
+
+    /// Where this file lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The whole current content. Reads until EOF, so the parsers always see complete
+    /// lines; a file that outgrows the buffer doubles it (the 132 KB /proc/stat of a big
+    /// machine needs a few polls' growth once, then none).
+    pub fn read(&mut self) -> io::Result<&[u8]> {
+        let mut len = 0;
+        loop {
+            if len == self.buf.len() {
+                let grown = self.buf.len() * 2;
+                self.buf.resize(grown, 0);
+            }
+            match self.file.read_at(&mut self.buf[len..], len as u64) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(&self.buf[..len])
+    }
+}
+
+/// Turns a parse error into an I/O error naming the file.
+fn invalid(path: &Path, e: ferrostat_core::Error) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "{}: {} at byte {}",
+            path.display(),
+            e.kind().as_str(),
+            e.offset()
+        ),
+    )
+}
+
+/// The files a host sample is made of, kept open between samples.
+#[derive(Debug)]
+pub struct HostCollector {
+    stat: ProcFile,
+    meminfo: ProcFile,
+    loadavg: ProcFile,
+    uptime: ProcFile,
+    net_dev: ProcFile,
+    diskstats: ProcFile,
+    hostname: ProcFile,
+    /// cpu, memory, io; absent without CONFIG_PSI.
+    pressure: Option<[ProcFile; 3]>,
+    ticks_per_sec: u64,
+    stat_parsed: Box<stat::Stat<512>>,
+}
+
+impl HostCollector {
+    /// Opens the files under `proc_root` (normally `/proc`).
+    pub fn open(proc_root: &Path) -> io::Result<Self> {
+        let p = |rel: &str| ProcFile::open(proc_root.join(rel));
+        let pressure = match (p("pressure/cpu"), p("pressure/memory"), p("pressure/io")) {
+            (Ok(c), Ok(m), Ok(i)) => Some([c, m, i]),
+            _ => None,
+        };
+        Ok(HostCollector {
+            stat: p("stat")?,
+            meminfo: p("meminfo")?,
+            loadavg: p("loadavg")?,
+            uptime: p("uptime")?,
+            net_dev: p("net/dev")?,
+            diskstats: p("diskstats")?,
+            hostname: p("sys/kernel/hostname")?,
+            pressure,
+            ticks_per_sec: rustix::param::clock_ticks_per_second(),
+            stat_parsed: Box::default(),
+        })
+    }
+
+    /// Reads every file once and fills `sample`.
+    pub fn sample(&mut self, sample: &mut ServerHostSample) -> io::Result<()> {
+        sample.timestamp_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+
+        let name = self.hostname.read()?;
+        sample.hostname =
+            ferrostat_core::metrics::host::fixed_name(name.trim_ascii()).unwrap_or_default();
+
+        let bytes = self.stat.read()?;
+        stat::parse_into(bytes, &mut self.stat_parsed).map_err(|e| invalid(self.stat.path(), e))?;
+        sample.set_cpu(&self.stat_parsed, self.ticks_per_sec);
+
+        let m =
+            meminfo::parse(self.meminfo.read()?).map_err(|e| invalid(self.meminfo.path(), e))?;
+        sample.set_memory(&m);
+        let l =
+            loadavg::parse(self.loadavg.read()?).map_err(|e| invalid(self.loadavg.path(), e))?;
+        sample.set_load(&l);
+        let u = uptime::parse(self.uptime.read()?).map_err(|e| invalid(self.uptime.path(), e))?;
+        sample.uptime_secs = u.uptime_secs;
+
+        let path = self.net_dev.path().to_owned();
+        let mut nics = Table::<_, 64>::new();
+        net_dev::parse_into(self.net_dev.read()?, &mut nics).map_err(|e| invalid(&path, e))?;
+        sample.set_interfaces(nics.iter());
+        // Interfaces beyond capacity stay counted as dropped in the sample.
+        for _ in 0..nics.dropped() {
+            sample.interfaces.push_dropped();
+        }
+
+        let path = self.diskstats.path().to_owned();
+        let mut disks = Table::<_, 128>::new();
+        diskstats::parse_into(self.diskstats.read()?, &mut disks).map_err(|e| invalid(&path, e))?;
+        sample.set_disks(disks.iter());
+        for _ in 0..disks.dropped() {
+            sample.disks.push_dropped();
+        }
+
+        if let Some([cpu, memory, io]) = self.pressure.as_mut() {
+            let read = |f: &mut ProcFile| {
+                let path = f.path().to_owned();
+                pressure::parse(f.read()?).map_err(|e| invalid(&path, e))
+            };
+            let (c, m, i) = (read(cpu)?, read(memory)?, read(io)?);
+            sample.set_pressure(&c, &m, &i);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_whole_files_larger_than_the_first_buffer() {
+        let mut f = ProcFile::open("/proc/self/maps").unwrap();
+        f.buf = vec![0; 16]; // force several growths
+        let a = f.read().unwrap().to_vec();
+        assert!(a.len() > 16);
+        assert!(a.ends_with(b"\n"));
+        // Re-reading starts from the top again.
+        let b = f.read().unwrap();
+        assert_eq!(&b[..20], &a[..20]);
+    }
+}

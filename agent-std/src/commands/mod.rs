@@ -1,0 +1,59 @@
+//! One module per subcommand.
+
+pub mod parse;
+pub mod snapshot;
+
+use std::fmt;
+
+/// Why a command failed, and the exit status that says so.
+#[derive(Debug)]
+pub enum CommandError {
+    /// Reading input or writing output failed (exit 1).
+    Io(String, std::io::Error),
+    /// The input is not valid for its format (exit 2).
+    Parse(String, ferrostat_core::Error),
+}
+
+impl CommandError {
+    /// 1 for I/O failures, 2 for malformed input.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Io(..) => 1,
+            CommandError::Parse(..) => 2,
+        }
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::Io(what, e) => write!(f, "{what}: {e}"),
+            CommandError::Parse(what, e) => write!(
+                f,
+                "{what}: parse error: {} at byte {}",
+                e.kind().as_str(),
+                e.offset()
+            ),
+        }
+    }
+}
+
+/// Writes `value` as JSON to standard output, followed by a newline.
+pub fn print_json<T: serde::Serialize>(value: &T, compact: bool) -> Result<(), CommandError> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = if compact {
+        serde_json::to_writer(&mut out, value)
+    } else {
+        serde_json::to_writer_pretty(&mut out, value)
+    };
+    match written
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+    {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| CommandError::Io("stdout".into(), e)),
+    }
+}

@@ -1,0 +1,16 @@
+//! `snapshot`: one live host sample as JSON.
+
+use ferrostat_core::metrics::ServerHostSample;
+
+use super::{print_json, CommandError};
+use crate::cli::SnapshotArgs;
+use crate::collect::procfs::HostCollector;
+
+/// Collects and prints one sample.
+pub fn run(args: &SnapshotArgs) -> Result<(), CommandError> {
+    let io = |e| CommandError::Io(args.proc_root.display().to_string(), e);
+    let mut collector = HostCollector::open(&args.proc_root).map_err(io)?;
+    let mut sample = Box::<ServerHostSample>::default();
+    collector.sample(&mut sample).map_err(io)?;
+    print_json(&*sample, args.compact)
+}
