@@ -63,9 +63,13 @@ pub fn meminfo(input: &[u8]) {
     checked(input, meminfo::parse(input));
 }
 
-/// `/proc/loadavg` and `/proc/uptime` (both one line of decimals).
-pub fn loadavg_uptime(input: &[u8]) {
+/// `/proc/loadavg`.
+pub fn loadavg(input: &[u8]) {
     checked(input, loadavg::parse(input));
+}
+
+/// `/proc/uptime`.
+pub fn uptime(input: &[u8]) {
     checked(input, uptime::parse(input));
 }
 
@@ -103,7 +107,7 @@ pub fn pid_stat(input: &[u8]) {
     checked(input, pid_stat::parse(input));
 }
 
-/// `/proc/<pid>/status`, `/proc/<pid>/io`, `/proc/<pid>/statm`.
+/// `/proc/<pid>/status`.
 pub fn pid_status(input: &[u8]) {
     drain(input, pid_status::records(input));
     if let Some(s) = checked(input, pid_status::parse(input)) {
@@ -113,12 +117,20 @@ pub fn pid_status(input: &[u8]) {
             assert!(name.decoded().count() <= name.raw().len());
         }
     }
+}
+
+/// `/proc/<pid>/io`.
+pub fn pid_io(input: &[u8]) {
     checked(input, pid_io::parse(input));
+}
+
+/// `/proc/<pid>/statm`.
+pub fn pid_statm(input: &[u8]) {
     checked(input, pid_statm::parse(input));
 }
 
-/// `/proc/<pid>/mountinfo` and `/proc/mounts`.
-pub fn mounts(input: &[u8]) {
+/// `/proc/<pid>/mountinfo`.
+pub fn mountinfo(input: &[u8]) {
     let n = drain(input, mountinfo::records(input));
     let mut t = Table::<_, 8>::new();
     if let Some(s) = checked(input, mountinfo::parse_into(input, &mut t)) {
@@ -127,7 +139,15 @@ pub fn mounts(input: &[u8]) {
             assert!(m.mount_point.decoded().count() <= m.mount_point.raw().len());
         }
     }
-    drain(input, mounts::records(input));
+}
+
+/// `/proc/mounts`.
+pub fn mounts(input: &[u8]) {
+    let n = drain(input, mounts::records(input));
+    let mut t = Table::<_, 8>::new();
+    if let Some(s) = checked(input, mounts::parse_into(input, &mut t)) {
+        assert_eq!((s.parsed + s.dropped) as usize, n);
+    }
 }
 
 /// `/proc/pressure/*`.
@@ -154,12 +174,16 @@ pub type Target = fn(&[u8]);
 pub const PROC_TARGETS: &[(&str, Target)] = &[
     ("stat", stat),
     ("meminfo", meminfo),
-    ("loadavg_uptime", loadavg_uptime),
+    ("loadavg", loadavg),
+    ("uptime", uptime),
     ("net_dev", net_dev),
     ("diskstats", diskstats),
     ("cpuinfo", cpuinfo),
     ("pid_stat", pid_stat),
     ("pid_status", pid_status),
+    ("pid_statm", pid_statm),
+    ("pid_io", pid_io),
+    ("mountinfo", mountinfo),
     ("mounts", mounts),
     ("pressure", pressure),
     ("net_snmp", net_snmp),

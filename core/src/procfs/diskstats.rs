@@ -164,9 +164,5 @@ pub fn parse_into<'a, const N: usize>(
     input: &'a [u8],
     out: &mut Table<Disk<'a>, N>,
 ) -> Result<Summary> {
-    out.clear();
-    for record in records(input) {
-        out.push(record?);
-    }
-    Ok(out.summary())
+    crate::text::fill_table(input, parse_line, out)
 }

@@ -69,10 +69,10 @@ pub fn records(input: &[u8]) -> Records<'_> {
 
 fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Record<'a>>> {
     let bytes = line.bytes;
-    if bytes.iter().all(|b| crate::text::is_blank(*b)) {
-        return Ok(None);
-    }
     let Some(colon) = memchr::memchr(b':', bytes) else {
+        if bytes.iter().all(|b| crate::text::is_blank(*b)) {
+            return Ok(None);
+        }
         return Err(if line.terminated {
             Error::new(ErrorKind::BadLine, line.offset)
         } else {
@@ -80,9 +80,14 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Record<'a>>> {
         });
     };
     let name = &bytes[..colon];
+    let rest = &bytes[colon + 1..];
+    // Fast path, nearly every line: `  <digits> kB` or `  <digits>`.
+    if let Some(record) = fast_value(name, rest) {
+        return Ok(Some(record));
+    }
     let mut fields = Line {
         offset: line.offset + colon + 1,
-        bytes: &bytes[colon + 1..],
+        bytes: rest,
         terminated: line.terminated,
     }
     .fields();
@@ -110,6 +115,32 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Record<'a>>> {
         value,
         unit,
     }))
+}
+
+/// `  <digits> kB` or `  <digits>` in one pass; `None` for anything else (the general
+/// path then reports it precisely).
+#[inline]
+fn fast_value<'a>(name: &'a [u8], rest: &[u8]) -> Option<Record<'a>> {
+    let mut i = 0;
+    while i < rest.len() && rest[i] == b' ' {
+        i += 1;
+    }
+    let start = i;
+    let (value, end) = crate::text::scan_digits(rest, i);
+    i = end;
+    if i == start || i - start >= 20 {
+        return None;
+    }
+    let unit = match &rest[i..] {
+        b" kB" => Unit::KiB,
+        b"" => Unit::None,
+        _ => return None,
+    };
+    Some(Record::Field {
+        name: Text(name),
+        value,
+        unit,
+    })
 }
 
 known_fields! {

@@ -76,14 +76,10 @@ impl<'a> Records<'a> {
             if let Some((names, values)) = self.names.as_mut() {
                 match (names.next_token(), values.next_token()) {
                     (Some((_, name)), Some((at, v))) => {
-                        // u64 counters above i64::MAX keep their bits.
-                        let value = parse_i64(v)
-                            .or_else(|| parse_u64(v).map(|u| u as i64))
-                            .ok_or(Error::new(ErrorKind::BadInteger, at))?;
                         return Ok(Some(Counter {
                             section: Text(self.section),
                             name: Text(name),
-                            value,
+                            value: value(v, at)?,
                         }));
                     }
                     (None, None) => self.names = None,
@@ -158,14 +154,6 @@ macro_rules! snmp_sections {
             $( #[doc = concat!("The `", stringify!($section), "` section.")] pub $section: $section, )+
         }
 
-        impl Snmp {
-            fn set(&mut self, section: &[u8], name: &[u8], value: i64) {
-                match section {
-                    $( $key => self.$section.set(name, value), )+
-                    _ => {}
-                }
-            }
-        }
     };
 }
 
@@ -276,9 +264,46 @@ fn parse_whole(input: &[u8]) -> Result<Snmp> {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }
     let mut out = Snmp::default();
-    for c in records(input) {
-        let c = c?;
-        out.set(c.section.0, c.name.0, c.value);
+    let mut lines = Lines::new(input);
+    while let Some(header) = lines.next() {
+        if header.bytes.is_empty() {
+            continue;
+        }
+        let (section, names) = split_prefix(&header)?;
+        let value_line = lines
+            .next()
+            .ok_or(Error::new(ErrorKind::UnexpectedEnd, input.len()))?;
+        let (value_section, values) = split_prefix(&value_line)?;
+        if value_section != section {
+            return Err(Error::new(ErrorKind::BadLine, value_line.offset));
+        }
+        // The section is chosen once per pair, not once per counter.
+        match section {
+            b"Ip" => fill(names, values, |n, v| out.Ip.set(n, v))?,
+            b"Icmp" => fill(names, values, |n, v| out.Icmp.set(n, v))?,
+            b"Tcp" => fill(names, values, |n, v| out.Tcp.set(n, v))?,
+            b"Udp" => fill(names, values, |n, v| out.Udp.set(n, v))?,
+            _ => fill(names, values, |_, _| {})?,
+        }
     }
     Ok(out)
+}
+
+/// Pairs each name with its value, which must match in number.
+fn fill(mut names: Fields<'_>, mut values: Fields<'_>, mut set: impl FnMut(&[u8], i64)) -> Result<()> {
+    loop {
+        match (names.next_token(), values.next_token()) {
+            (Some((_, name)), Some((at, v))) => set(name, value(v, at)?),
+            (None, None) => return Ok(()),
+            (Some(_), None) => return Err(values.missing()),
+            (None, Some((at, _))) => return Err(Error::new(ErrorKind::LengthMismatch, at)),
+        }
+    }
+}
+
+/// A counter value; u64 counters above i64::MAX keep their bits.
+fn value(v: &[u8], at: usize) -> Result<i64> {
+    parse_i64(v)
+        .or_else(|| parse_u64(v).map(|u| u as i64))
+        .ok_or(Error::new(ErrorKind::BadInteger, at))
 }

@@ -245,7 +245,16 @@ impl<const CPUS: usize> Default for Stat<CPUS> {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Result<Summary> {
-    *out = Stat::default();
+    // Reset in place: assigning a fresh `Stat` would copy the whole table's capacity.
+    out.total = CpuTimes::default();
+    out.cpus.clear();
+    out.intr = None;
+    out.softirq = None;
+    out.ctxt = None;
+    out.btime = None;
+    out.processes = None;
+    out.procs_running = None;
+    out.procs_blocked = None;
     if input.is_empty() {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Every check and test of the workspace. Installs what it needs on a fresh machine
+# (the thumbv7em target, rustfmt and clippy); CI runs exactly this through .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target add thumbv7em-none-eabihf
+command -v unshare >/dev/null || { apt-get update && apt-get install -y util-linux; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (workspace, then core alone with no features)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p ferrostat-core --all-targets -- -D warnings
+
+step "tests: workspace (core with serde, agent, benches)"
+cargo test --workspace
+step "tests: core with no features, then each feature alone"
+cargo test -p ferrostat-core
+cargo test -p ferrostat-core --features std
+cargo test -p ferrostat-core --features serde
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc -p ferrostat-core --no-deps --features serde
+
+step "no_std link check (no allocator, own panic handler)"
+for features in "" "serde" "serde,defmt"; do
+    cargo build --manifest-path no-std-check/Cargo.toml --features "$features"
+done
+
+step "thumbv7em-none-eabihf builds of the core, per feature set"
+for features in "" "serde" "defmt" "serde,defmt"; do
+    cargo build -p ferrostat-core --target thumbv7em-none-eabihf --no-default-features --features "$features"
+done
+
+step "embedded crate: host tests and thumbv7em build"
+cargo test --manifest-path agent-embassy/Cargo.toml
+cargo build --manifest-path agent-embassy/Cargo.toml --target thumbv7em-none-eabihf --release
+
+step "benchmarks compile"
+cargo bench -p ferrostat-benches --no-run
+
+step "fuzzing (the committed corpus is replayed by core/tests/fuzz_corpus.rs above)"
+if cargo +nightly fuzz --version >/dev/null 2>&1; then
+    for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
+        cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time=10 -rss_limit_mb=1024 >/dev/null 2>"target/fuzz-$target.log" \
+            || { cat "target/fuzz-$target.log"; exit 1; }
+        echo "fuzz $target: $(grep -o 'Done [0-9]* runs' "target/fuzz-$target.log" || echo ok)"
+    done
+else
+    echo "nightly cargo-fuzz not installed: skipping live fuzzing (cargo +nightly install cargo-fuzz)"
+fi
+
+step "all checks passed"
