@@ -28,16 +28,27 @@ fn synthetic_stat_256() -> (String, &'static [u8]) {
     for i in 0..256 {
         s.push_str(&format!(
             "cpu{i} {} {} {} {} {} 0 {} {} 0 0\n",
-            1393280 + i * 7, 32966 + i, 572056 + i * 3, 13343292 + i * 11, 6130 + i, 17875 + i, 269 + i
+            1393280 + i * 7,
+            32966 + i,
+            572056 + i * 3,
+            13343292 + i * 11,
+            6130 + i,
+            17875 + i,
+            269 + i
         ));
     }
     s.push_str("intr 1462898");
     for i in 0..1024 {
         s.push_str(&format!(" {}", i % 97));
     }
-    s.push_str("\nctxt 115315\nbtime 769041601\nprocesses 86031\nprocs_running 6\nprocs_blocked 0\n");
+    s.push_str(
+        "\nctxt 115315\nbtime 769041601\nprocesses 86031\nprocs_running 6\nprocs_blocked 0\n",
+    );
     s.push_str("softirq 2344 0 3 4 5 6 7 8 9 10 11\n");
-    ("synthetic_256cpu".into(), Box::leak(s.into_bytes().into_boxed_slice()))
+    (
+        "synthetic_256cpu".into(),
+        Box::leak(s.into_bytes().into_boxed_slice()),
+    )
 }
 
 fn system_info() -> procfs_core::ExplicitSystemInfo {
@@ -81,7 +92,12 @@ fn pair(
 }
 
 fn stat_group(c: &mut Criterion) {
-    let inputs = [load("local/proc/stat"), load("prometheus-procfs/proc/stat"), load("sysstat/root3/proc/stat"), synthetic_stat_256()];
+    let inputs = [
+        load("local/proc/stat"),
+        load("prometheus-procfs/proc/stat"),
+        load("sysstat/root3/proc/stat"),
+        synthetic_stat_256(),
+    ];
     let mut out = Box::new(stat::Stat::<1024>::default());
     let si = system_info();
     pair(
@@ -89,18 +105,29 @@ fn stat_group(c: &mut Criterion) {
         "stat",
         &inputs,
         |i| stat::parse_into(i, &mut out).map_or(0, |s| s.parsed as usize),
-        |i| procfs_core::KernelStats::from_read(Cursor::new(i), &si).ok().map(|k| k.cpu_time.len()),
+        |i| {
+            procfs_core::KernelStats::from_read(Cursor::new(i), &si)
+                .ok()
+                .map(|k| k.cpu_time.len())
+        },
     );
 }
 
 fn meminfo_group(c: &mut Criterion) {
-    let inputs = [load("local/proc/meminfo"), load("gopsutil/mem-virtualmemory-intelcorei5/proc/meminfo")];
+    let inputs = [
+        load("local/proc/meminfo"),
+        load("gopsutil/mem-virtualmemory-intelcorei5/proc/meminfo"),
+    ];
     pair(
         c,
         "meminfo",
         &inputs,
         |i| meminfo::parse(i).map_or(0, |m| m.mem_total().unwrap_or(0) as usize),
-        |i| procfs_core::Meminfo::from_read(Cursor::new(i)).ok().map(|m| m.mem_total as usize),
+        |i| {
+            procfs_core::Meminfo::from_read(Cursor::new(i))
+                .ok()
+                .map(|m| m.mem_total as usize)
+        },
     );
 }
 
@@ -110,38 +137,60 @@ fn loadavg_uptime_group(c: &mut Criterion) {
         "loadavg",
         &[load("local/proc/loadavg")],
         |i| loadavg::parse(i).map_or(0, |l| l.total as usize),
-        |i| procfs_core::LoadAverage::from_read(Cursor::new(i)).ok().map(|l| l.max as usize),
+        |i| {
+            procfs_core::LoadAverage::from_read(Cursor::new(i))
+                .ok()
+                .map(|l| l.max as usize)
+        },
     );
     pair(
         c,
         "uptime",
         &[load("local/proc/uptime")],
         |i| uptime::parse(i).map_or(0, |u| u.uptime_secs as usize),
-        |i| procfs_core::Uptime::from_read(Cursor::new(i)).ok().map(|u| u.uptime as usize),
+        |i| {
+            procfs_core::Uptime::from_read(Cursor::new(i))
+                .ok()
+                .map(|u| u.uptime as usize)
+        },
     );
 }
 
 fn net_dev_group(c: &mut Criterion) {
-    let inputs = [load("local/proc/net/dev"), load("sysstat/root6/proc/net/dev")];
+    let inputs = [
+        load("local/proc/net/dev"),
+        load("sysstat/root6/proc/net/dev"),
+    ];
     let mut nics = Box::new(Table::<net_dev::Interface<'static>, 64>::new());
     pair(
         c,
         "net_dev",
         &inputs,
         |i| net_dev::parse_into(i, &mut nics).map_or(0, |s| s.parsed as usize),
-        |i| procfs_core::net::InterfaceDeviceStatus::from_read(Cursor::new(i)).ok().map(|d| d.0.len()),
+        |i| {
+            procfs_core::net::InterfaceDeviceStatus::from_read(Cursor::new(i))
+                .ok()
+                .map(|d| d.0.len())
+        },
     );
 }
 
 fn diskstats_group(c: &mut Criterion) {
-    let inputs = [load("local/proc/diskstats"), load("node_exporter/proc/diskstats")];
+    let inputs = [
+        load("local/proc/diskstats"),
+        load("node_exporter/proc/diskstats"),
+    ];
     let mut disks = Box::new(Table::<diskstats::Disk<'static>, 256>::new());
     pair(
         c,
         "diskstats",
         &inputs,
         |i| diskstats::parse_into(i, &mut disks).map_or(0, |s| s.parsed as usize),
-        |i| procfs_core::DiskStats::from_read(Cursor::new(i)).ok().map(|d| d.0.len()),
+        |i| {
+            procfs_core::DiskStats::from_read(Cursor::new(i))
+                .ok()
+                .map(|d| d.0.len())
+        },
     );
 }
 
@@ -159,52 +208,86 @@ fn cpuinfo_group(c: &mut Criterion) {
         &inputs,
         // One table reused across calls, as the agent does.
         |i| cpuinfo::parse_into(i, &mut info).map_or(0, |s| s.parsed as usize),
-        |i| procfs_core::CpuInfo::from_read(Cursor::new(i)).ok().map(|c| c.num_cores()),
+        |i| {
+            procfs_core::CpuInfo::from_read(Cursor::new(i))
+                .ok()
+                .map(|c| c.num_cores())
+        },
     );
 }
 
 fn pid_group(c: &mut Criterion) {
-    let stats = [load("local/proc/1/stat"), load("gopsutil/process/proc/68927/stat")];
+    let stats = [
+        load("local/proc/1/stat"),
+        load("gopsutil/process/proc/68927/stat"),
+    ];
     pair(
         c,
         "pid_stat",
         &stats,
         |i| pid_stat::parse(i).map_or(0, |s| s.utime as usize),
-        |i| procfs_core::process::Stat::from_read(Cursor::new(i)).ok().map(|s| s.utime as usize),
+        |i| {
+            procfs_core::process::Stat::from_read(Cursor::new(i))
+                .ok()
+                .map(|s| s.utime as usize)
+        },
     );
-    let statuses = [load("local/proc/1/status"), load("prometheus-procfs/proc/26231/status"), load("gopsutil/process/proc/1060/status")];
+    let statuses = [
+        load("local/proc/1/status"),
+        load("prometheus-procfs/proc/26231/status"),
+        load("gopsutil/process/proc/1060/status"),
+    ];
     pair(
         c,
         "pid_status",
         &statuses,
         |i| pid_status::parse(i).map_or(0, |s| s.vm_rss.unwrap_or(0) as usize),
-        |i| procfs_core::process::Status::from_read(Cursor::new(i)).ok().map(|s| s.vmrss.unwrap_or(0) as usize),
+        |i| {
+            procfs_core::process::Status::from_read(Cursor::new(i))
+                .ok()
+                .map(|s| s.vmrss.unwrap_or(0) as usize)
+        },
     );
     pair(
         c,
         "pid_statm",
         &[load("local/proc/1/statm")],
         |i| pid_statm::parse(i).map_or(0, |s| s.resident as usize),
-        |i| procfs_core::process::StatM::from_read(Cursor::new(i)).ok().map(|s| s.resident as usize),
+        |i| {
+            procfs_core::process::StatM::from_read(Cursor::new(i))
+                .ok()
+                .map(|s| s.resident as usize)
+        },
     );
     pair(
         c,
         "pid_io",
         &[load("local/proc/2343/io")],
         |i| pid_io::parse(i).map_or(0, |s| s.rchar.unwrap_or(0) as usize),
-        |i| procfs_core::process::Io::from_read(Cursor::new(i)).ok().map(|s| s.rchar as usize),
+        |i| {
+            procfs_core::process::Io::from_read(Cursor::new(i))
+                .ok()
+                .map(|s| s.rchar as usize)
+        },
     );
 }
 
 fn mounts_group(c: &mut Criterion) {
-    let inputs = [load("local/proc/1/mountinfo"), load("node_exporter/proc/1/mountinfo")];
+    let inputs = [
+        load("local/proc/1/mountinfo"),
+        load("node_exporter/proc/1/mountinfo"),
+    ];
     let mut table = Box::new(Table::<mountinfo::Mount<'static>, 256>::new());
     pair(
         c,
         "mountinfo",
         &inputs,
         |i| mountinfo::parse_into(i, &mut table).map_or(0, |s| s.parsed as usize),
-        |i| procfs_core::process::MountInfos::from_read(Cursor::new(i)).ok().map(|m| m.0.len()),
+        |i| {
+            procfs_core::process::MountInfos::from_read(Cursor::new(i))
+                .ok()
+                .map(|m| m.0.len())
+        },
     );
     let mut entries = Box::new(Table::<mounts::MountEntry<'static>, 256>::new());
     pair(
@@ -212,7 +295,11 @@ fn mounts_group(c: &mut Criterion) {
         "mounts",
         &[load("local/proc/mounts")],
         |i| mounts::parse_into(i, &mut entries).map_or(0, |s| s.parsed as usize),
-        |i| Vec::<procfs_core::MountEntry>::from_read(Cursor::new(i)).ok().map(|m| m.len()),
+        |i| {
+            Vec::<procfs_core::MountEntry>::from_read(Cursor::new(i))
+                .ok()
+                .map(|m| m.len())
+        },
     );
 }
 
@@ -222,21 +309,36 @@ fn misc_group(c: &mut Criterion) {
         "pressure",
         &[load("local/proc/pressure/memory")],
         |i| pressure::parse(i).map_or(0, |p| p.some.map_or(0, |s| s.total_us as usize)),
-        |i| procfs_core::MemoryPressure::from_read(Cursor::new(i)).ok().map(|p| p.some.total as usize),
+        |i| {
+            procfs_core::MemoryPressure::from_read(Cursor::new(i))
+                .ok()
+                .map(|p| p.some.total as usize)
+        },
     );
     pair(
         c,
         "net_snmp",
-        &[load("local/proc/net/snmp"), load("eminence-procfs/snmp_debian_6.8.12/proc/net/snmp")],
+        &[
+            load("local/proc/net/snmp"),
+            load("eminence-procfs/snmp_debian_6.8.12/proc/net/snmp"),
+        ],
         |i| net_snmp::parse(i).map_or(0, |s| s.Tcp.in_segs.unwrap_or(0) as usize),
-        |i| procfs_core::net::Snmp::from_read(Cursor::new(i)).ok().map(|s| s.tcp_in_segs as usize),
+        |i| {
+            procfs_core::net::Snmp::from_read(Cursor::new(i))
+                .ok()
+                .map(|s| s.tcp_in_segs as usize)
+        },
     );
     pair(
         c,
         "vmstat",
         &[load("local/proc/vmstat"), load("node_exporter/proc/vmstat")],
         |i| vmstat::parse(i).map_or(0, |v| v.pgfault().unwrap_or(0) as usize),
-        |i| procfs_core::VmStat::from_read(Cursor::new(i)).ok().map(|v| v.0.len()),
+        |i| {
+            procfs_core::VmStat::from_read(Cursor::new(i))
+                .ok()
+                .map(|v| v.0.len())
+        },
     );
 }
 

@@ -38,6 +38,7 @@ extern crate std;
 mod error;
 pub mod metrics;
 pub mod procfs;
+pub mod sflow;
 mod table;
 pub mod text;
 

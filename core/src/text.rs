@@ -260,7 +260,17 @@ fn eight_digits(word: u64) -> u64 {
     lo.wrapping_add(hi) >> 32
 }
 
-const POW10: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// Reads the run of ASCII digits starting at `i`: its value (wrapping past 19 digits, so
 /// callers re-check runs of 20 or more) and the index after it. Eight digits at a time
@@ -286,7 +296,9 @@ pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
         } else {
             (word << (8 * (8 - n))) | (0x3030_3030_3030_3030 >> (8 * n))
         };
-        v = v.wrapping_mul(POW10[n as usize]).wrapping_add(eight_digits(word));
+        v = v
+            .wrapping_mul(POW10[n as usize])
+            .wrapping_add(eight_digits(word));
         i += n as usize;
         if n < 8 {
             return (v, i);
@@ -889,7 +901,18 @@ mod tests {
 
     #[test]
     fn swar_digits_match_the_scalar_loop() {
-        for text in ["0", "7", "12345678", "123456789", "9999999999999999999", "00000000000000000001", "42 ", "1234567x9", "", "x1"] {
+        for text in [
+            "0",
+            "7",
+            "12345678",
+            "123456789",
+            "9999999999999999999",
+            "00000000000000000001",
+            "42 ",
+            "1234567x9",
+            "",
+            "x1",
+        ] {
             let (v, end) = scan_digits(text.as_bytes(), 0);
             let digits = text.bytes().take_while(u8::is_ascii_digit).count();
             assert_eq!(end, digits, "{text}");
@@ -898,7 +921,11 @@ mod tests {
         }
         for b in 0u8..=255 {
             let word = u64::from_le_bytes([b'1', b, b'1', b'1', b'1', b'1', b'1', b'1']);
-            assert_eq!(leading_digits(word), if b.is_ascii_digit() { 8 } else { 1 }, "{b}");
+            assert_eq!(
+                leading_digits(word),
+                if b.is_ascii_digit() { 8 } else { 1 },
+                "{b}"
+            );
         }
     }
 

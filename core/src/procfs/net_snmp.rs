@@ -290,7 +290,11 @@ fn parse_whole(input: &[u8]) -> Result<Snmp> {
 }
 
 /// Pairs each name with its value, which must match in number.
-fn fill(mut names: Fields<'_>, mut values: Fields<'_>, mut set: impl FnMut(&[u8], i64)) -> Result<()> {
+fn fill(
+    mut names: Fields<'_>,
+    mut values: Fields<'_>,
+    mut set: impl FnMut(&[u8], i64),
+) -> Result<()> {
     loop {
         match (names.next_token(), values.next_token()) {
             (Some((_, name)), Some((at, v))) => set(name, value(v, at)?),

@@ -2,7 +2,7 @@
 //! Compact and expanded encodings decode to the same reprs, with `expanded` kept so the
 //! encoder writes back what it read.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::sflow::counter::{self, CounterRecord};
 use crate::sflow::flow::{self, FlowRecord};
 use crate::sflow::xdr::{Reader, Writer};
@@ -103,7 +103,12 @@ pub struct CountersSample<'a> {
 impl<'a> CountersSample<'a> {
     /// The counter records.
     pub fn records(&self) -> Records<'a, CounterRecord<'a>> {
-        Records::new(self.records, self.records_at, self.num_records, counter::parse)
+        Records::new(
+            self.records,
+            self.records_at,
+            self.num_records,
+            counter::parse,
+        )
     }
 
     /// A sample header for the encoder (records are written by [`emit_counters`]).
@@ -209,7 +214,10 @@ pub(crate) fn parse(format: u32, body: &[u8], at: usize) -> Result<Sample<'_>> {
                 };
                 (input, output)
             } else {
-                (Interface::from_compact(r.u32()?), Interface::from_compact(r.u32()?))
+                (
+                    Interface::from_compact(r.u32()?),
+                    Interface::from_compact(r.u32()?),
+                )
             };
             let num_records = r.u32()?;
             Sample::Flow(FlowSample {
@@ -261,7 +269,12 @@ pub struct Records<'a, R> {
 }
 
 impl<'a, R> Records<'a, R> {
-    fn new(body: &'a [u8], at: usize, count: u32, parse: fn(DataFormat, &'a [u8], usize) -> Result<R>) -> Self {
+    fn new(
+        body: &'a [u8],
+        at: usize,
+        count: u32,
+        parse: fn(DataFormat, &'a [u8], usize) -> Result<R>,
+    ) -> Self {
         Records {
             reader: Reader::new(body, at),
             left: count,
@@ -284,7 +297,10 @@ impl<'a, R> Records<'a, R> {
 
 impl<R> core::fmt::Debug for Records<'_, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Records").field("left", &self.left).field("failed", &self.failed).finish()
+        f.debug_struct("Records")
+            .field("left", &self.left)
+            .field("failed", &self.failed)
+            .finish()
     }
 }
 
@@ -392,9 +408,3 @@ pub fn emit_unknown(w: &mut Writer<'_>, format: DataFormat, data: &[u8]) -> Resu
     w.patch_u32(len_at, len);
     Ok(())
 }
-
-/// Unused-variable guard for the error kinds the sample layer can report.
-#[allow(dead_code)]
-const _KINDS: [ErrorKind; 1] = [ErrorKind::LengthMismatch];
-#[allow(dead_code)]
-fn _unused(_: Error) {}

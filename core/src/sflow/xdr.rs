@@ -81,7 +81,9 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn u64(&mut self) -> Result<u64> {
         let b = self.take(8)?;
-        Ok(u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        Ok(u64::from_be_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
     }
 
     /// `float` (IEEE-754 binary32).
@@ -213,7 +215,8 @@ impl<'b> Writer<'b> {
 
     /// `opaque x<>`: length, bytes, padding.
     pub fn opaque_var(&mut self, bytes: &[u8]) -> Result<()> {
-        let len = u32::try_from(bytes.len()).map_err(|_| Error::new(ErrorKind::BadValue, self.pos))?;
+        let len =
+            u32::try_from(bytes.len()).map_err(|_| Error::new(ErrorKind::BadValue, self.pos))?;
         self.u32(len)?;
         self.opaque_fixed(bytes)
     }
