@@ -24,8 +24,6 @@ pub enum ErrorKind {
     BadVersion,
     /// A length field disagrees with the bytes that are actually there.
     LengthMismatch,
-    /// XDR padding bytes that must be zero are not.
-    BadPadding,
     /// A field holds a value its type does not allow (an agent address type other than
     /// IPv4 or IPv6, a string longer than its declared maximum).
     BadValue,
@@ -44,7 +42,6 @@ impl ErrorKind {
             ErrorKind::BadLine => "malformed line",
             ErrorKind::BadVersion => "unsupported version",
             ErrorKind::LengthMismatch => "length mismatch",
-            ErrorKind::BadPadding => "non-zero padding",
             ErrorKind::BadValue => "value out of range",
             ErrorKind::BufferTooSmall => "output buffer too small",
         }

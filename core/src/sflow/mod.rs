@@ -10,7 +10,9 @@
 pub mod counter;
 pub mod datagram;
 pub mod flow;
+pub mod host;
 pub mod sample;
+pub mod sflowtool;
 pub mod xdr;
 
 pub use counter::CounterRecord;

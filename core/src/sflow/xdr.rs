@@ -92,15 +92,11 @@ impl<'a> Reader<'a> {
         Ok(f32::from_be_bytes(self.take4()?))
     }
 
-    /// Zero padding after `len` bytes of opaque data.
+    /// The padding after `len` bytes of opaque data. Its content is not checked: real
+    /// agents leave packet bytes there (akvorado, oxyflow and loadme captures), and
+    /// sflowtool ignores it too.
     fn padding(&mut self, len: usize) -> Result<()> {
-        let pad = (4 - len % 4) % 4;
-        let at = self.offset();
-        let bytes = self.take(pad)?;
-        if bytes.iter().any(|&b| b != 0) {
-            return Err(Error::new(ErrorKind::BadPadding, at));
-        }
-        Ok(())
+        self.take((4 - len % 4) % 4).map(drop)
     }
 
     /// `opaque x[n]`: `n` bytes and their padding.
@@ -113,8 +109,8 @@ impl<'a> Reader<'a> {
     /// `opaque x<max>` / `string x<max>`: a length, that many bytes, their padding.
     ///
     /// # Errors
-    /// `BadValue` when the length exceeds `max`; `UnexpectedEnd` when the bytes are not
-    /// there; `BadPadding` when the padding is not zero.
+    /// `BadValue` when the length exceeds `max`; `LengthMismatch` when the bytes and their
+    /// padding are not there.
     pub fn opaque_var(&mut self, max: u32) -> Result<&'a [u8]> {
         let at = self.offset();
         let len = self.u32()?;
