@@ -32,6 +32,41 @@ RULES = [
 ]
 
 
+def udp_payloads(path):
+    """UDP payloads of a classic little- or big-endian pcap of Ethernet/IPv4/UDP frames."""
+    import struct
+    data = open(path, "rb").read()
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    pos = 24
+    while pos + 16 <= len(data):
+        caplen = struct.unpack(endian + "I", data[pos + 8:pos + 12])[0]
+        frame = data[pos + 16:pos + 16 + caplen]
+        pos += 16 + caplen
+        ihl = (frame[14] & 0x0F) * 4
+        yield frame[14 + ihl + 8:]
+
+
+def seed_sflow():
+    """Raw sFlow datagrams from the captures, for the two sFlow targets."""
+    captures = sorted(
+        os.path.join(d, f) for d, _, fs in os.walk("core/tests/data/sflow") for f in fs if f.endswith(".pcap")
+    )
+    for target in ("sflow_datagram", "sflow_roundtrip"):
+        out = os.path.join(OUT, target)
+        os.makedirs(out, exist_ok=True)
+        seen = set()
+        for cap in captures:
+            for i, payload in enumerate(udp_payloads(cap)):
+                if i >= 3 or len(payload) > 4096:
+                    break
+                digest = hashlib.sha1(payload).hexdigest()
+                if digest not in seen:
+                    seen.add(digest)
+                    with open(os.path.join(out, digest), "wb") as f:
+                        f.write(payload)
+        print(f"{target}: {len(seen)} seeds")
+
+
 def main() -> int:
     files = sorted(
         os.path.join(d, f) for d, _, fs in os.walk(ROOT) for f in fs if f != "INDEX.md"
@@ -53,6 +88,7 @@ def main() -> int:
             with open(os.path.join(out, digest), "wb") as f:
                 f.write(data)
         print(f"{target}: {len(seen)} seeds")
+    seed_sflow()
     return 0
 
 

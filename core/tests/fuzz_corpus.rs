@@ -7,7 +7,10 @@ use std::path::Path;
 fn replay_committed_fuzz_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
     let mut total = 0;
-    for (name, target) in ferrostat_core::__fuzz::PROC_TARGETS {
+    let targets = ferrostat_core::__fuzz::PROC_TARGETS
+        .iter()
+        .chain(ferrostat_core::__fuzz::SFLOW_TARGETS);
+    for (name, target) in targets {
         let dir = root.join(name);
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let mut n = 0;
@@ -25,5 +28,6 @@ fn replay_committed_fuzz_corpus() {
         total += n;
     }
     assert_eq!(ferrostat_core::__fuzz::PROC_TARGETS.len(), 16);
+    assert_eq!(ferrostat_core::__fuzz::SFLOW_TARGETS.len(), 2);
     assert!(total >= 100, "{total} seeds");
 }

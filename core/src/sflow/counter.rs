@@ -712,13 +712,22 @@ pub struct HostDescription<'a> {
 }
 
 /// 0:2001 host_adapters: network adapters and their MACs, iterated lazily.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct HostAdapters<'a> {
     /// Adapters declared.
     pub num_adapters: u32,
     body: &'a [u8],
     at: usize,
 }
+
+/// Equal when the adapters are, wherever in a datagram each was read from.
+impl PartialEq for HostAdapters<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.num_adapters == other.num_adapters && self.adapters().eq(other.adapters())
+    }
+}
+
+impl Eq for HostAdapters<'_> {}
 
 /// One adapter of [`HostAdapters`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -961,8 +970,13 @@ impl CounterRecord<'_> {
                 w.opaque_var(d.os_release.as_bytes())?;
             }
             CounterRecord::HostAdapters(a) => {
+                // Canonical form: the adapters alone, whatever followed them.
                 w.u32(a.num_adapters)?;
-                w.bytes(a.body)?;
+                for adapter in a.adapters() {
+                    w.u32(adapter.if_index)?;
+                    w.u32(adapter.num_macs)?;
+                    w.bytes(adapter.macs)?;
+                }
             }
             CounterRecord::Unknown { data, .. } => {
                 w.opaque_fixed(data)?;

@@ -98,7 +98,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                 self.memory = MemorySample {
                     total_bytes: z64(m.mem_total),
                     free_bytes: free,
-                    available_bytes: free + buffers + cached,
+                    available_bytes: free.saturating_add(buffers).saturating_add(cached),
                     buffers_bytes: buffers,
                     cached_bytes: cached,
                     shared_bytes: z64(m.mem_shared),
