@@ -23,6 +23,33 @@ pub enum Command {
     /// Names are decoded (octal and C escapes undone, invalid UTF-8 shown as U+FFFD).
     /// A parse error exits with status 2 and reports the error kind and byte offset.
     Parse(ParseArgs),
+    /// sFlow tools.
+    #[command(subcommand)]
+    Sflow(SflowCommand),
+}
+
+/// `sflow` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SflowCommand {
+    /// Decode sFlow v5 datagrams from a pcap or pcapng capture, or one raw datagram, and
+    /// print one JSON object per datagram.
+    ///
+    /// A datagram that does not decode is reported on stderr with its index and the
+    /// error, and decoding carries on; the exit status is then 2.
+    Decode(SflowDecodeArgs),
+}
+
+/// Arguments of `sflow decode`.
+#[derive(Debug, Args)]
+pub struct SflowDecodeArgs {
+    /// A pcap or pcapng file, or a file holding one raw datagram (`-` for stdin).
+    pub file: PathBuf,
+    /// Print in the structure, field names and value formatting of `sflowtool -j`.
+    #[arg(long)]
+    pub sflowtool: bool,
+    /// UDP destination port of the sFlow datagrams in a capture (0: any UDP).
+    #[arg(long, default_value_t = 6343)]
+    pub port: u16,
 }
 
 impl Default for Command {

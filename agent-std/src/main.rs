@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or_default() {
         cli::Command::Snapshot(args) => commands::snapshot::run(&args),
         cli::Command::Parse(args) => commands::parse::run(&args),
+        cli::Command::Sflow(cli::SflowCommand::Decode(args)) => commands::sflow_decode::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

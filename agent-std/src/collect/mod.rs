@@ -1,4 +1,5 @@
 //! Collectors: read kernel files with reused buffers and hand the bytes to
 //! ferrostat-core's parsers.
 
+pub mod capture;
 pub mod procfs;

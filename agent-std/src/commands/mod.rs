@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod parse;
+pub mod sflow_decode;
 pub mod snapshot;
 
 use std::fmt;
@@ -12,6 +13,8 @@ pub enum CommandError {
     Io(String, std::io::Error),
     /// The input is not valid for its format (exit 2).
     Parse(String, ferrostat_core::Error),
+    /// Some of several inputs were rejected, each already reported (exit 2).
+    Rejected(String),
 }
 
 impl CommandError {
@@ -19,7 +22,7 @@ impl CommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CommandError::Io(..) => 1,
-            CommandError::Parse(..) => 2,
+            CommandError::Parse(..) | CommandError::Rejected(..) => 2,
         }
     }
 }
@@ -28,6 +31,7 @@ impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CommandError::Io(what, e) => write!(f, "{what}: {e}"),
+            CommandError::Rejected(what) => f.write_str(what),
             CommandError::Parse(what, e) => write!(
                 f,
                 "{what}: parse error: {} at byte {}",

@@ -774,6 +774,7 @@ fn read_adapter<'a>(r: &mut Reader<'a>) -> Result<Adapter<'a>> {
 
 /// A counter record.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum CounterRecord<'a> {
     /// 0:1.
     Interface(InterfaceCounters),
@@ -783,6 +784,8 @@ pub enum CounterRecord<'a> {
     Vlan(VlanCounters),
     /// 0:1001.
     Processor(ProcessorCounters),
+    /// 0:1005 port name: the interface name hsflowd sends beside its 0:1 counters.
+    PortName(crate::text::Text<'a>),
     /// 0:2000.
     HostDescription(HostDescription<'a>),
     /// 0:2001.
@@ -819,9 +822,70 @@ pub enum CounterRecord<'a> {
     Unknown {
         /// Its `counter_format`.
         format: DataFormat,
-        /// Its body.
+        /// Its body (serialized as its length).
+        #[cfg_attr(
+            feature = "serde",
+            serde(
+                rename = "length",
+                serialize_with = "crate::sflow::sample::serialize_len"
+            )
+        )]
         data: &'a [u8],
     },
+}
+
+/// A MAC address shown as `aa:bb:cc:dd:ee:ff`.
+#[cfg(feature = "serde")]
+struct Mac([u8; 6]);
+
+#[cfg(feature = "serde")]
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Adapter<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Macs<'m>(Adapter<'m>);
+        impl serde::Serialize for Macs<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> core::result::Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.macs().map(|m| Collected(Mac(m))))
+            }
+        }
+        let mut st = s.serialize_struct("Adapter", 2)?;
+        st.serialize_field("if_index", &self.if_index)?;
+        st.serialize_field("macs", &Macs(*self))?;
+        st.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for HostAdapters<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.adapters())
+    }
+}
+
+/// Serializes a `Display` value as a string.
+#[cfg(feature = "serde")]
+struct Collected<T>(T);
+
+#[cfg(feature = "serde")]
+impl<T: fmt::Display> serde::Serialize for Collected<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
 }
 
 /// Decodes a fixed record from a body at least `T::LEN` long.
@@ -869,6 +933,7 @@ pub(crate) fn parse(format: DataFormat, body: &[u8], at: usize) -> Result<Counte
             };
             CounterRecord::HostCpu(HostCpu { base, extra })
         }
+        1005 => CounterRecord::PortName(crate::text::Text(Reader::new(body, at).opaque_var(255)?)),
         2000 => {
             let mut r = Reader::new(body, at);
             let hostname = r.opaque_var(64)?;
@@ -911,6 +976,7 @@ impl CounterRecord<'_> {
             CounterRecord::Ethernet(_) => 2,
             CounterRecord::Vlan(_) => 5,
             CounterRecord::Processor(_) => 1001,
+            CounterRecord::PortName(_) => 1005,
             CounterRecord::HostDescription(_) => 2000,
             CounterRecord::HostAdapters(_) => 2001,
             CounterRecord::HostParent(_) => 2002,
@@ -962,6 +1028,7 @@ impl CounterRecord<'_> {
                     extra.write(w)?;
                 }
             }
+            CounterRecord::PortName(name) => w.opaque_var(name.as_bytes())?,
             CounterRecord::HostDescription(d) => {
                 w.opaque_var(d.hostname.as_bytes())?;
                 w.bytes(&d.uuid)?;
@@ -1015,6 +1082,9 @@ impl CounterRecord<'_> {
                 if let Some(extra) = r.extra {
                     extra.fields(sink);
                 }
+            }
+            CounterRecord::PortName(name) => {
+                sink.field("ifName", FieldValue::Text(name.as_bytes()))
             }
             CounterRecord::HostDescription(d) => {
                 // sflowtool leaves out empty strings.

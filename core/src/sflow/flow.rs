@@ -15,13 +15,20 @@ pub struct RawPacketHeader<'a> {
     pub frame_length: u32,
     /// Bytes removed before sampling (e.g. the FCS).
     pub stripped: u32,
-    /// The header bytes.
-    #[cfg_attr(feature = "serde", serde(skip))]
+    /// The header bytes (serialized as their length).
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            rename = "header_length",
+            serialize_with = "crate::sflow::sample::serialize_len"
+        )
+    )]
     pub header: &'a [u8],
 }
 
 /// A flow record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum FlowRecord<'a> {
     /// 0:1, the raw packet header.
     RawPacketHeader(RawPacketHeader<'a>),
@@ -29,7 +36,14 @@ pub enum FlowRecord<'a> {
     Unknown {
         /// Its `flow_format`.
         format: DataFormat,
-        /// Its body.
+        /// Its body (serialized as its length).
+        #[cfg_attr(
+            feature = "serde",
+            serde(
+                rename = "length",
+                serialize_with = "crate::sflow::sample::serialize_len"
+            )
+        )]
         data: &'a [u8],
     },
 }

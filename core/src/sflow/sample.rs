@@ -71,6 +71,7 @@ impl SourceId {
 
 /// A sample of any kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Sample<'a> {
     /// `flow_sample` (0:1) or `flow_sample_expanded` (0:3).
     Flow(FlowSample<'a>),
@@ -80,9 +81,81 @@ pub enum Sample<'a> {
     Unknown {
         /// Its `sample_type`.
         format: DataFormat,
-        /// Its body.
+        /// Its body (serialized as its length).
+        #[cfg_attr(
+            feature = "serde",
+            serde(rename = "length", serialize_with = "serialize_len")
+        )]
         data: &'a [u8],
     },
+}
+
+/// Serializes raw bytes as their length: JSON views show what was skipped, not its bytes.
+#[cfg(feature = "serde")]
+pub(crate) fn serialize_len<S: serde::Serializer>(
+    data: &&[u8],
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    s.serialize_u64(data.len() as u64)
+}
+
+/// Serializes the records of a sample, stopping at the first that does not decode (a
+/// caller shows a datagram after `Datagram::validate`, so there is none).
+#[cfg(feature = "serde")]
+fn serialize_records<S: serde::Serializer, R: serde::Serialize>(
+    records: Records<'_, R>,
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    s.collect_seq(records.map_while(Result::ok))
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for CountersSample<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct All<'r>(CountersSample<'r>);
+        impl serde::Serialize for All<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> core::result::Result<S::Ok, S::Error> {
+                serialize_records(self.0.records(), s)
+            }
+        }
+        let mut st = s.serialize_struct("CountersSample", 4)?;
+        st.serialize_field("expanded", &self.expanded)?;
+        st.serialize_field("sequence_number", &self.sequence_number)?;
+        st.serialize_field("source_id", &self.source_id)?;
+        st.serialize_field("records", &All(*self))?;
+        st.end()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for FlowSample<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct All<'r>(FlowSample<'r>);
+        impl serde::Serialize for All<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> core::result::Result<S::Ok, S::Error> {
+                serialize_records(self.0.records(), s)
+            }
+        }
+        let mut st = s.serialize_struct("FlowSample", 9)?;
+        st.serialize_field("expanded", &self.expanded)?;
+        st.serialize_field("sequence_number", &self.sequence_number)?;
+        st.serialize_field("source_id", &self.source_id)?;
+        st.serialize_field("sampling_rate", &self.sampling_rate)?;
+        st.serialize_field("sample_pool", &self.sample_pool)?;
+        st.serialize_field("drops", &self.drops)?;
+        st.serialize_field("input", &self.input)?;
+        st.serialize_field("output", &self.output)?;
+        st.serialize_field("records", &All(*self))?;
+        st.end()
+    }
 }
 
 /// A counters sample, borrowing its records.

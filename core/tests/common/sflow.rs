@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The copied sFlow corpus.
 pub fn sflow_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sflow")
+    // From core's tests and from the benches alike.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/sflow")
 }
 
 /// Every capture, sorted.
