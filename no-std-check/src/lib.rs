@@ -30,6 +30,7 @@ pub extern "C" fn ferrostat_parse(kind: u32, ptr: &[u8; 4096], len: usize) -> i6
         13 => pressure::parse(input).map(|p| p.some.map_or(0, |s| s.total_us as usize)),
         14 => net_snmp::parse(input).map(|s| s.Tcp.curr_estab.unwrap_or(0) as usize),
         15 => vmstat::parse(input).map(|v| v.pgfault().unwrap_or(0) as usize),
+        16 => sflow_round_trip(input),
         _ => Ok(0),
     };
     n.map_or(-1, |n| n as i64)
@@ -44,4 +45,29 @@ pub extern "C" fn ferrostat_encode(out: &mut [u8; 2048]) -> i64 {
         Ok(n) => n as i64,
         Err(_) => -1,
     }
+}
+
+/// Decodes an sFlow datagram and encodes its counter samples again.
+fn sflow_round_trip(input: &[u8]) -> Result<usize, ferrostat_core::Error> {
+    use ferrostat_core::sflow::{sample, xdr::Writer, CounterRecord, DataFormat, Datagram, Sample};
+    let d = Datagram::parse(input)?;
+    d.validate()?;
+    let mut out = [0u8; 1500];
+    let mut w = Writer::new(&mut out);
+    d.emit_header(&mut w)?;
+    let mut host = ferrostat_core::metrics::McuHostSample::default();
+    for s in d.samples() {
+        if let Sample::Counters(c) = s? {
+            let mut records = [CounterRecord::Unknown { format: DataFormat::standard(0), data: &[] }; 8];
+            let mut n = 0;
+            for r in c.records().take(8) {
+                let r = r?;
+                host.apply_sflow(&r);
+                records[n] = r;
+                n += 1;
+            }
+            sample::emit_counters(&mut w, &c, &records[..n])?;
+        }
+    }
+    Ok(w.len())
 }

@@ -248,6 +248,33 @@ pub struct FlowSample<'a> {
 }
 
 impl<'a> FlowSample<'a> {
+    /// A sample header for the encoder (records are written by [`emit_flow`]).
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        expanded: bool,
+        sequence_number: u32,
+        source_id: SourceId,
+        sampling_rate: u32,
+        sample_pool: u32,
+        drops: u32,
+        input: Interface,
+        output: Interface,
+    ) -> Self {
+        FlowSample {
+            expanded,
+            sequence_number,
+            source_id,
+            sampling_rate,
+            sample_pool,
+            drops,
+            input,
+            output,
+            num_records: 0,
+            records: &[],
+            records_at: 0,
+        }
+    }
+
     /// The flow records.
     pub fn records(&self) -> Records<'a, FlowRecord<'a>> {
         Records::new(self.records, self.records_at, self.num_records, flow::parse)
