@@ -126,6 +126,15 @@ pub(crate) fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// Index of the first byte at or after `i` that is not a space or tab.
+#[inline]
+fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && is_blank(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
 /// Cursor over the whitespace-separated fields of one line.
 #[derive(Clone, Debug)]
 pub(crate) struct Fields<'a> {
@@ -140,10 +149,7 @@ impl<'a> Fields<'a> {
     #[inline]
     pub fn next_token(&mut self) -> Option<(usize, &'a [u8])> {
         let line = self.line;
-        let mut i = self.pos;
-        while i < line.len() && is_blank(line[i]) {
-            i += 1;
-        }
+        let mut i = skip_blanks(line, self.pos);
         if i == line.len() {
             self.pos = i;
             return None;
@@ -177,10 +183,7 @@ impl<'a> Fields<'a> {
     #[inline]
     pub fn i64(&mut self) -> Result<i64> {
         let line = self.line;
-        let mut i = self.pos;
-        while i < line.len() && is_blank(line[i]) {
-            i += 1;
-        }
+        let i = skip_blanks(line, self.pos);
         if line.get(i) == Some(&b'-') {
             let (at, tok) = self.token()?;
             return parse_i64(tok).ok_or(Error::new(ErrorKind::BadInteger, at));
@@ -198,10 +201,7 @@ impl<'a> Fields<'a> {
     #[inline]
     pub fn opt_u64(&mut self) -> Result<Option<u64>> {
         let line = self.line;
-        let mut i = self.pos;
-        while i < line.len() && is_blank(line[i]) {
-            i += 1;
-        }
+        let mut i = skip_blanks(line, self.pos);
         if i == line.len() {
             self.pos = i;
             return Ok(None);
@@ -228,10 +228,7 @@ impl<'a> Fields<'a> {
 
     /// Whatever follows the fields read so far, leading blanks skipped.
     pub fn rest(&self) -> (usize, &'a [u8]) {
-        let mut i = self.pos;
-        while i < self.line.len() && is_blank(self.line[i]) {
-            i += 1;
-        }
+        let i = skip_blanks(self.line, self.pos);
         (self.base + i, &self.line[i..])
     }
 }

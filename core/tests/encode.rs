@@ -25,11 +25,11 @@ fn server_sample(root: &str) -> Box<ServerHostSample> {
     let dev = read(&format!("{root}/net/dev"));
     let mut nics = Table::<_, 64>::new();
     net_dev::parse_into(&dev, &mut nics).unwrap();
-    s.set_interfaces(nics.iter());
+    s.set_interfaces(&nics);
     let disks_bytes = read(&format!("{root}/diskstats"));
     let mut disks = Table::<_, 128>::new();
     diskstats::parse_into(&disks_bytes, &mut disks).unwrap();
-    s.set_disks(disks.iter());
+    s.set_disks(&disks);
     let p = |f: &str| pressure::parse(&read(&format!("{root}/pressure/{f}"))).unwrap();
     s.set_pressure(&p("cpu"), &p("memory"), &p("io"));
     s
@@ -119,7 +119,7 @@ fn microcontroller_sample_counts_what_does_not_fit() {
     let mut st = stat::Stat::<64>::default();
     stat::parse_into(&read("sysstat/root3/proc/stat"), &mut st).unwrap();
     let mut s = McuHostSample::default();
-    s.set_interfaces(nics.iter());
+    s.set_interfaces(&nics);
     s.set_cpu(&st, 100);
     assert_eq!(
         s.interfaces.len() as u32 + s.interfaces.dropped(),

@@ -136,10 +136,10 @@ fn metric_model_and_encoders_make_zero_allocations() {
         sample.set_memory(&meminfo::parse(&mem_bytes).unwrap());
         let mut nics = Table::<_, 64>::new();
         net_dev::parse_into(&dev_bytes, &mut nics).unwrap();
-        sample.set_interfaces(nics.iter());
+        sample.set_interfaces(&nics);
         let mut disks = Table::<_, 128>::new();
         diskstats::parse_into(&disk_bytes, &mut disks).unwrap();
-        sample.set_disks(disks.iter());
+        sample.set_disks(&disks);
         ferrostat_core::metrics::encode::to_json(&*sample, &mut buf).unwrap();
         ferrostat_core::metrics::encode::to_postcard(&*sample, &mut buf).unwrap();
         ferrostat_core::metrics::encode::to_postcard_cobs(&*sample, &mut buf).unwrap();

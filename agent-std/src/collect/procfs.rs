@@ -18,6 +18,8 @@ pub struct ProcFile {
     path: PathBuf,
     file: File,
     buf: Vec<u8>,
+    /// Bytes of `buf` the last read filled.
+    len: usize,
 }
 
 impl ProcFile {
@@ -29,12 +31,18 @@ impl ProcFile {
             path,
             file,
             buf: vec![0; 4096],
+            len: 0,
         })
     }
 
-    /// Where this file lives.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Reads the file and parses it, naming the file in the error.
+    pub fn parse<T>(
+        &mut self,
+        parse: impl FnOnce(&[u8]) -> ferrostat_core::Result<T>,
+    ) -> io::Result<T> {
+        self.read()?;
+        let Self { path, buf, len, .. } = self;
+        parse(&buf[..*len]).map_err(|e| invalid(path, e))
     }
 
     /// The whole current content. Reads until EOF, so the parsers always see complete
@@ -42,6 +50,7 @@ impl ProcFile {
     /// machine needs a few polls' growth once, then none).
     pub fn read(&mut self) -> io::Result<&[u8]> {
         let mut len = 0;
+        self.len = 0;
         loop {
             if len == self.buf.len() {
                 let grown = self.buf.len() * 2;
@@ -54,6 +63,7 @@ impl ProcFile {
                 Err(e) => return Err(e),
             }
         }
+        self.len = len;
         Ok(&self.buf[..len])
     }
 }
@@ -119,42 +129,30 @@ impl HostCollector {
         sample.hostname =
             ferrostat_core::metrics::host::fixed_name(name.trim_ascii()).unwrap_or_default();
 
-        let bytes = self.stat.read()?;
-        stat::parse_into(bytes, &mut self.stat_parsed).map_err(|e| invalid(self.stat.path(), e))?;
+        let parsed = &mut self.stat_parsed;
+        self.stat.parse(|b| stat::parse_into(b, parsed))?;
         sample.set_cpu(&self.stat_parsed, self.ticks_per_sec);
-
-        let m =
-            meminfo::parse(self.meminfo.read()?).map_err(|e| invalid(self.meminfo.path(), e))?;
-        sample.set_memory(&m);
-        let l =
-            loadavg::parse(self.loadavg.read()?).map_err(|e| invalid(self.loadavg.path(), e))?;
-        sample.set_load(&l);
-        let u = uptime::parse(self.uptime.read()?).map_err(|e| invalid(self.uptime.path(), e))?;
-        sample.uptime_secs = u.uptime_secs;
-
-        let path = self.net_dev.path().to_owned();
-        let mut nics = Table::<_, 64>::new();
-        net_dev::parse_into(self.net_dev.read()?, &mut nics).map_err(|e| invalid(&path, e))?;
-        sample.set_interfaces(nics.iter());
-        // Interfaces beyond capacity stay counted as dropped in the sample.
-        for _ in 0..nics.dropped() {
-            sample.interfaces.push_dropped();
-        }
-
-        let path = self.diskstats.path().to_owned();
-        let mut disks = Table::<_, 128>::new();
-        diskstats::parse_into(self.diskstats.read()?, &mut disks).map_err(|e| invalid(&path, e))?;
-        sample.set_disks(disks.iter());
-        for _ in 0..disks.dropped() {
-            sample.disks.push_dropped();
-        }
-
+        sample.set_memory(&self.meminfo.parse(meminfo::parse)?);
+        sample.set_load(&self.loadavg.parse(loadavg::parse)?);
+        sample.uptime_secs = self.uptime.parse(uptime::parse)?.uptime_secs;
+        self.net_dev.parse(|b| {
+            let mut nics = Table::<_, 64>::new();
+            net_dev::parse_into(b, &mut nics)?;
+            sample.set_interfaces(&nics);
+            Ok(())
+        })?;
+        self.diskstats.parse(|b| {
+            let mut disks = Table::<_, 128>::new();
+            diskstats::parse_into(b, &mut disks)?;
+            sample.set_disks(&disks);
+            Ok(())
+        })?;
         if let Some([cpu, memory, io]) = self.pressure.as_mut() {
-            let read = |f: &mut ProcFile| {
-                let path = f.path().to_owned();
-                pressure::parse(f.read()?).map_err(|e| invalid(&path, e))
-            };
-            let (c, m, i) = (read(cpu)?, read(memory)?, read(io)?);
+            let (c, m, i) = (
+                cpu.parse(pressure::parse)?,
+                memory.parse(pressure::parse)?,
+                io.parse(pressure::parse)?,
+            );
             sample.set_pressure(&c, &m, &i);
         }
         Ok(())

@@ -290,9 +290,13 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
         };
     }
 
-    /// Fills `interfaces` from `/proc/net/dev` records.
-    pub fn set_interfaces<'a>(&mut self, interfaces: impl IntoIterator<Item = &'a Interface<'a>>) {
+    /// Fills `interfaces` from parsed `/proc/net/dev`; interfaces the parse dropped stay
+    /// counted as dropped.
+    pub fn set_interfaces<const N: usize>(&mut self, interfaces: &Table<Interface<'_>, N>) {
         self.interfaces.clear();
+        for _ in 0..interfaces.dropped() {
+            self.interfaces.push_dropped();
+        }
         for i in interfaces {
             match fixed_name(i.name.as_bytes()) {
                 Some(name) => {
@@ -313,10 +317,13 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
         }
     }
 
-    /// Fills `disks` from `/proc/diskstats` records. Sectors are 512 bytes whatever the
-    /// device's sector size (block/stat.rst).
-    pub fn set_disks<'a>(&mut self, disks: impl IntoIterator<Item = &'a Disk<'a>>) {
+    /// Fills `disks` from parsed `/proc/diskstats`; disks the parse dropped stay counted
+    /// as dropped. Sectors are 512 bytes whatever the device's sector size (block/stat.rst).
+    pub fn set_disks<const N: usize>(&mut self, disks: &Table<Disk<'_>, N>) {
         self.disks.clear();
+        for _ in 0..disks.dropped() {
+            self.disks.push_dropped();
+        }
         for d in disks {
             match fixed_name(d.name.as_bytes()) {
                 Some(name) => {

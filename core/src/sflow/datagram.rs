@@ -195,22 +195,13 @@ impl serde::Serialize for Datagram<'_> {
     /// (samples stop at the first that does not decode).
     fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        struct All<'d>(Datagram<'d>);
-        impl serde::Serialize for All<'_> {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> core::result::Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.samples().map_while(Result::ok))
-            }
-        }
         let mut st = s.serialize_struct("Datagram", 6)?;
         st.serialize_field("agent", &self.agent)?;
         st.serialize_field("sub_agent_id", &self.sub_agent_id)?;
         st.serialize_field("sequence_number", &self.sequence_number)?;
         st.serialize_field("uptime_ms", &self.uptime_ms)?;
         st.serialize_field("num_samples", &self.num_samples)?;
-        st.serialize_field("samples", &All(*self))?;
+        st.serialize_field("samples", &crate::sflow::sample::Seq(self.samples()))?;
         st.end()
     }
 }

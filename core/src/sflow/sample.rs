@@ -99,34 +99,31 @@ pub(crate) fn serialize_len<S: serde::Serializer>(
     s.serialize_u64(data.len() as u64)
 }
 
-/// Serializes the records of a sample, stopping at the first that does not decode (a
-/// caller shows a datagram after `Datagram::validate`, so there is none).
+/// Serializes a decoding iterator as a sequence, stopping at the first item that does not
+/// decode (callers show a datagram after `Datagram::validate`, so there is none).
 #[cfg(feature = "serde")]
-fn serialize_records<S: serde::Serializer, R: serde::Serialize>(
-    records: Records<'_, R>,
-    s: S,
-) -> core::result::Result<S::Ok, S::Error> {
-    s.collect_seq(records.map_while(Result::ok))
+pub(crate) struct Seq<I>(pub(crate) I);
+
+#[cfg(feature = "serde")]
+impl<I, T> serde::Serialize for Seq<I>
+where
+    I: Iterator<Item = Result<T>> + Clone,
+    T: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone().map_while(|r| r.ok()))
+    }
 }
 
 #[cfg(feature = "serde")]
 impl serde::Serialize for CountersSample<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        struct All<'r>(CountersSample<'r>);
-        impl serde::Serialize for All<'_> {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> core::result::Result<S::Ok, S::Error> {
-                serialize_records(self.0.records(), s)
-            }
-        }
         let mut st = s.serialize_struct("CountersSample", 4)?;
         st.serialize_field("expanded", &self.expanded)?;
         st.serialize_field("sequence_number", &self.sequence_number)?;
         st.serialize_field("source_id", &self.source_id)?;
-        st.serialize_field("records", &All(*self))?;
+        st.serialize_field("records", &Seq(self.records()))?;
         st.end()
     }
 }
@@ -135,15 +132,6 @@ impl serde::Serialize for CountersSample<'_> {
 impl serde::Serialize for FlowSample<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        struct All<'r>(FlowSample<'r>);
-        impl serde::Serialize for All<'_> {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> core::result::Result<S::Ok, S::Error> {
-                serialize_records(self.0.records(), s)
-            }
-        }
         let mut st = s.serialize_struct("FlowSample", 9)?;
         st.serialize_field("expanded", &self.expanded)?;
         st.serialize_field("sequence_number", &self.sequence_number)?;
@@ -153,7 +141,7 @@ impl serde::Serialize for FlowSample<'_> {
         st.serialize_field("drops", &self.drops)?;
         st.serialize_field("input", &self.input)?;
         st.serialize_field("output", &self.output)?;
-        st.serialize_field("records", &All(*self))?;
+        st.serialize_field("records", &Seq(self.records()))?;
         st.end()
     }
 }
@@ -281,6 +269,43 @@ impl<'a> FlowSample<'a> {
     }
 }
 
+fn read_source_id(r: &mut Reader<'_>, expanded: bool) -> Result<SourceId> {
+    Ok(if expanded {
+        SourceId {
+            class: r.u32()?,
+            index: r.u32()?,
+        }
+    } else {
+        SourceId::from_compact(r.u32()?)
+    })
+}
+
+fn write_source_id(w: &mut Writer<'_>, expanded: bool, id: SourceId) -> Result<()> {
+    if expanded {
+        w.u32(id.class)?;
+        w.u32(id.index)
+    } else {
+        w.u32((id.class << 24) | (id.index & 0x00ff_ffff))
+    }
+}
+
+/// Writes a record count placeholder, the records, then the real count.
+fn write_records<'r, R: 'r>(
+    w: &mut Writer<'_>,
+    records: impl IntoIterator<Item = &'r R>,
+    emit: impl Fn(&R, &mut Writer<'_>) -> Result<()>,
+) -> Result<()> {
+    let count_at = w.len();
+    w.u32(0)?;
+    let mut count = 0;
+    for record in records {
+        emit(record, w)?;
+        count += 1;
+    }
+    w.patch_u32(count_at, count);
+    Ok(())
+}
+
 /// Parses one sample body of type `format` found at offset `at`.
 pub(crate) fn parse(format: u32, body: &[u8], at: usize) -> Result<Sample<'_>> {
     let format = DataFormat::from_u32(format);
@@ -292,14 +317,7 @@ pub(crate) fn parse(format: u32, body: &[u8], at: usize) -> Result<Sample<'_>> {
         1 | 3 => {
             let expanded = format.format == 3;
             let sequence_number = r.u32()?;
-            let source_id = if expanded {
-                SourceId {
-                    class: r.u32()?,
-                    index: r.u32()?,
-                }
-            } else {
-                SourceId::from_compact(r.u32()?)
-            };
+            let source_id = read_source_id(&mut r, expanded)?;
             let sampling_rate = r.u32()?;
             let sample_pool = r.u32()?;
             let drops = r.u32()?;
@@ -337,14 +355,7 @@ pub(crate) fn parse(format: u32, body: &[u8], at: usize) -> Result<Sample<'_>> {
         2 | 4 => {
             let expanded = format.format == 4;
             let sequence_number = r.u32()?;
-            let source_id = if expanded {
-                SourceId {
-                    class: r.u32()?,
-                    index: r.u32()?,
-                }
-            } else {
-                SourceId::from_compact(r.u32()?)
-            };
+            let source_id = read_source_id(&mut r, expanded)?;
             let num_records = r.u32()?;
             Sample::Counters(CountersSample {
                 expanded,
@@ -395,6 +406,17 @@ impl<'a, R> Records<'a, R> {
     }
 }
 
+impl<R> Clone for Records<'_, R> {
+    fn clone(&self) -> Self {
+        Records {
+            reader: self.reader.clone(),
+            left: self.left,
+            parse: self.parse,
+            failed: self.failed,
+        }
+    }
+}
+
 impl<R> core::fmt::Debug for Records<'_, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Records")
@@ -436,20 +458,8 @@ pub fn emit_counters<'r>(
     let format = if sample.expanded { 4 } else { 2 };
     let len_at = w.begin_tlv(format)?;
     w.u32(sample.sequence_number)?;
-    if sample.expanded {
-        w.u32(sample.source_id.class)?;
-        w.u32(sample.source_id.index)?;
-    } else {
-        w.u32((sample.source_id.class << 24) | (sample.source_id.index & 0x00ff_ffff))?;
-    }
-    let count_at = w.len();
-    w.u32(0)?;
-    let mut count = 0;
-    for record in records {
-        record.emit(w)?;
-        count += 1;
-    }
-    w.patch_u32(count_at, count);
+    write_source_id(w, sample.expanded, sample.source_id)?;
+    write_records(w, records, |r, w| r.emit(w))?;
     w.end_tlv(len_at);
     Ok(())
 }
@@ -466,12 +476,7 @@ pub fn emit_flow<'r>(
     let format = if sample.expanded { 3 } else { 1 };
     let len_at = w.begin_tlv(format)?;
     w.u32(sample.sequence_number)?;
-    if sample.expanded {
-        w.u32(sample.source_id.class)?;
-        w.u32(sample.source_id.index)?;
-    } else {
-        w.u32((sample.source_id.class << 24) | (sample.source_id.index & 0x00ff_ffff))?;
-    }
+    write_source_id(w, sample.expanded, sample.source_id)?;
     w.u32(sample.sampling_rate)?;
     w.u32(sample.sample_pool)?;
     w.u32(sample.drops)?;
@@ -484,14 +489,7 @@ pub fn emit_flow<'r>(
         w.u32(sample.input.to_compact())?;
         w.u32(sample.output.to_compact())?;
     }
-    let count_at = w.len();
-    w.u32(0)?;
-    let mut count = 0;
-    for record in records {
-        record.emit(w)?;
-        count += 1;
-    }
-    w.patch_u32(count_at, count);
+    write_records(w, records, |r, w| r.emit(w))?;
     w.end_tlv(len_at);
     Ok(())
 }

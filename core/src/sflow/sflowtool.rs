@@ -63,16 +63,7 @@ fn write_checked<W: Write>(
         ",\"datagramVersion\":\"5\",\"agentSubId\":\"{}\",\"agent\":\"{}\",\"packetSequenceNo\":\"{}\",\"sysUpTime\":\"{}\",\"samplesInPacket\":\"{}\",\"samples\":[",
         d.sub_agent_id, d.agent, d.sequence_number, d.uptime_ms, d.num_samples
     )?;
-    for (i, sample) in d.samples().enumerate() {
-        if i > 0 {
-            out.write_str(",")?;
-        }
-        // Validated by the caller: a decode error here cannot happen.
-        let Ok(sample) = sample else {
-            return Err(fmt::Error);
-        };
-        write_sample(out, &sample)?;
-    }
+    write_list(out, d.samples(), write_sample)?;
     out.write_str("]}")
 }
 
@@ -85,15 +76,7 @@ fn write_sample<W: Write>(out: &mut W, sample: &Sample<'_>) -> fmt::Result {
                 "{{\"sampleType_tag\":\"0:{tag}\",\"sampleType\":\"COUNTERSSAMPLE\",\"sampleSequenceNo\":\"{}\",\"sourceId\":\"{}:{}\",\"elements\":[",
                 c.sequence_number, c.source_id.class, c.source_id.index
             )?;
-            for (i, record) in c.records().enumerate() {
-                if i > 0 {
-                    out.write_str(",")?;
-                }
-                let Ok(record) = record else {
-                    return Err(fmt::Error);
-                };
-                write_counter(out, &record)?;
-            }
+            write_list(out, c.records(), write_counter)?;
             out.write_str("]}")
         }
         Sample::Flow(f) => {
@@ -107,19 +90,27 @@ fn write_sample<W: Write>(out: &mut W, sample: &Sample<'_>) -> fmt::Result {
             out.write_str("\",\"outputPort\":\"")?;
             write_port(out, f.output)?;
             out.write_str("\",\"elements\":[")?;
-            for (i, record) in f.records().enumerate() {
-                if i > 0 {
-                    out.write_str(",")?;
-                }
-                let Ok(record) = record else {
-                    return Err(fmt::Error);
-                };
-                write_flow(out, &record)?;
-            }
+            write_list(out, f.records(), write_flow)?;
             out.write_str("]}")
         }
         Sample::Unknown { format, .. } => write!(out, "{{\"sampleType_tag\":\"{format}\"}}"),
     }
+}
+
+/// Writes items separated by commas. The datagram was validated before writing, so an
+/// item that fails to decode cannot occur; it would end the output with an error.
+fn write_list<W: Write, T>(
+    out: &mut W,
+    items: impl Iterator<Item = Result<T>>,
+    write: fn(&mut W, &T) -> fmt::Result,
+) -> fmt::Result {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.write_str(",")?;
+        }
+        write(out, &item.map_err(|_| fmt::Error)?)?;
+    }
+    Ok(())
 }
 
 fn write_port<W: Write>(out: &mut W, port: Interface) -> fmt::Result {
