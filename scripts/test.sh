@@ -9,7 +9,16 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf
-command -v unshare >/dev/null || { apt-get update && apt-get install -y util-linux; }
+# Real peers the tests start: unshare(1) for private mount namespaces, Prometheus's
+# promtool and Debian's node_exporter for /metrics.
+missing=()
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
 
 step "format"
 cargo fmt --all -- --check

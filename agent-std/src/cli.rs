@@ -4,11 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Host telemetry for Linux servers: collects metrics from /proc on demand.
+/// Host telemetry for Linux servers: collects metrics from /proc on demand and serves
+/// them over HTTP.
 #[derive(Debug, Parser)]
 #[command(name = "ferrostat-agent", version, about)]
 pub struct Cli {
-    /// What to do; without one, prints a snapshot of this host.
+    /// What to do; without one, serves (as `serve` with its defaults and FERROSTAT_*
+    /// environment variables).
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -16,6 +18,10 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve metrics over HTTP: `/metrics` (Prometheus, node_exporter names) and
+    /// `/healthz`. Flags override FERROSTAT_* environment variables, which override the
+    /// configuration file.
+    Serve(ServeArgs),
     /// Print one host sample (CPU, memory, load, network, disks, pressure) as JSON.
     Snapshot(SnapshotArgs),
     /// Parse one /proc file with ferrostat-core and print it as JSON.
@@ -52,9 +58,36 @@ pub struct SflowDecodeArgs {
     pub port: u16,
 }
 
+/// Arguments of `serve`. Every one is optional here so the configuration file can fill
+/// in what neither a flag nor the environment gave.
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; repeat for several (default 127.0.0.1:3000).
+    #[arg(long, env = "FERROSTAT_LISTEN", value_delimiter = ',')]
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Token clients must present (`Authorization: Bearer`, `?token=` or the WebSocket
+    /// sub-protocol). Required to listen on a non-loopback address.
+    #[arg(long, env = "FERROSTAT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Allow a non-loopback listener without a token.
+    #[arg(long, env = "FERROSTAT_INSECURE")]
+    pub insecure: bool,
+    /// TOML configuration file (keys as the long flags: listen, token, insecure,
+    /// proc_root, cache_ms).
+    #[arg(long, env = "FERROSTAT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The procfs mount to read (default /proc).
+    #[arg(long, env = "FERROSTAT_PROC_ROOT")]
+    pub proc_root: Option<PathBuf>,
+    /// How long a collected value is served to every client before /proc is read again,
+    /// in milliseconds (default 500).
+    #[arg(long, env = "FERROSTAT_CACHE_MS")]
+    pub cache_ms: Option<u64>,
+}
+
 impl Default for Command {
     fn default() -> Self {
-        Command::Snapshot(SnapshotArgs::default())
+        Command::Serve(ServeArgs::default())
     }
 }
 

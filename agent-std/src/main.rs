@@ -5,6 +5,9 @@
 mod cli;
 mod collect;
 mod commands;
+mod config;
+mod endpoint;
+mod server;
 
 use std::process::ExitCode;
 
@@ -13,6 +16,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command.unwrap_or_default() {
+        cli::Command::Serve(args) => server::run_blocking(args),
         cli::Command::Snapshot(args) => commands::snapshot::run(&args),
         cli::Command::Parse(args) => commands::parse::run(&args),
         cli::Command::Sflow(cli::SflowCommand::Decode(args)) => commands::sflow_decode::run(&args),

@@ -15,6 +15,8 @@ pub enum CommandError {
     Parse(String, ferrostat_core::Error),
     /// Some of several inputs were rejected, each already reported (exit 2).
     Rejected(String),
+    /// The configuration is invalid or unsafe (exit 2).
+    Config(String),
 }
 
 impl CommandError {
@@ -22,7 +24,7 @@ impl CommandError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CommandError::Io(..) => 1,
-            CommandError::Parse(..) | CommandError::Rejected(..) => 2,
+            CommandError::Parse(..) | CommandError::Rejected(..) | CommandError::Config(..) => 2,
         }
     }
 }
@@ -32,6 +34,7 @@ impl fmt::Display for CommandError {
         match self {
             CommandError::Io(what, e) => write!(f, "{what}: {e}"),
             CommandError::Rejected(what) => f.write_str(what),
+            CommandError::Config(what) => write!(f, "configuration: {what}"),
             CommandError::Parse(what, e) => write!(
                 f,
                 "{what}: parse error: {} at byte {}",

@@ -1,0 +1,438 @@
+//! `/metrics`: Prometheus text exposition (format 0.0.4) with node_exporter's metric
+//! names and labels where they overlap, so existing dashboards work.
+//!
+//! The page is rendered from /proc at most once per cache period and shared by every
+//! scraper; nothing is read between scrapes.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat};
+use tokio::sync::Mutex;
+
+use crate::collect::procfs::ProcFile;
+use crate::server::AppState;
+
+/// The content type Prometheus expects for the text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The files behind the page, kept open, and the last page rendered.
+pub struct Source {
+    inner: Mutex<Inner>,
+    max_age: Duration,
+}
+
+struct Inner {
+    files: Files,
+    page: String,
+    rendered_at: Option<Instant>,
+}
+
+struct Files {
+    stat: ProcFile,
+    meminfo: ProcFile,
+    loadavg: ProcFile,
+    net_dev: ProcFile,
+    diskstats: ProcFile,
+    /// cpu, memory, io; absent without CONFIG_PSI.
+    pressure: Option<[ProcFile; 3]>,
+    ticks_per_sec: f64,
+    stat_parsed: Box<stat::Stat<4096>>,
+}
+
+impl Source {
+    /// Opens the files under `proc_root`.
+    pub fn open(proc_root: &Path, max_age: Duration) -> io::Result<Self> {
+        let p = |rel: &str| ProcFile::open(proc_root.join(rel));
+        let pressure = match (p("pressure/cpu"), p("pressure/memory"), p("pressure/io")) {
+            (Ok(c), Ok(m), Ok(i)) => Some([c, m, i]),
+            _ => None,
+        };
+        Ok(Source {
+            inner: Mutex::new(Inner {
+                files: Files {
+                    stat: p("stat")?,
+                    meminfo: p("meminfo")?,
+                    loadavg: p("loadavg")?,
+                    net_dev: p("net/dev")?,
+                    diskstats: p("diskstats")?,
+                    pressure,
+                    ticks_per_sec: rustix::param::clock_ticks_per_second() as f64,
+                    stat_parsed: Box::default(),
+                },
+                page: String::new(),
+                rendered_at: None,
+            }),
+            max_age,
+        })
+    }
+}
+
+/// Serves the page, rendering it first when the cached one is older than the cache period.
+pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
+    let mut inner = state.metrics.inner.lock().await;
+    let fresh = inner
+        .rendered_at
+        .is_some_and(|t| t.elapsed() < state.metrics.max_age);
+    if !fresh {
+        let Inner { files, page, .. } = &mut *inner;
+        page.clear();
+        if let Err(e) = render(files, page) {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("collecting metrics failed: {e}\n"),
+            )
+                .into_response();
+        }
+        inner.rendered_at = Some(Instant::now());
+    }
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], inner.page.clone()).into_response()
+}
+
+/// Writes metric families into a page.
+struct Page<'p>(&'p mut String);
+
+impl Page<'_> {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.0.push_str(name);
+        if !labels.is_empty() {
+            self.0.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.0.push(',');
+                }
+                let _ = write!(self.0, "{k}=\"");
+                escape_label(self.0, v);
+                self.0.push('"');
+            }
+            self.0.push('}');
+        }
+        let _ = writeln!(self.0, " {value}");
+    }
+
+    /// A family with one unlabelled sample.
+    fn single(&mut self, name: &str, kind: &str, help: &str, value: f64) {
+        self.family(name, kind, help);
+        self.sample(name, &[], value);
+    }
+}
+
+/// Label values escape backslash, double quote and newline (exposition format spec).
+fn escape_label(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn invalid(what: &str, e: ferrostat_core::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
+}
+
+fn render(files: &mut Files, out: &mut String) -> io::Result<()> {
+    let mut page = Page(out);
+    let hz = files.ticks_per_sec;
+
+    stat::parse_into(files.stat.read()?, &mut files.stat_parsed).map_err(|e| invalid("stat", e))?;
+    let s = &*files.stat_parsed;
+    page.family(
+        "node_cpu_seconds_total",
+        "counter",
+        "Seconds the CPUs spent in each mode.",
+    );
+    for cpu in s.cpus.iter() {
+        let id = cpu.id.to_string();
+        let t = cpu.times;
+        for (mode, ticks) in [
+            ("idle", t.idle),
+            ("iowait", t.iowait),
+            ("irq", t.irq),
+            ("nice", t.nice),
+            ("softirq", t.softirq),
+            ("steal", t.steal),
+            ("system", t.system),
+            ("user", t.user),
+        ] {
+            page.sample(
+                "node_cpu_seconds_total",
+                &[("cpu", &id), ("mode", mode)],
+                ticks as f64 / hz,
+            );
+        }
+    }
+    page.family(
+        "node_cpu_guest_seconds_total",
+        "counter",
+        "Seconds the CPUs spent in guests (VMs) for each mode.",
+    );
+    for cpu in s.cpus.iter() {
+        let id = cpu.id.to_string();
+        page.sample(
+            "node_cpu_guest_seconds_total",
+            &[("cpu", &id), ("mode", "nice")],
+            cpu.times.guest_nice as f64 / hz,
+        );
+        page.sample(
+            "node_cpu_guest_seconds_total",
+            &[("cpu", &id), ("mode", "user")],
+            cpu.times.guest as f64 / hz,
+        );
+    }
+    let scalars = [
+        (
+            "node_boot_time_seconds",
+            "gauge",
+            "Node boot time, in unixtime.",
+            s.btime,
+        ),
+        (
+            "node_context_switches_total",
+            "counter",
+            "Total number of context switches.",
+            s.ctxt,
+        ),
+        (
+            "node_forks_total",
+            "counter",
+            "Total number of forks.",
+            s.processes,
+        ),
+        (
+            "node_intr_total",
+            "counter",
+            "Total number of interrupts serviced.",
+            s.intr,
+        ),
+        (
+            "node_procs_running",
+            "gauge",
+            "Number of processes in runnable state.",
+            s.procs_running,
+        ),
+        (
+            "node_procs_blocked",
+            "gauge",
+            "Number of processes blocked waiting for I/O to complete.",
+            s.procs_blocked,
+        ),
+    ];
+    for (name, kind, help, value) in scalars {
+        if let Some(v) = value {
+            page.single(name, kind, help, v as f64);
+        }
+    }
+
+    // Every meminfo line, named as node_exporter names it.
+    let bytes = files.meminfo.read()?;
+    for record in meminfo::records(bytes) {
+        let meminfo::Record::Field { name, value, unit } =
+            record.map_err(|e| invalid("meminfo", e))?
+        else {
+            continue;
+        };
+        let mut metric = String::from("node_memory_");
+        for c in name.to_string().chars() {
+            match c {
+                '(' => metric.push('_'),
+                ')' => {}
+                c => metric.push(c),
+            }
+        }
+        let v = match unit {
+            meminfo::Unit::KiB => {
+                metric.push_str("_bytes");
+                value as f64 * 1024.0
+            }
+            meminfo::Unit::None => value as f64,
+        };
+        page.single(
+            &metric,
+            "gauge",
+            &format!("Memory information field {name}."),
+            v,
+        );
+    }
+
+    let l = loadavg::parse(files.loadavg.read()?).map_err(|e| invalid("loadavg", e))?;
+    page.single("node_load1", "gauge", "1m load average.", l.one);
+    page.single("node_load5", "gauge", "5m load average.", l.five);
+    page.single("node_load15", "gauge", "15m load average.", l.fifteen);
+
+    let bytes = files.net_dev.read()?;
+    // A Vec on the std side: no interface count is too large, and no big stack frame.
+    let nics: Vec<net_dev::Interface<'_>> = net_dev::records(bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| invalid("net/dev", e))?;
+    let names: Vec<String> = nics.iter().map(|i| i.name.to_string()).collect();
+    type NicField = fn(&net_dev::Interface<'_>) -> u64;
+    let nic_fields: [(&str, &str, NicField); 16] = [
+        ("receive_bytes", "bytes", |i| i.rx_bytes),
+        ("receive_packets", "packets", |i| i.rx_packets),
+        ("receive_errs", "errs", |i| i.rx_errs),
+        ("receive_drop", "drop", |i| i.rx_drop),
+        ("receive_fifo", "fifo", |i| i.rx_fifo),
+        ("receive_frame", "frame", |i| i.rx_frame),
+        ("receive_compressed", "compressed", |i| i.rx_compressed),
+        ("receive_multicast", "multicast", |i| i.rx_multicast),
+        ("transmit_bytes", "bytes", |i| i.tx_bytes),
+        ("transmit_packets", "packets", |i| i.tx_packets),
+        ("transmit_errs", "errs", |i| i.tx_errs),
+        ("transmit_drop", "drop", |i| i.tx_drop),
+        ("transmit_fifo", "fifo", |i| i.tx_fifo),
+        ("transmit_colls", "colls", |i| i.tx_colls),
+        ("transmit_carrier", "carrier", |i| i.tx_carrier),
+        ("transmit_compressed", "compressed", |i| i.tx_compressed),
+    ];
+    for (suffix, what, get) in nic_fields {
+        let name = format!("node_network_{suffix}_total");
+        let direction = suffix.split('_').next().unwrap_or_default();
+        page.family(
+            &name,
+            "counter",
+            &format!("Network device statistic {direction}_{what}."),
+        );
+        for (i, nic) in nics.iter().enumerate() {
+            page.sample(&name, &[("device", &names[i])], get(nic) as f64);
+        }
+    }
+
+    let bytes = files.diskstats.read()?;
+    let disks: Vec<diskstats::Disk<'_>> = diskstats::records(bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| invalid("diskstats", e))?;
+    let names: Vec<String> = disks.iter().map(|d| d.name.to_string()).collect();
+    type DiskField = fn(&diskstats::Disk<'_>) -> f64;
+    let disk_fields: [(&str, &str, &str, DiskField); 11] = [
+        (
+            "node_disk_reads_completed_total",
+            "counter",
+            "The total number of reads completed successfully.",
+            |d| d.reads_completed as f64,
+        ),
+        (
+            "node_disk_reads_merged_total",
+            "counter",
+            "The total number of reads merged.",
+            |d| d.reads_merged as f64,
+        ),
+        (
+            "node_disk_read_bytes_total",
+            "counter",
+            "The total number of bytes read successfully.",
+            |d| d.sectors_read as f64 * 512.0,
+        ),
+        (
+            "node_disk_read_time_seconds_total",
+            "counter",
+            "The total number of seconds spent by all reads.",
+            |d| d.time_reading_ms as f64 / 1000.0,
+        ),
+        (
+            "node_disk_writes_completed_total",
+            "counter",
+            "The total number of writes completed successfully.",
+            |d| d.writes_completed as f64,
+        ),
+        (
+            "node_disk_writes_merged_total",
+            "counter",
+            "The number of writes merged.",
+            |d| d.writes_merged as f64,
+        ),
+        (
+            "node_disk_written_bytes_total",
+            "counter",
+            "The total number of bytes written successfully.",
+            |d| d.sectors_written as f64 * 512.0,
+        ),
+        (
+            "node_disk_write_time_seconds_total",
+            "counter",
+            "This is the total number of seconds spent by all writes.",
+            |d| d.time_writing_ms as f64 / 1000.0,
+        ),
+        (
+            "node_disk_io_now",
+            "gauge",
+            "The number of I/Os currently in progress.",
+            |d| d.ios_in_progress as f64,
+        ),
+        (
+            "node_disk_io_time_seconds_total",
+            "counter",
+            "Total seconds spent doing I/Os.",
+            |d| d.time_io_ms as f64 / 1000.0,
+        ),
+        (
+            "node_disk_io_time_weighted_seconds_total",
+            "counter",
+            "The weighted # of seconds spent doing I/Os.",
+            |d| d.weighted_time_io_ms as f64 / 1000.0,
+        ),
+    ];
+    for (name, kind, help, get) in disk_fields {
+        page.family(name, kind, help);
+        for (i, d) in disks.iter().enumerate() {
+            page.sample(name, &[("device", &names[i])], get(d));
+        }
+    }
+
+    if let Some([cpu, memory, io]) = files.pressure.as_mut() {
+        let stall = |f: &mut ProcFile, what: &str| -> io::Result<pressure::Pressure> {
+            pressure::parse(f.read()?).map_err(|e| invalid(what, e))
+        };
+        let (c, m, i) = (
+            stall(cpu, "pressure/cpu")?,
+            stall(memory, "pressure/memory")?,
+            stall(io, "pressure/io")?,
+        );
+        let secs = |line: Option<pressure::Stall>| line.map(|l| l.total_us as f64 / 1e6);
+        let families = [
+            (
+                "node_pressure_cpu_waiting_seconds_total",
+                "Total time in seconds that processes have waited for CPU time",
+                secs(c.some),
+            ),
+            (
+                "node_pressure_memory_waiting_seconds_total",
+                "Total time in seconds that processes have waited for memory",
+                secs(m.some),
+            ),
+            (
+                "node_pressure_memory_stalled_seconds_total",
+                "Total time in seconds no process could make progress due to memory congestion",
+                secs(m.full),
+            ),
+            (
+                "node_pressure_io_waiting_seconds_total",
+                "Total time in seconds that processes have waited due to IO congestion",
+                secs(i.some),
+            ),
+            (
+                "node_pressure_io_stalled_seconds_total",
+                "Total time in seconds no process could make progress due to IO congestion",
+                secs(i.full),
+            ),
+        ];
+        for (name, help, value) in families {
+            if let Some(v) = value {
+                page.single(name, "counter", help, v);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! One module per endpoint.
+
+pub mod healthz;
+pub mod metrics;

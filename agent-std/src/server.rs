@@ -1,0 +1,193 @@
+//! The HTTP server: every listener serves every endpoint by path, behind the token check.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use subtle::ConstantTimeEq;
+
+use crate::cli::ServeArgs;
+use crate::commands::CommandError;
+use crate::config::ServeConfig;
+use crate::endpoint;
+
+/// What every request handler shares.
+pub struct AppState {
+    /// The token clients must present, if any.
+    token: Option<String>,
+    /// The Prometheus endpoint's collector and cache.
+    pub metrics: endpoint::metrics::Source,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run_blocking(args: ServeArgs) -> Result<(), CommandError> {
+    let config = ServeConfig::resolve(args).map_err(CommandError::Config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Io("tokio runtime".into(), e))?;
+    runtime.block_on(run(config))
+}
+
+async fn run(config: ServeConfig) -> Result<(), CommandError> {
+    let metrics = endpoint::metrics::Source::open(&config.proc_root, config.cache)
+        .map_err(|e| CommandError::Io(config.proc_root.display().to_string(), e))?;
+    let state = Arc::new(AppState {
+        token: config.token.clone(),
+        metrics,
+    });
+    let app = router(state);
+    let mut servers = tokio::task::JoinSet::new();
+    for addr in &config.listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| CommandError::Io(format!("listen on {addr}"), e))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| CommandError::Io(format!("listen on {addr}"), e))?;
+        // One line per listener on stdout, so supervisors and tests learn the port.
+        println!("ferrostat-agent listening on http://{bound}");
+        let _ = std::io::stdout().flush();
+        let app = app.clone();
+        servers.spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .map_err(|e| CommandError::Io(format!("serve {bound}"), e))
+        });
+    }
+    while let Some(done) = servers.join_next().await {
+        match done {
+            Ok(result) => result?,
+            Err(e) => {
+                return Err(CommandError::Io(
+                    "server task".into(),
+                    std::io::Error::other(e),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every endpoint, by path.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(endpoint::metrics::handle))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
+        // Health checks come from probes that hold no token; they learn nothing else.
+        .route("/healthz", get(endpoint::healthz::handle))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Lets a request through when the agent has no token or the request presents it, in the
+/// `Authorization: Bearer` header, the `token` query parameter or the WebSocket
+/// sub-protocol header; answers 401 otherwise.
+async fn require_token(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = state.token.as_deref() else {
+        return next.run(request).await;
+    };
+    let presented = presented_tokens(request.headers(), request.uri().query());
+    // Every candidate is compared in constant time, and all of them are compared.
+    let ok = presented.iter().fold(0u8, |acc, t| {
+        acc | t.as_bytes().ct_eq(expected.as_bytes()).unwrap_u8()
+    });
+    if ok == 1 {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "missing or wrong token\n",
+        )
+            .into_response()
+    }
+}
+
+fn presented_tokens(headers: &HeaderMap, query: Option<&str>) -> Vec<String> {
+    let mut tokens = Vec::new();
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(t) = v.strip_prefix("Bearer ") {
+            tokens.push(t.trim().to_owned());
+        }
+    }
+    for v in headers.get_all(header::SEC_WEBSOCKET_PROTOCOL) {
+        if let Ok(v) = v.to_str() {
+            tokens.extend(v.split(',').map(|p| p.trim().to_owned()));
+        }
+    }
+    if let Some(q) = query {
+        for pair in q.split('&') {
+            if let Some(t) = pair.strip_prefix("token=") {
+                tokens.push(percent_decode(t));
+            }
+        }
+    }
+    tokens
+}
+
+/// Undoes %XX escapes (and `+` for space) in a query value.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_from_every_place_a_client_puts_them() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        h.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            "proto, def".parse().unwrap(),
+        );
+        let t = presented_tokens(&h, Some("x=1&token=g%2Fh+i"));
+        assert_eq!(t, ["abc", "proto", "def", "g/h i"]);
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+}

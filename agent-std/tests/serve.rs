@@ -1,0 +1,327 @@
+//! The server from outside: a real `ferrostat-agent serve` process on 127.0.0.1:0, real
+//! HTTP clients, Prometheus's own `promtool` on `/metrics`, and Debian's
+//! `prometheus-node-exporter` on the same machine as the reference for names and values.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// A running agent, killed when dropped.
+struct Agent {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Agent {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env_remove("FERROSTAT_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    Agent {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
+
+fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String, Option<String>) {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let mut req = agent.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut resp = req.call().unwrap();
+    let status = resp.status().as_u16();
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, resp.body_mut().read_to_string().unwrap(), ctype)
+}
+
+/// `name{labels}` -> value, for every sample of an exposition page.
+fn samples(page: &str) -> BTreeMap<String, f64> {
+    page.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (k, v) = l.rsplit_once(' ').unwrap();
+            (k.to_owned(), v.parse().unwrap())
+        })
+        .collect()
+}
+
+fn family_names(page: &str) -> Vec<String> {
+    page.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect()
+}
+
+fn meminfo_kb(key: &str) -> f64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{key}:")))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn metrics_page_has_live_values_and_passes_promtool() {
+    let agent = start(&[]);
+    let (status, page, ctype) = get(&format!("{}/metrics", agent.base), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        ctype.as_deref(),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let s = samples(&page);
+    assert_eq!(
+        s["node_memory_MemTotal_bytes"],
+        meminfo_kb("MemTotal") * 1024.0
+    );
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let btime: f64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(s["node_boot_time_seconds"], btime);
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as usize;
+    let idle = s
+        .keys()
+        .filter(|k| k.starts_with("node_cpu_seconds_total{") && k.ends_with("mode=\"idle\"}"))
+        .count();
+    assert_eq!(idle, online);
+    assert!(s.contains_key("node_network_receive_bytes_total{device=\"lo\"}"));
+
+    // Prometheus's own linter reads the page as a scraper would: it must parse, and its
+    // only remarks may be the camelCase of the node_memory_ names node_exporter uses too
+    // (checked against node_exporter's own page below).
+    let (code, findings) = promtool(&page);
+    assert!(
+        code == 0 || code == 3,
+        "promtool could not parse the page: {findings:?}"
+    );
+    for f in &findings {
+        assert!(
+            f.starts_with("node_memory_")
+                && f.ends_with("should be written in 'snake_case' not 'camelCase'"),
+            "{f}"
+        );
+    }
+
+    let (status, body, _) = get(&format!("{}/healthz", agent.base), &[]);
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+}
+
+/// `promtool check metrics` on a page: its exit code and its findings, one per line.
+fn promtool(page: &str) -> (i32, Vec<String>) {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package `prometheus`; scripts/test.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        text.lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect(),
+    )
+}
+
+/// A free loopback port (bound, then released for the child to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn names_and_values_agree_with_node_exporter() {
+    let port = free_port();
+    let mut exporter = Command::new("prometheus-node-exporter")
+        .args([
+            &format!("--web.listen-address=127.0.0.1:{port}"),
+            "--collector.disable-defaults",
+            "--collector.cpu",
+            "--collector.stat",
+            "--collector.meminfo",
+            "--collector.loadavg",
+            "--collector.netdev",
+            "--collector.diskstats",
+            "--collector.pressure",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus-node-exporter (Debian package; scripts/test.sh installs it)");
+    let agent = start(&["--cache-ms", "0"]);
+    let theirs_url = format!("http://127.0.0.1:{port}/metrics");
+    let mut theirs = String::new();
+    for _ in 0..100 {
+        if let Ok(mut r) = ureq::get(&theirs_url).call() {
+            theirs = r.body_mut().read_to_string().unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (_, ours, _) = get(&format!("{}/metrics", agent.base), &[]);
+    let _ = exporter.kill();
+    let _ = exporter.wait();
+    assert!(!theirs.is_empty(), "node_exporter did not answer");
+
+    // Every family we export under a node_ name, node_exporter exports too.
+    let their_families = family_names(&theirs);
+    let ours_node: Vec<String> = family_names(&ours)
+        .into_iter()
+        .filter(|n| n.starts_with("node_"))
+        .collect();
+    let missing: Vec<&String> = ours_node
+        .iter()
+        .filter(|n| !their_families.contains(n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "names node_exporter does not have: {missing:?}"
+    );
+    assert!(ours_node.len() > 60, "{}", ours_node.len());
+
+    // promtool says nothing about our page that it does not say about node_exporter's.
+    let (_, our_findings) = promtool(&ours);
+    let (_, their_findings) = promtool(&theirs);
+    for f in &our_findings {
+        assert!(their_findings.contains(f), "promtool on ours only: {f}");
+    }
+
+    let (o, t) = (samples(&ours), samples(&theirs));
+    // Same kernel numbers, read moments apart.
+    for exact in [
+        "node_memory_MemTotal_bytes",
+        "node_memory_SwapTotal_bytes",
+        "node_boot_time_seconds",
+        "node_memory_HugePages_Total",
+    ] {
+        assert_eq!(o[exact], t[exact], "{exact}");
+    }
+    let close = |k: &str, tolerance: f64| {
+        let (a, b) = (o[k], t[k]);
+        assert!(
+            (a - b).abs() <= tolerance,
+            "{k}: ours {a}, node_exporter {b}"
+        );
+    };
+    close("node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}", 5.0);
+    close("node_cpu_seconds_total{cpu=\"0\",mode=\"user\"}", 5.0);
+    close(
+        "node_context_switches_total",
+        o["node_context_switches_total"] * 0.05,
+    );
+    close("node_memory_MemAvailable_bytes", 512.0 * 1024.0 * 1024.0);
+    close("node_load15", 0.5);
+    // Labels agree too: every disk node_exporter reports (it filters partitions and
+    // loop devices by default), we report with the same count of reads.
+    for k in t
+        .keys()
+        .filter(|k| k.starts_with("node_disk_reads_completed_total{"))
+    {
+        close(k, 1000.0);
+    }
+    // And every interface it reports (it leaves out lo by default).
+    let nics: Vec<&String> = t
+        .keys()
+        .filter(|k| k.starts_with("node_network_receive_bytes_total{"))
+        .collect();
+    assert!(!nics.is_empty());
+    for k in nics {
+        close(k, 16.0 * 1024.0 * 1024.0);
+    }
+}
+
+#[test]
+fn a_token_guards_every_endpoint_but_healthz() {
+    let agent = start(&["--token", "s3cr3t/+token"]);
+    let url = format!("{}/metrics", agent.base);
+    let (status, body, _) = get(&url, &[]);
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(get(&url, &[("Authorization", "Bearer wrong")]).0, 401);
+    assert_eq!(
+        get(&url, &[("Authorization", "Bearer s3cr3t/+token")]).0,
+        200
+    );
+    assert_eq!(get(&format!("{url}?token=s3cr3t%2F%2Btoken"), &[]).0, 200);
+    assert_eq!(get(&format!("{url}?token=s3cr3t"), &[]).0, 401);
+    assert_eq!(
+        get(
+            &url,
+            &[("Sec-WebSocket-Protocol", "ferrostat, s3cr3t/+token")]
+        )
+        .0,
+        200
+    );
+    assert_eq!(get(&format!("{}/healthz", agent.base), &[]).0, 200);
+}
+
+#[test]
+fn refuses_to_expose_itself_without_a_token() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env_remove("FERROSTAT_TOKEN")
+        .env_remove("FERROSTAT_INSECURE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:0 without a token"),
+        "{err}"
+    );
+    // The same through the environment and a config file.
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+        .arg("serve")
+        .env("FERROSTAT_LISTEN", "127.0.0.1:0,[::]:0")
+        .env_remove("FERROSTAT_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
