@@ -19,6 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+# The WebSocket client the psiod tests drive.
+python3 -c "import websockets" 2>/dev/null || python3 -m pip install --quiet websockets
 
 step "format"
 cargo fmt --all -- --check

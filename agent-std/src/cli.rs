@@ -18,8 +18,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve metrics over HTTP: `/metrics` (Prometheus, node_exporter names) and
-    /// `/healthz`. Flags override FERROSTAT_* environment variables, which override the
+    /// Serve metrics over HTTP and WebSocket: `/metrics` (Prometheus, node_exporter
+    /// names), `/` (psiod's WebSocket protocol) and `/healthz`. Flags override FERROSTAT_* environment variables, which override the
     /// configuration file.
     Serve(ServeArgs),
     /// Print one host sample (CPU, memory, load, network, disks, pressure) as JSON.
@@ -73,7 +73,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROSTAT_INSECURE")]
     pub insecure: bool,
     /// TOML configuration file (keys as the long flags: listen, token, insecure,
-    /// proc_root, cache_ms).
+    /// proc_root, cache_ms, allow_kill, max_connections).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
@@ -83,6 +83,12 @@ pub struct ServeArgs {
     /// in milliseconds (default 500).
     #[arg(long, env = "FERROSTAT_CACHE_MS")]
     pub cache_ms: Option<u64>,
+    /// Let psiod clients kill processes (`process.kill`); refused by default.
+    #[arg(long, env = "FERROSTAT_ALLOW_KILL")]
+    pub allow_kill: bool,
+    /// WebSocket sessions served at once; more get 503 (default 256).
+    #[arg(long, env = "FERROSTAT_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
 }
 
 impl Default for Command {

@@ -18,6 +18,8 @@ struct FileConfig {
     insecure: Option<bool>,
     proc_root: Option<PathBuf>,
     cache_ms: Option<u64>,
+    allow_kill: Option<bool>,
+    max_connections: Option<usize>,
 }
 
 /// The settings the server runs with.
@@ -33,6 +35,10 @@ pub struct ServeConfig {
     pub proc_root: PathBuf,
     /// How long a collected value is shared by all clients.
     pub cache: Duration,
+    /// Whether psiod's `process.kill` may kill.
+    pub allow_kill: bool,
+    /// WebSocket sessions served at once.
+    pub max_connections: usize,
 }
 
 /// The default listener: loopback only.
@@ -69,6 +75,12 @@ impl ServeConfig {
                 .or(file.proc_root)
                 .unwrap_or_else(|| PathBuf::from("/proc")),
             cache: Duration::from_millis(args.cache_ms.or(file.cache_ms).unwrap_or(500)),
+            allow_kill: args.allow_kill || file.allow_kill.unwrap_or(false),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(256)
+                .max(1),
         };
         config.check_exposure()?;
         Ok(config)

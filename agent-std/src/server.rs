@@ -20,6 +20,12 @@ use crate::endpoint;
 pub struct AppState {
     /// The token clients must present, if any.
     token: Option<String>,
+    /// The procfs mount the endpoints read.
+    pub proc_root: std::path::PathBuf,
+    /// Whether psiod's `process.kill` may kill.
+    pub allow_kill: bool,
+    /// WebSocket sessions left before new ones get 503.
+    pub connections: Arc<tokio::sync::Semaphore>,
     /// The Prometheus endpoint's collector and cache.
     pub metrics: endpoint::metrics::Source,
 }
@@ -40,6 +46,9 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         .map_err(|e| CommandError::Io(config.proc_root.display().to_string(), e))?;
     let state = Arc::new(AppState {
         token: config.token.clone(),
+        proc_root: config.proc_root.clone(),
+        allow_kill: config.allow_kill,
+        connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
         metrics,
     });
     let app = router(state);
@@ -80,6 +89,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(endpoint::metrics::handle))
+        .route("/", get(endpoint::psiod::handle))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))

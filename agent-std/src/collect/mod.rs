@@ -2,4 +2,5 @@
 //! ferrostat-core's parsers.
 
 pub mod capture;
+pub mod process;
 pub mod procfs;

@@ -2,3 +2,4 @@
 
 pub mod healthz;
 pub mod metrics;
+pub mod psiod;

@@ -1,0 +1,424 @@
+//! `/` (WebSocket): the psiod protocol (PROTOCOLS.md §5). Requests are text frames
+//! `{"type":"command","data":{"name":...}}`; replies are `{"type":"response","data":...}`
+//! in order, with psutil's field names and units.
+//!
+//! Beyond psiod: bad input gets `{"type":"error","data":{"message":...}}` and the
+//! connection carries on (psiod had no error reply and dropped the socket);
+//! `process.kill` is refused unless the agent runs with `--allow-kill`; `process.getall`
+//! lists every process, as the README says (psiod's code listed its own user's only), and
+//! its `cpu_percent` is measured since this connection's previous call.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ferrostat_core::procfs::{meminfo, mounts, net_dev, stat, vmstat};
+use ferrostat_core::Table;
+use serde_json::{json, Value};
+
+use crate::collect::process::{user_names, ProcessScanner};
+use crate::server::AppState;
+
+/// Largest request accepted; psiod commands are under 100 bytes.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Requests per second one connection may make before it is told to slow down (the
+/// bundled frontend polls once a second per view).
+const MAX_RATE: u32 = 50;
+
+/// Upgrades to a psiod session, or answers 503 when the agent is at its connection limit.
+pub async fn handle(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) -> Response {
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    };
+    ws.max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            session(socket, state).await;
+            drop(permit);
+        })
+}
+
+async fn session(mut socket: WebSocket, state: Arc<AppState>) {
+    let mut conn = Some(Connection::new(&state.proc_root, state.allow_kill));
+    let mut window = (Instant::now(), 0u32);
+    // One request at a time: a slow reader holds up only its own replies, and nothing
+    // queues in memory on its behalf.
+    while let Some(message) = socket.recv().await {
+        let text = match message {
+            Ok(Message::Text(t)) => t.to_string(),
+            Ok(Message::Binary(_)) => {
+                let e = error(None, "binary frames are not psiod commands: send JSON text");
+                if send(&mut socket, e).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            Ok(Message::Close(_)) => break,
+            Err(e) => {
+                // Say why before leaving: 1009 for an oversize message, 1002 otherwise.
+                let code = match e.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
+                    Ok(tungstenite::Error::Capacity(_)) => 1009,
+                    _ => 1002,
+                };
+                let frame = CloseFrame {
+                    code,
+                    reason: if code == 1009 {
+                        "message too big"
+                    } else {
+                        "protocol error"
+                    }
+                    .into(),
+                };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                break;
+            }
+            Ok(_) => continue,
+        };
+        if window.0.elapsed() >= Duration::from_secs(1) {
+            window = (Instant::now(), 0);
+        }
+        window.1 += 1;
+        if window.1 > MAX_RATE {
+            if window.1 > MAX_RATE * 10 {
+                break; // a flood, not a client
+            }
+            if send(
+                &mut socket,
+                error(None, "rate limit exceeded: at most 50 requests per second"),
+            )
+            .await
+            .is_err()
+            {
+                break;
+            }
+            continue;
+        }
+        let Some(c) = conn.take() else { break };
+        // /proc reads block; keep them off the async workers.
+        let Ok((c, reply)) = tokio::task::spawn_blocking(move || {
+            let mut c = c;
+            let reply = c.request(&text);
+            (c, reply)
+        })
+        .await
+        else {
+            break;
+        };
+        conn = Some(c);
+        if let Some(reply) = reply {
+            if send(&mut socket, reply).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, value: Value) -> Result<(), axum::Error> {
+    socket.send(Message::Text(value.to_string().into())).await
+}
+
+fn response(data: Value) -> Value {
+    json!({ "type": "response", "data": data })
+}
+
+fn error(command: Option<&str>, message: &str) -> Value {
+    match command {
+        Some(c) => json!({ "type": "error", "data": { "command": c, "message": message } }),
+        None => json!({ "type": "error", "data": { "message": message } }),
+    }
+}
+
+/// A connection's state: what its deltas are measured from.
+struct Connection {
+    root: PathBuf,
+    allow_kill: bool,
+    scanner: ProcessScanner,
+    /// Per-CPU (busy, total) ticks at the previous `cpu.getall`.
+    cpu_prev: HashMap<u32, (u64, u64)>,
+    /// Per-process CPU ticks and when they were read, at the previous `process.getall`.
+    proc_prev: HashMap<u32, u64>,
+    proc_prev_at: Option<Instant>,
+    ticks_per_sec: f64,
+}
+
+impl Connection {
+    fn new(root: &Path, allow_kill: bool) -> Self {
+        Connection {
+            root: root.to_owned(),
+            allow_kill,
+            scanner: ProcessScanner::new(root),
+            cpu_prev: HashMap::new(),
+            proc_prev: HashMap::new(),
+            proc_prev_at: None,
+            ticks_per_sec: rustix::param::clock_ticks_per_second() as f64,
+        }
+    }
+
+    /// Answers one text frame; `None` when psiod sends no reply.
+    fn request(&mut self, text: &str) -> Option<Value> {
+        let msg: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return Some(error(None, &format!("malformed JSON: {e}"))),
+        };
+        if msg.get("type").and_then(Value::as_str) != Some("command") {
+            return Some(error(
+                None,
+                "expected {\"type\":\"command\",\"data\":{\"name\":...}}",
+            ));
+        }
+        let data = msg.get("data").cloned().unwrap_or(Value::Null);
+        let Some(name) = data.get("name").and_then(Value::as_str) else {
+            return Some(error(None, "missing data.name"));
+        };
+        let pid = data
+            .get("pid")
+            .and_then(Value::as_u64)
+            .and_then(|p| u32::try_from(p).ok());
+        let result = match name {
+            "process.getall" => self.processes().map(response),
+            "process.get" => match pid {
+                Some(pid) => self.process(pid),
+                None => Err("process.get needs a numeric data.pid".into()),
+            },
+            "process.kill" => return self.kill(pid),
+            "cpu.getall" => self.cpus().map(response),
+            "memory.getall" => self.memory().map(|m| {
+                // The README shows {virtual, swap} bare, psiod's code wraps it in
+                // {type, data}: one object that is both serves either reader.
+                let mut r = response(m.clone());
+                if let (Some(r), Some(m)) = (r.as_object_mut(), m.as_object()) {
+                    r.extend(m.clone());
+                }
+                r
+            }),
+            "disk.getall" => self.partitions().map(response),
+            "disk.root.getstats" => root_usage().map(response),
+            "network.getstats" => self.network().map(response),
+            "host.getstats" => self.host().map(response),
+            _ => Err("unknown command".into()),
+        };
+        Some(result.unwrap_or_else(|message| error(Some(name), &message)))
+    }
+
+    fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(self.root.join(rel)).map_err(|e| format!("{rel}: {e}"))
+    }
+
+    fn process_json(
+        &self,
+        p: &crate::collect::process::ProcessInfo,
+        names: &HashMap<u32, String>,
+        cpu_percent: f64,
+        mem_total: u64,
+    ) -> Value {
+        let hz = self.ticks_per_sec;
+        json!({
+            "pid": p.pid,
+            "name": p.name,
+            "username": p.uid.and_then(|u| names.get(&u).cloned()).or(p.uid.map(|u| u.to_string())),
+            "status": p.status_name(),
+            "nice": p.nice,
+            "num_threads": p.num_threads,
+            "cpu_percent": (cpu_percent * 10.0).round() / 10.0,
+            "cpu_times": [p.utime as f64 / hz, p.stime as f64 / hz],
+            "memory_info": [p.rss_bytes, p.vms_bytes],
+            "memory_rss": p.rss_bytes,
+            "memory_vms": p.vms_bytes,
+            "memory_percent": if mem_total == 0 { 0.0 } else { p.rss_bytes as f64 * 100.0 / mem_total as f64 },
+        })
+    }
+
+    fn mem_total(&self) -> Result<u64, String> {
+        let m = meminfo::parse(&self.read("meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
+        Ok(m.mem_total().unwrap_or(0) * 1024)
+    }
+
+    fn processes(&mut self) -> Result<Value, String> {
+        let list = self.scanner.scan().map_err(|e| format!("/proc: {e}"))?;
+        let names = user_names();
+        let mem_total = self.mem_total()?;
+        let now = Instant::now();
+        let elapsed = self
+            .proc_prev_at
+            .map(|t| now.duration_since(t).as_secs_f64());
+        let mut next = HashMap::with_capacity(list.len());
+        let out: Vec<Value> = list
+            .iter()
+            .map(|p| {
+                let ticks = p.utime + p.stime;
+                next.insert(p.pid, ticks);
+                let percent = match (elapsed, self.proc_prev.get(&p.pid)) {
+                    (Some(secs), Some(&prev)) if secs > 0.0 => {
+                        ticks.saturating_sub(prev) as f64 / self.ticks_per_sec / secs * 100.0
+                    }
+                    _ => 0.0,
+                };
+                self.process_json(p, &names, percent, mem_total)
+            })
+            .collect();
+        self.proc_prev = next;
+        self.proc_prev_at = Some(now);
+        Ok(Value::Array(out))
+    }
+
+    /// One process, its CPU share measured over 0.1 s as psutil's `get_cpu_percent` did.
+    fn process(&mut self, pid: u32) -> Result<Value, String> {
+        let gone = || format!("no such process: {pid}");
+        let first = self.scanner.read(pid).ok_or_else(gone)?;
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_millis(100));
+        let second = self.scanner.read(pid).ok_or_else(gone)?;
+        let secs = start.elapsed().as_secs_f64();
+        let ticks = (second.utime + second.stime).saturating_sub(first.utime + first.stime);
+        let percent = ticks as f64 / self.ticks_per_sec / secs * 100.0;
+        Ok(response(self.process_json(
+            &second,
+            &user_names(),
+            percent,
+            self.mem_total()?,
+        )))
+    }
+
+    fn kill(&self, pid: Option<u32>) -> Option<Value> {
+        if !self.allow_kill {
+            return Some(error(
+                Some("process.kill"),
+                "process.kill is disabled: start the agent with --allow-kill to allow it",
+            ));
+        }
+        let Some(pid) = pid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) else {
+            return Some(error(
+                Some("process.kill"),
+                "process.kill needs a numeric data.pid",
+            ));
+        };
+        match rustix::process::kill_process(pid, rustix::process::Signal::KILL) {
+            // psiod sends no reply to a kill that worked.
+            Ok(()) => None,
+            Err(e) => Some(error(
+                Some("process.kill"),
+                &format!("kill {}: {e}", pid.as_raw_nonzero()),
+            )),
+        }
+    }
+
+    fn cpus(&mut self) -> Result<Value, String> {
+        let mut s = Box::new(stat::Stat::<4096>::default());
+        stat::parse_into(&self.read("stat")?, &mut s).map_err(|e| format!("stat: {e}"))?;
+        let out: Vec<Value> = s
+            .cpus
+            .iter()
+            .map(|c| {
+                let now = (c.times.busy(), c.times.total());
+                let usage = match self.cpu_prev.insert(c.id, now) {
+                    Some(prev) if now.1 > prev.1 => {
+                        now.0.saturating_sub(prev.0) as f64 * 100.0 / (now.1 - prev.1) as f64
+                    }
+                    _ => 0.0,
+                };
+                json!({ "num": c.id, "usage": (usage * 10.0).round() / 10.0 })
+            })
+            .collect();
+        Ok(Value::Array(out))
+    }
+
+    fn memory(&self) -> Result<Value, String> {
+        let m = meminfo::parse(&self.read("meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
+        let v = vmstat::parse(&self.read("vmstat")?).map_err(|e| format!("vmstat: {e}"))?;
+        let kb = |x: Option<u64>| x.unwrap_or(0) * 1024;
+        let (total, free, buffers, cached) = (
+            kb(m.mem_total()),
+            kb(m.mem_free()),
+            kb(m.buffers()),
+            kb(m.cached()),
+        );
+        let available = m
+            .mem_available()
+            .map_or(free + buffers + cached, |a| a * 1024);
+        // psutil: used = total - free - buffers - cached; percent from available.
+        let used = total.saturating_sub(free + buffers + cached);
+        let percent = |part: u64, whole: u64| {
+            if whole == 0 {
+                0.0
+            } else {
+                (part as f64 * 1000.0 / whole as f64).round() / 10.0
+            }
+        };
+        let (swap_total, swap_free) = (kb(m.swap_total()), kb(m.swap_free()));
+        let swap_used = swap_total.saturating_sub(swap_free);
+        let page = rustix::param::page_size() as u64;
+        Ok(json!({
+            "virtual": {
+                "total": total, "available": available, "percent": percent(total.saturating_sub(available), total),
+                "used": used, "free": free, "active": kb(m.active()), "inactive": kb(m.inactive()),
+                "buffers": buffers, "cached": cached,
+            },
+            "swap": {
+                "total": swap_total, "used": swap_used, "free": swap_free, "percent": percent(swap_used, swap_total),
+                "sin": v.pswpin().unwrap_or(0) * page, "sout": v.pswpout().unwrap_or(0) * page,
+            },
+        }))
+    }
+
+    /// Mounted filesystems that are backed by a device (psutil `disk_partitions(all=False)`:
+    /// types /proc/filesystems marks `nodev` are left out).
+    fn partitions(&self) -> Result<Value, String> {
+        let fs = String::from_utf8_lossy(&self.read("filesystems")?).into_owned();
+        let nodev: Vec<&str> = fs
+            .lines()
+            .filter_map(|l| l.strip_prefix("nodev"))
+            .map(str::trim)
+            .collect();
+        let bytes = self.read("mounts")?;
+        let mut t = Box::new(Table::<_, 1024>::new());
+        mounts::parse_into(&bytes, &mut t).map_err(|e| format!("mounts: {e}"))?;
+        let out: Vec<Value> = t
+            .iter()
+            .filter(|m| !nodev.contains(&m.vfstype.to_string().as_str()))
+            .map(|m| {
+                json!({
+                    "device": m.spec.to_string(),
+                    "mountpoint": m.file.to_string(),
+                    "fstype": m.vfstype.to_string(),
+                    "opts": m.mntops.to_string(),
+                })
+            })
+            .collect();
+        Ok(Value::Array(out))
+    }
+
+    fn network(&self) -> Result<Value, String> {
+        let bytes = self.read("net/dev")?;
+        let (mut sent, mut received) = (0u64, 0u64);
+        for i in net_dev::records(&bytes) {
+            let i = i.map_err(|e| format!("net/dev: {e}"))?;
+            sent = sent.wrapping_add(i.tx_bytes);
+            received = received.wrapping_add(i.rx_bytes);
+        }
+        Ok(json!({ "bytes_sent": sent, "bytes_received": received }))
+    }
+
+    fn host(&self) -> Result<Value, String> {
+        let name = self.read("sys/kernel/hostname")?;
+        Ok(json!({ "hostname": String::from_utf8_lossy(&name).trim() }))
+    }
+}
+
+/// Usage of the root filesystem, as psutil's `disk_usage('/')` computes it.
+fn root_usage() -> Result<Value, String> {
+    let s = rustix::fs::statvfs("/").map_err(|e| format!("statvfs /: {e}"))?;
+    let total = s.f_blocks * s.f_frsize;
+    let free = s.f_bavail * s.f_frsize;
+    let used = (s.f_blocks - s.f_bfree) * s.f_frsize;
+    let percent = if used + free == 0 {
+        0.0
+    } else {
+        (used as f64 * 1000.0 / (used + free) as f64).round() / 10.0
+    };
+    Ok(json!({ "total": total, "used": used, "free": free, "percent": percent }))
+}
