@@ -26,6 +26,8 @@ pub struct AppState {
     pub allow_kill: bool,
     /// WebSocket sessions left before new ones get 503.
     pub connections: Arc<tokio::sync::Semaphore>,
+    /// socktop's shared caches.
+    pub socktop: endpoint::socktop::Shared,
     /// The Prometheus endpoint's collector and cache.
     pub metrics: endpoint::metrics::Source,
 }
@@ -49,6 +51,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         proc_root: config.proc_root.clone(),
         allow_kill: config.allow_kill,
         connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
+        socktop: endpoint::socktop::Shared::new(&config.proc_root),
         metrics,
     });
     let app = router(state);
@@ -90,6 +93,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(endpoint::metrics::handle))
         .route("/", get(endpoint::psiod::handle))
+        .route("/ws", get(endpoint::socktop::handle))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))

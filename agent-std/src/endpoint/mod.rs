@@ -3,3 +3,4 @@
 pub mod healthz;
 pub mod metrics;
 pub mod psiod;
+pub mod socktop;

@@ -1,0 +1,700 @@
+//! `/ws` (WebSocket): socktop_agent's protocol (PROTOCOLS.md §2). Requests are text
+//! frames, answered one for one and in order; the endpoint never pushes or pings, since
+//! socktop's client takes the next frame of any kind as the reply.
+//!
+//! - `get_metrics` / `get_disks` (and the README's `{"type":"metrics"|"disks"}`): JSON, as a
+//!   text frame up to 768 bytes, gzip in a binary frame above.
+//! - `get_processes` (and `{"type":"processes"}`): protobuf `socktop.Processes`, gzip above
+//!   768 bytes.
+//! - `get_process_metrics:<pid>`, `get_journal_entries:<pid>`: JSON or socktop's error object.
+//! - Anything else gets `{"error": ..., "request": ...}` (socktop_agent sent nothing, leaving
+//!   its client waiting forever).
+//!
+//! Values are collected when asked, behind caches shared by every client (metrics 250 ms,
+//! disks 1 s, processes 1.5 s, as socktop_agent).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ferrostat_core::procfs::{meminfo, mounts, net_dev, stat};
+use ferrostat_core::Table;
+use prost::Message as _;
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use crate::collect::process::ProcessScanner;
+use crate::server::AppState;
+
+/// Replies larger than this are gzip-compressed into binary frames (socktop's rule).
+const GZIP_ABOVE: usize = 768;
+/// socktop requests are a few bytes; anything near this is not a client.
+const MAX_MESSAGE: usize = 16 * 1024;
+
+/// `socktop.Processes` (the crate's `proto/processes.proto`).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Processes {
+    /// Rows that follow.
+    #[prost(uint64, tag = "1")]
+    pub process_count: u64,
+    /// One per process.
+    #[prost(message, repeated, tag = "2")]
+    pub rows: Vec<ProcessRow>,
+}
+
+/// `socktop.Process`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ProcessRow {
+    /// Process id.
+    #[prost(uint32, tag = "1")]
+    pub pid: u32,
+    /// Kernel comm.
+    #[prost(string, tag = "2")]
+    pub name: String,
+    /// Share of the whole machine, percent.
+    #[prost(float, tag = "3")]
+    pub cpu_usage: f32,
+    /// Resident set, bytes.
+    #[prost(uint64, tag = "4")]
+    pub mem_bytes: u64,
+}
+
+/// A cached reply with its age.
+struct Cached<T> {
+    value: Option<(Instant, T)>,
+    ttl: Duration,
+}
+
+impl<T: Clone> Cached<T> {
+    fn new(ttl: Duration) -> Self {
+        Cached { value: None, ttl }
+    }
+
+    fn fresh(&self) -> Option<T> {
+        self.value
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn store(&mut self, v: T) -> T {
+        self.value = Some((Instant::now(), v.clone()));
+        v
+    }
+}
+
+/// State shared by every socktop client: caches and the counters deltas start from.
+pub struct Shared {
+    root: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    metrics: Cached<Value>,
+    disks: Cached<Value>,
+    processes: Cached<Arc<Vec<u8>>>,
+    /// Per-CPU (busy, total) ticks at the previous uncached metrics collection.
+    cpu_prev: Option<Vec<(u64, u64)>>,
+    /// Per-process ticks and the machine's total ticks at the previous process collection.
+    proc_prev: (std::collections::HashMap<u32, u64>, u64),
+    scanner: ProcessScanner,
+}
+
+impl Shared {
+    /// Caches empty, reading `root` when asked.
+    pub fn new(root: &Path) -> Self {
+        Shared {
+            root: root.to_owned(),
+            inner: Mutex::new(Inner {
+                metrics: Cached::new(Duration::from_millis(250)),
+                disks: Cached::new(Duration::from_millis(1000)),
+                processes: Cached::new(Duration::from_millis(1500)),
+                cpu_prev: None,
+                proc_prev: (Default::default(), 0),
+                scanner: ProcessScanner::new(root),
+            }),
+        }
+    }
+}
+
+/// Upgrades to a socktop session (503 at the connection limit). socktop's connector can
+/// offer a sub-protocol and fails unless one is echoed, so the first offered is accepted.
+pub async fn handle(
+    ws: WebSocketUpgrade,
+    headers: axum::http::HeaderMap,
+    State(state): State<Arc<AppState>>,
+) -> Response {
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    };
+    let offered: Vec<String> = headers
+        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|p| p.trim().to_owned()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    ws.protocols(offered.into_iter().take(1))
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            session(socket, state).await;
+            drop(permit);
+        })
+}
+
+async fn session(mut socket: WebSocket, state: Arc<AppState>) {
+    while let Some(message) = socket.recv().await {
+        let reply = match message {
+            Ok(Message::Text(t)) => answer(&state.socktop, t.as_str()).await,
+            Ok(Message::Binary(_)) => json_reply(
+                &json!({"error": "binary frames are not socktop requests", "request": "binary"}),
+            ),
+            Ok(Message::Close(_)) => break,
+            Err(e) => {
+                let code = match e.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
+                    Ok(tungstenite::Error::Capacity(_)) => 1009,
+                    _ => 1002,
+                };
+                let _ = socket
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: "bad frame".into(),
+                    })))
+                    .await;
+                break;
+            }
+            Ok(_) => continue,
+        };
+        if socket.send(reply).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// The reply to one request.
+async fn answer(shared: &Shared, request: &str) -> Message {
+    let request = request.trim();
+    // The README's JSON requests map onto the real client's text commands.
+    let command = match serde_json::from_str::<Value>(request)
+        .ok()
+        .as_ref()
+        .and_then(|v| v.get("type")?.as_str().map(str::to_owned))
+    {
+        Some(t) => format!("get_{t}"),
+        None => request.to_owned(),
+    };
+    let result = match command.as_str() {
+        "get_metrics" => metrics(shared).await.map(|v| json_reply(&v)),
+        "get_disks" => disks(shared).await.map(|v| json_reply(&v)),
+        "get_processes" => processes(shared).await.map(|bytes| binary_reply(&bytes)),
+        c => match c.split_once(':') {
+            Some(("get_process_metrics", pid)) => Ok(match pid.parse::<u32>() {
+                Ok(pid) => json_reply(&process_metrics(shared, pid).await),
+                Err(_) => error("get_process_metrics", None, "the pid is not a number"),
+            }),
+            Some(("get_journal_entries", pid)) => Ok(match pid.parse::<u32>() {
+                Ok(pid) => json_reply(&journal(pid).await),
+                Err(_) => error("get_journal_entries", None, "the pid is not a number"),
+            }),
+            _ => Ok(error(request, None, "unknown request: send get_metrics, get_disks, get_processes, get_process_metrics:<pid> or get_journal_entries:<pid>")),
+        },
+    };
+    result.unwrap_or_else(|e| error(&command, None, &e))
+}
+
+fn error(request: &str, pid: Option<u32>, message: &str) -> Message {
+    let mut v = json!({ "error": message, "request": request });
+    if let Some(pid) = pid {
+        v["pid"] = json!(pid);
+    }
+    json_reply(&v)
+}
+
+/// JSON as text up to 768 bytes, else gzip (level 1, as socktop) in a binary frame.
+fn json_reply(v: &Value) -> Message {
+    let text = v.to_string();
+    if text.len() <= GZIP_ABOVE {
+        Message::Text(text.into())
+    } else {
+        Message::Binary(gzip(text.as_bytes()).into())
+    }
+}
+
+/// Protobuf raw up to 768 bytes, else gzip; always a binary frame.
+fn binary_reply(bytes: &[u8]) -> Message {
+    if bytes.len() <= GZIP_ABOVE {
+        Message::Binary(bytes.to_vec().into())
+    } else {
+        Message::Binary(gzip(bytes).into())
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+fn read(root: &Path, rel: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(root.join(rel)).map_err(|e| format!("{rel}: {e}"))
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+async fn metrics(shared: &Shared) -> Result<Value, String> {
+    let mut inner = shared.inner.lock().await;
+    if let Some(v) = inner.metrics.fresh() {
+        return Ok(v);
+    }
+    let root = &shared.root;
+    let mut s = Box::new(stat::Stat::<4096>::default());
+    stat::parse_into(&read(root, "stat")?, &mut s).map_err(|e| format!("stat: {e}"))?;
+    let now: Vec<(u64, u64)> = s
+        .cpus
+        .iter()
+        .map(|c| (c.times.busy(), c.times.total()))
+        .collect();
+    let total_now = (s.total.busy(), s.total.total());
+    let pct = |now: (u64, u64), prev: Option<(u64, u64)>| match prev {
+        Some(p) if now.1 > p.1 => {
+            (now.0.saturating_sub(p.0) as f64 * 100.0 / (now.1 - p.1) as f64) as f32
+        }
+        _ => 0.0,
+    };
+    let prev = inner.cpu_prev.take();
+    let per_core: Vec<f32> = now
+        .iter()
+        .enumerate()
+        .map(|(i, n)| pct(*n, prev.as_ref().and_then(|p| p.get(i + 1).copied())))
+        .collect();
+    let cpu_total = pct(total_now, prev.as_ref().and_then(|p| p.first().copied()));
+    let mut next = vec![total_now];
+    next.extend(now);
+    inner.cpu_prev = Some(next);
+
+    let m = meminfo::parse(&read(root, "meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
+    let kb = |v: Option<u64>| v.unwrap_or(0) * 1024;
+    let mem_total = kb(m.mem_total());
+    let swap_total = kb(m.swap_total());
+    let dev = read(root, "net/dev")?;
+    let mut networks = Vec::new();
+    for i in net_dev::records(&dev) {
+        let i = i.map_err(|e| format!("net/dev: {e}"))?;
+        networks.push(json!({ "name": i.name.to_string(), "received": i.rx_bytes, "transmitted": i.tx_bytes }));
+    }
+    let hostname = String::from_utf8_lossy(&read(root, "sys/kernel/hostname")?)
+        .trim()
+        .to_owned();
+    let v = json!({
+        "sampled_at_ms": epoch_ms(),
+        "cpu_total": cpu_total,
+        "cpu_per_core": per_core,
+        "mem_total": mem_total,
+        "mem_used": mem_total.saturating_sub(kb(m.mem_available().or(m.mem_free()))),
+        "swap_total": swap_total,
+        "swap_used": swap_total.saturating_sub(kb(m.swap_free())),
+        "hostname": hostname,
+        "cpu_temp_c": cpu_temperature(Path::new("/sys/class")),
+        "disks": [],
+        "networks": networks,
+        "top_processes": [],
+    });
+    Ok(inner.metrics.store(v))
+}
+
+/// The first hwmon sensor whose label names the CPU package (cpu, package, tctl, tdie),
+/// else a thermal zone of type x86_pkg_temp; `None` on machines without either.
+pub fn cpu_temperature(class: &Path) -> Option<f32> {
+    let milli = |p: PathBuf| {
+        std::fs::read_to_string(p)
+            .ok()?
+            .trim()
+            .parse::<f32>()
+            .ok()
+            .map(|v| v / 1000.0)
+    };
+    for dir in std::fs::read_dir(class.join("hwmon")).ok()?.flatten() {
+        for entry in std::fs::read_dir(dir.path()).ok()?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(sensor) = name.strip_suffix("_label") else {
+                continue;
+            };
+            let label = std::fs::read_to_string(entry.path())
+                .unwrap_or_default()
+                .to_lowercase();
+            if ["cpu", "package", "tctl", "tdie"]
+                .iter()
+                .any(|k| label.contains(k))
+            {
+                if let Some(t) = milli(dir.path().join(format!("{sensor}_input"))) {
+                    return Some(t);
+                }
+            }
+        }
+    }
+    for zone in std::fs::read_dir(class.join("thermal")).ok()?.flatten() {
+        if std::fs::read_to_string(zone.path().join("type"))
+            .unwrap_or_default()
+            .trim()
+            == "x86_pkg_temp"
+        {
+            return milli(zone.path().join("temp"));
+        }
+    }
+    None
+}
+
+async fn disks(shared: &Shared) -> Result<Value, String> {
+    let mut inner = shared.inner.lock().await;
+    if let Some(v) = inner.disks.fresh() {
+        return Ok(v);
+    }
+    let root = &shared.root;
+    let fs = String::from_utf8_lossy(&read(root, "filesystems")?).into_owned();
+    let nodev: Vec<&str> = fs
+        .lines()
+        .filter_map(|l| l.strip_prefix("nodev"))
+        .map(str::trim)
+        .collect();
+    let bytes = read(root, "mounts")?;
+    let mut table = Box::new(Table::<_, 1024>::new());
+    mounts::parse_into(&bytes, &mut table).map_err(|e| format!("mounts: {e}"))?;
+    // One row per device (the first mount of it), partitions under their parent disk.
+    let mut rows: Vec<(String, u64, u64)> = Vec::new();
+    for m in table.iter() {
+        let fstype = m.vfstype.to_string();
+        if nodev.contains(&fstype.as_str()) {
+            continue;
+        }
+        let device = m.spec.to_string();
+        let name = device.rsplit('/').next().unwrap_or(&device).to_owned();
+        if name.is_empty() || rows.iter().any(|r| r.0 == name) {
+            continue;
+        }
+        let Ok(s) = rustix::fs::statvfs(m.file.to_string().as_str()) else {
+            continue;
+        };
+        rows.push((name, s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize));
+    }
+    let is_disk = |n: &str| Path::new("/sys/block").join(n).is_dir();
+    let parent_of = |n: &str| -> Option<String> {
+        if is_disk(n) {
+            return None;
+        }
+        let trimmed = n.trim_end_matches(|c: char| c.is_ascii_digit());
+        let base = trimmed
+            .strip_suffix('p')
+            .filter(|b| b.ends_with(|c: char| c.is_ascii_digit()))
+            .unwrap_or(trimmed);
+        is_disk(base).then(|| base.to_owned())
+    };
+    let mut parents: Vec<(String, u64, u64)> = Vec::new();
+    for (name, total, avail) in &rows {
+        if let Some(p) = parent_of(name) {
+            match parents.iter_mut().find(|x| x.0 == p) {
+                Some(x) => {
+                    x.1 += total;
+                    x.2 += avail;
+                }
+                None => parents.push((p, *total, *avail)),
+            }
+        }
+    }
+    parents.sort();
+    let mut out = Vec::new();
+    for (p, total, avail) in &parents {
+        out.push(json!({ "name": p, "total": total, "available": avail, "temperature": null, "is_partition": false }));
+        for (name, total, avail) in rows
+            .iter()
+            .filter(|r| parent_of(&r.0).as_deref() == Some(p.as_str()))
+        {
+            out.push(json!({ "name": name, "total": total, "available": avail, "temperature": null, "is_partition": true }));
+        }
+    }
+    for (name, total, avail) in rows.iter().filter(|r| parent_of(&r.0).is_none()) {
+        out.push(json!({ "name": name, "total": total, "available": avail, "temperature": null, "is_partition": false }));
+    }
+    Ok(inner.disks.store(Value::Array(out)))
+}
+
+async fn processes(shared: &Shared) -> Result<Arc<Vec<u8>>, String> {
+    let mut inner = shared.inner.lock().await;
+    if let Some(v) = inner.processes.fresh() {
+        return Ok(v);
+    }
+    let mut s = Box::new(stat::Stat::<4096>::default());
+    stat::parse_into(&read(&shared.root, "stat")?, &mut s).map_err(|e| format!("stat: {e}"))?;
+    // socktop: the sum of the first eight columns of the cpu line.
+    let t = s.total;
+    let machine = t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal;
+    let list =
+        tokio::task::block_in_place(|| inner.scanner.scan()).map_err(|e| format!("/proc: {e}"))?;
+    let (prev, prev_machine) = std::mem::take(&mut inner.proc_prev);
+    let span = machine.saturating_sub(prev_machine);
+    let mut next = std::collections::HashMap::with_capacity(list.len());
+    let rows: Vec<ProcessRow> = list
+        .into_iter()
+        .map(|p| {
+            let ticks = p.utime + p.stime;
+            next.insert(p.pid, ticks);
+            let cpu_usage = match prev.get(&p.pid) {
+                Some(&before) if span > 0 && prev_machine > 0 => {
+                    (ticks.saturating_sub(before) as f64 * 100.0 / span as f64).clamp(0.0, 100.0)
+                        as f32
+                }
+                _ => 0.0,
+            };
+            ProcessRow {
+                pid: p.pid,
+                name: p.name,
+                cpu_usage,
+                mem_bytes: p.rss_bytes,
+            }
+        })
+        .collect();
+    inner.proc_prev = (next, machine);
+    let message = Processes {
+        process_count: rows.len() as u64,
+        rows,
+    };
+    Ok(inner.processes.store(Arc::new(message.encode_to_vec())))
+}
+
+async fn process_metrics(shared: &Shared, pid: u32) -> Value {
+    let root = shared.root.clone();
+    let detail = tokio::task::spawn_blocking(move || detailed(&root, pid, true))
+        .await
+        .ok()
+        .flatten();
+    match detail {
+        Some(process) => json!({ "process": process, "cached_at": epoch_ms() / 1000 }),
+        None => {
+            json!({ "error": format!("Process {pid} not found"), "request": "get_process_metrics", "pid": pid })
+        }
+    }
+}
+
+/// socktop's DetailedProcessInfo, from /proc/<pid>; children and threads one level deep.
+fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
+    use ferrostat_core::procfs::{pid_io, pid_stat, pid_status};
+    let dir = root.join(pid.to_string());
+    let stat_bytes = std::fs::read(dir.join("stat")).ok()?;
+    let st = pid_stat::parse(&stat_bytes).ok()?;
+    let status_bytes = std::fs::read(dir.join("status")).unwrap_or_default();
+    let status = pid_status::parse(&status_bytes).ok();
+    let io = std::fs::read(dir.join("io"))
+        .ok()
+        .and_then(|b| pid_io::parse(&b).ok());
+    let hz = rustix::param::clock_ticks_per_second().max(1);
+    let page = rustix::param::page_size() as u64;
+    let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+    let command = cmdline
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let boot = std::fs::read_to_string(root.join("stat"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    let link = |name: &str| {
+        std::fs::read_link(dir.join(name))
+            .ok()
+            .map(|p| p.display().to_string())
+    };
+    let state = match st.state {
+        b'R' => "Running",
+        b'S' => "Sleeping",
+        b'D' => "UninterruptibleDiskSleep",
+        b'Z' => "Zombie",
+        b'T' => "Stopped",
+        b't' => "Tracing",
+        b'X' | b'x' => "Dead",
+        b'I' => "Idle",
+        _ => "Unknown",
+    };
+    let mut children = Vec::new();
+    let mut threads = Vec::new();
+    if with_family {
+        for entry in std::fs::read_dir(root).ok()?.flatten() {
+            let Some(child) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(b) = std::fs::read(entry.path().join("stat")) else {
+                continue;
+            };
+            if pid_stat::parse(&b).is_ok_and(|c| c.ppid == pid as i64) {
+                if let Some(c) = detailed(root, child, false) {
+                    children.push(c);
+                }
+            }
+        }
+        for entry in std::fs::read_dir(dir.join("task")).ok()?.flatten() {
+            let Some(tid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(b) = std::fs::read(entry.path().join("stat")) else {
+                continue;
+            };
+            let Ok(t) = pid_stat::parse(&b) else { continue };
+            threads.push(json!({
+                "tid": tid,
+                "name": t.comm.to_string(),
+                "cpu_time_user": t.utime * 1_000_000 / hz,
+                "cpu_time_system": t.stime * 1_000_000 / hz,
+                "status": if t.state == b'R' { "Running" } else { "Sleeping" },
+            }));
+        }
+    }
+    Some(json!({
+        "pid": pid,
+        "name": st.comm.to_string(),
+        "command": command,
+        "cpu_usage": 0.0,
+        "mem_bytes": (st.rss.max(0) as u64) * page,
+        "virtual_mem_bytes": st.vsize,
+        "shared_mem_bytes": null,
+        "thread_count": st.num_threads.max(0),
+        "fd_count": std::fs::read_dir(dir.join("fd")).ok().map(|d| d.count()),
+        "status": state,
+        "parent_pid": (st.ppid > 0).then_some(st.ppid),
+        "user_id": status.as_ref().and_then(|s| s.uid).map_or(0, |u| u[0]),
+        "group_id": status.as_ref().and_then(|s| s.gid).map_or(0, |g| g[0]),
+        "start_time": boot + st.starttime / hz,
+        "cpu_time_user": st.utime * 1_000_000 / hz,
+        "cpu_time_system": st.stime * 1_000_000 / hz,
+        "read_bytes": io.and_then(|i| i.rchar),
+        "write_bytes": io.and_then(|i| i.wchar),
+        "working_directory": link("cwd"),
+        "executable_path": link("exe"),
+        "child_processes": children,
+        "threads": threads,
+    }))
+}
+
+/// The last 100 journal lines of a process through journalctl, or socktop's error object
+/// when journalctl is missing or fails.
+async fn journal(pid: u32) -> Value {
+    let fail = |e: String| json!({ "error": e, "request": "get_journal_entries", "pid": pid });
+    let run = tokio::process::Command::new("journalctl")
+        .args([
+            format!("_PID={pid}"),
+            "--output=json".into(),
+            "--lines=100".into(),
+            "--no-pager".into(),
+        ])
+        .kill_on_drop(true)
+        .output();
+    let out = match tokio::time::timeout(Duration::from_secs(5), run).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return fail(format!("journalctl: {e}")),
+        Err(_) => return fail("journalctl: timed out after 5 s".into()),
+    };
+    if !out.status.success() {
+        return fail(format!(
+            "journalctl: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let levels = [
+        "Emergency",
+        "Alert",
+        "Critical",
+        "Error",
+        "Warning",
+        "Notice",
+        "Info",
+        "Debug",
+    ];
+    let mut entries: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|e| {
+            let s = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_owned);
+            let us: u64 = s("__REALTIME_TIMESTAMP")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            let priority = s("PRIORITY")
+                .and_then(|p| p.parse::<usize>().ok())
+                .and_then(|p| levels.get(p))
+                .copied()
+                .unwrap_or("Info");
+            json!({
+                "timestamp": rfc3339(us / 1_000_000),
+                "timestamp_us": us,
+                "priority": priority,
+                "message": s("MESSAGE").unwrap_or_default(),
+                "unit": s("_SYSTEMD_UNIT"),
+                "pid": s("_PID").and_then(|p| p.parse::<u32>().ok()),
+                "comm": s("_COMM"),
+                "uid": s("_UID").and_then(|p| p.parse::<u32>().ok()),
+                "gid": s("_GID").and_then(|p| p.parse::<u32>().ok()),
+            })
+        })
+        .collect();
+    entries.reverse();
+    let notice = entries
+        .is_empty()
+        .then(|| {
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|n| !n.is_empty());
+    json!({
+        "total_count": entries.len(),
+        "truncated": entries.len() == 100,
+        "entries": entries,
+        "notice": notice,
+        "cached_at": epoch_ms() / 1000,
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch.
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}

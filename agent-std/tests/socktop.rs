@@ -1,0 +1,206 @@
+//! socktop's protocol on `/ws`, with socktop's own client library (`socktop_connector`
+//! 1.60.1, as the socktop TUI uses it) and, for the README's JSON requests and the bad
+//! input the library never sends, Python's `websockets`. Values are checked against /proc.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use socktop_connector::{connect_to_socktop_agent, AgentRequest, AgentResponse};
+
+struct Agent(Child, String);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start() -> Agent {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("FERROSTAT_TOKEN")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
+    Agent(child, addr)
+}
+
+fn meminfo_bytes(key: &str) -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{key}:")))
+        .unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socktop_connector_gets_metrics_disks_processes_and_details() {
+    let agent = start();
+    let mut c = connect_to_socktop_agent(format!("ws://{}/ws", agent.1))
+        .await
+        .unwrap();
+
+    let AgentResponse::Metrics(m) = c.request(AgentRequest::Metrics).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.mem_total, meminfo_bytes("MemTotal"));
+    assert!(m.mem_used > 0 && m.mem_used < m.mem_total);
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as usize;
+    assert_eq!(m.cpu_per_core.len(), online);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(m.hostname, host.trim());
+    assert!(m.networks.iter().any(|n| n.name == "lo" && n.received > 0));
+    assert!(m.sampled_at_ms.is_some());
+    assert!(m.disks.is_empty() && m.top_processes.is_empty());
+    // After the cache period the CPU shares are measured over the interval.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let AgentResponse::Metrics(m) = c.request(AgentRequest::Metrics).await.unwrap() else {
+        panic!()
+    };
+    assert!((0.0..=100.0).contains(&m.cpu_total));
+
+    let AgentResponse::Disks(disks) = c.request(AgentRequest::Disks).await.unwrap() else {
+        panic!()
+    };
+    let st = rustix::fs::statvfs("/").unwrap();
+    assert!(
+        disks.iter().any(|d| d.total == st.f_blocks * st.f_frsize),
+        "the root filesystem's device is listed: {disks:?}"
+    );
+
+    // The process list is protobuf (gzip above 768 bytes): the connector decodes it.
+    let AgentResponse::Processes(p) = c.request(AgentRequest::Processes).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(p.process_count, p.top_processes.len());
+    let me = p
+        .top_processes
+        .iter()
+        .find(|r| r.pid == std::process::id())
+        .expect("this test is listed");
+    assert!(me.mem_bytes > 1 << 20);
+    assert!((0.0..=100.0).contains(&me.cpu_usage));
+
+    match c
+        .request(AgentRequest::ProcessMetrics {
+            pid: std::process::id(),
+        })
+        .await
+        .unwrap()
+    {
+        AgentResponse::ProcessMetrics(r) => {
+            assert_eq!(r.process.pid, std::process::id());
+            assert!(r.process.thread_count >= 2);
+            assert_eq!(r.process.threads.len() as u32, r.process.thread_count);
+            assert_eq!(r.process.user_id, rustix::process::getuid().as_raw());
+            assert!(r.process.executable_path.unwrap().contains("socktop"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Sends each request as a text frame and prints each reply: text as is, binary as
+/// `{"binary": hex}`.
+const CLIENT: &str = r#"
+import asyncio, json, sys
+import websockets
+
+async def main(url, requests):
+    async with websockets.connect(url) as ws:
+        for req in requests:
+            await ws.send(req)
+            reply = await asyncio.wait_for(ws.recv(), timeout=10)
+            if isinstance(reply, bytes):
+                print(json.dumps({"binary": reply.hex()}), flush=True)
+            else:
+                print(reply, flush=True)
+
+asyncio.run(main(sys.argv[1], sys.argv[2:]))
+"#;
+
+#[test]
+fn readme_json_requests_and_bad_input_get_answers() {
+    let agent = start();
+    let out = Command::new("python3")
+        .args(["-c", CLIENT, &format!("ws://{}/ws", agent.1)])
+        .args([
+            r#"{"type":"metrics"}"#,
+            r#"{"type":"processes"}"#,
+            "get_nonsense",
+            "get_process_metrics:abc",
+            "get_process_metrics:4294967295",
+            "get_journal_entries:1",
+            "get_metrics",
+        ])
+        .output()
+        .expect("python3 with `websockets` (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replies: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(replies.len(), 7, "one reply per request, in order");
+    let metrics = |v: &Value| -> Value {
+        match v.get("binary") {
+            // Over 768 bytes: gzip.
+            Some(hex) => {
+                let bytes: Vec<u8> = (0..hex.as_str().unwrap().len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex.as_str().unwrap()[i..i + 2], 16).unwrap())
+                    .collect();
+                assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
+                let mut text = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(&bytes[..]),
+                    &mut text,
+                )
+                .unwrap();
+                serde_json::from_str(&text).unwrap()
+            }
+            None => v.clone(),
+        }
+    };
+    assert_eq!(metrics(&replies[0])["mem_total"], meminfo_bytes("MemTotal"));
+    let procs = replies[1]["binary"]
+        .as_str()
+        .expect("processes come as a binary frame");
+    assert!(
+        procs.starts_with("1f8b") || procs.starts_with("08"),
+        "gzip or a protobuf field 1 varint"
+    );
+    assert!(replies[2]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("unknown request"));
+    assert_eq!(replies[2]["request"], "get_nonsense");
+    assert_eq!(replies[3]["request"], "get_process_metrics");
+    assert_eq!(replies[4]["error"], "Process 4294967295 not found");
+    assert_eq!(replies[4]["pid"], 4294967295u64);
+    let journal = &replies[5];
+    assert!(
+        journal.get("entries").is_some() || journal["request"] == "get_journal_entries",
+        "{journal}"
+    );
+    assert!(
+        metrics(&replies[6]).get("cpu_total").is_some(),
+        "the session carried on"
+    );
+}
