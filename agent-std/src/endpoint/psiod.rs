@@ -235,7 +235,7 @@ impl Connection {
 
     fn mem_total(&self) -> Result<u64, String> {
         let m = meminfo::parse(&self.read("meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
-        Ok(m.mem_total().unwrap_or(0) * 1024)
+        Ok(m.mem_total().unwrap_or(0).saturating_mul(1024))
     }
 
     fn processes(&mut self) -> Result<Value, String> {
@@ -330,7 +330,8 @@ impl Connection {
     fn memory(&self) -> Result<Value, String> {
         let m = meminfo::parse(&self.read("meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
         let v = vmstat::parse(&self.read("vmstat")?).map_err(|e| format!("vmstat: {e}"))?;
-        let kb = |x: Option<u64>| x.unwrap_or(0) * 1024;
+        // Saturating: a kernel (or a container's fake /proc) can print absurd sizes.
+        let kb = |x: Option<u64>| x.unwrap_or(0).saturating_mul(1024);
         let (total, free, buffers, cached) = (
             kb(m.mem_total()),
             kb(m.mem_free()),
@@ -339,9 +340,11 @@ impl Connection {
         );
         let available = m
             .mem_available()
-            .map_or(free + buffers + cached, |a| a * 1024);
+            .map_or(free.saturating_add(buffers).saturating_add(cached), |a| {
+                a.saturating_mul(1024)
+            });
         // psutil: used = total - free - buffers - cached; percent from available.
-        let used = total.saturating_sub(free + buffers + cached);
+        let used = total.saturating_sub(free.saturating_add(buffers).saturating_add(cached));
         let percent = |part: u64, whole: u64| {
             if whole == 0 {
                 0.0
@@ -360,7 +363,7 @@ impl Connection {
             },
             "swap": {
                 "total": swap_total, "used": swap_used, "free": swap_free, "percent": percent(swap_used, swap_total),
-                "sin": v.pswpin().unwrap_or(0) * page, "sout": v.pswpout().unwrap_or(0) * page,
+                "sin": v.pswpin().unwrap_or(0).saturating_mul(page), "sout": v.pswpout().unwrap_or(0).saturating_mul(page),
             },
         }))
     }
@@ -412,9 +415,12 @@ impl Connection {
 /// Usage of the root filesystem, as psutil's `disk_usage('/')` computes it.
 fn root_usage() -> Result<Value, String> {
     let s = rustix::fs::statvfs("/").map_err(|e| format!("statvfs /: {e}"))?;
-    let total = s.f_blocks * s.f_frsize;
-    let free = s.f_bavail * s.f_frsize;
-    let used = (s.f_blocks - s.f_bfree) * s.f_frsize;
+    let total = s.f_blocks.saturating_mul(s.f_frsize);
+    let free = s.f_bavail.saturating_mul(s.f_frsize);
+    let used = s
+        .f_blocks
+        .saturating_sub(s.f_bfree)
+        .saturating_mul(s.f_frsize);
     let percent = if used + free == 0 {
         0.0
     } else {

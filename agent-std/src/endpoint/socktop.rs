@@ -287,7 +287,7 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     inner.cpu_prev = Some(next);
 
     let m = meminfo::parse(&read(root, "meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
-    let kb = |v: Option<u64>| v.unwrap_or(0) * 1024;
+    let kb = |v: Option<u64>| v.unwrap_or(0).saturating_mul(1024);
     let mem_total = kb(m.mem_total());
     let swap_total = kb(m.swap_total());
     let dev = read(root, "net/dev")?;
@@ -388,7 +388,11 @@ async fn disks(shared: &Shared) -> Result<Value, String> {
         let Ok(s) = rustix::fs::statvfs(m.file.to_string().as_str()) else {
             continue;
         };
-        rows.push((name, s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize));
+        rows.push((
+            name,
+            s.f_blocks.saturating_mul(s.f_frsize),
+            s.f_bavail.saturating_mul(s.f_frsize),
+        ));
     }
     let is_disk = |n: &str| Path::new("/sys/block").join(n).is_dir();
     let parent_of = |n: &str| -> Option<String> {
@@ -534,7 +538,7 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
     let mut children = Vec::new();
     let mut threads = Vec::new();
     if with_family {
-        for entry in std::fs::read_dir(root).ok()?.flatten() {
+        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
             let Some(child) = entry
                 .file_name()
                 .to_str()
@@ -551,7 +555,11 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
                 }
             }
         }
-        for entry in std::fs::read_dir(dir.join("task")).ok()?.flatten() {
+        for entry in std::fs::read_dir(dir.join("task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let Some(tid) = entry
                 .file_name()
                 .to_str()
@@ -566,8 +574,8 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
             threads.push(json!({
                 "tid": tid,
                 "name": t.comm.to_string(),
-                "cpu_time_user": t.utime * 1_000_000 / hz,
-                "cpu_time_system": t.stime * 1_000_000 / hz,
+                "cpu_time_user": micros(t.utime, hz),
+                "cpu_time_system": micros(t.stime, hz),
                 "status": if t.state == b'R' { "Running" } else { "Sleeping" },
             }));
         }
@@ -577,7 +585,7 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
         "name": st.comm.to_string(),
         "command": command,
         "cpu_usage": 0.0,
-        "mem_bytes": (st.rss.max(0) as u64) * page,
+        "mem_bytes": (st.rss.max(0) as u64).saturating_mul(page),
         "virtual_mem_bytes": st.vsize,
         "shared_mem_bytes": null,
         "thread_count": st.num_threads.max(0),
@@ -586,9 +594,9 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
         "parent_pid": (st.ppid > 0).then_some(st.ppid),
         "user_id": status.as_ref().and_then(|s| s.uid).map_or(0, |u| u[0]),
         "group_id": status.as_ref().and_then(|s| s.gid).map_or(0, |g| g[0]),
-        "start_time": boot + st.starttime / hz,
-        "cpu_time_user": st.utime * 1_000_000 / hz,
-        "cpu_time_system": st.stime * 1_000_000 / hz,
+        "start_time": boot.saturating_add(st.starttime / hz),
+        "cpu_time_user": micros(st.utime, hz),
+        "cpu_time_system": micros(st.stime, hz),
         "read_bytes": io.and_then(|i| i.rchar),
         "write_bytes": io.and_then(|i| i.wchar),
         "working_directory": link("cwd"),
@@ -596,6 +604,11 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
         "child_processes": children,
         "threads": threads,
     }))
+}
+
+/// Clock ticks as microseconds, without overflow for any value /proc can print.
+fn micros(ticks: u64, hz: u64) -> u64 {
+    (ticks as u128 * 1_000_000 / hz.max(1) as u128).min(u64::MAX as u128) as u64
 }
 
 /// The last 100 journal lines of a process through journalctl, or socktop's error object
