@@ -3,35 +3,12 @@
 //! valid: `JSON.stringify({type: 'command', data: {name}})`). Values are checked against
 //! /proc and statvfs read here.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::process::Command;
+
+use common::{meminfo_bytes, start};
 use serde_json::Value;
-
-struct Agent(Child, String);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Agent {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env_remove("FERROSTAT_TOKEN")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
-    Agent(child, addr)
-}
 
 /// The client: sends each line of `requests` (text, or `BINARY` for a binary frame) and
 /// prints every reply, one JSON per line; `PID` in a request is replaced by its own pid,
@@ -89,20 +66,6 @@ fn command(name: &str) -> String {
     format!(r#"{{"type":"command","data":{{"name":"{name}"}}}}"#)
 }
 
-fn meminfo_bytes(key: &str) -> u64 {
-    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{key}:")))
-        .unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        * 1024
-}
-
 #[test]
 fn every_command_answers_with_psutil_names_and_live_values() {
     let agent = start(&[]);
@@ -119,7 +82,7 @@ fn every_command_answers_with_psutil_names_and_live_values() {
     let mut requests: Vec<String> = names.iter().map(|n| command(n)).collect();
     requests.push(r#"{"type":"command","data":{"name":"process.get","pid":PID}}"#.to_owned());
     let refs: Vec<&str> = requests.iter().map(String::as_str).collect();
-    let (replies, client_pid) = client(&agent.1, &refs);
+    let (replies, client_pid) = client(&agent.addr, &refs);
     assert_eq!(replies.len(), 9);
     for r in &replies {
         assert_eq!(r["type"], "response", "{r}");
@@ -180,7 +143,7 @@ fn bad_input_gets_an_error_reply_and_the_session_carries_on() {
     let agent = start(&[]);
     let kill = r#"{"type":"command","data":{"name":"process.kill","pid":1}}"#;
     let (replies, _) = client(
-        &agent.1,
+        &agent.addr,
         &[
             "{not json",
             "BINARY",
@@ -220,7 +183,7 @@ fn process_kill_works_only_when_allowed() {
     );
     // A kill that works gets no reply (as in psiod): the next reply is host.getstats's.
     let (replies, _) = client(
-        &agent.1,
+        &agent.addr,
         &[&format!("NOREPLY {kill}"), &command("host.getstats")],
     );
     assert_eq!(replies.len(), 1);
@@ -233,10 +196,10 @@ fn process_kill_works_only_when_allowed() {
 #[test]
 fn an_oversize_frame_closes_that_session_only() {
     let agent = start(&[]);
-    let (replies, _) = client(&agent.1, &[&command("host.getstats"), "BIG"]);
+    let (replies, _) = client(&agent.addr, &[&command("host.getstats"), "BIG"]);
     assert_eq!(replies[0]["type"], "response");
     // 1009: message too big (RFC 6455); the agent itself carries on.
     assert_eq!(replies[1]["closed"], 1009);
-    let (replies, _) = client(&agent.1, &[&command("host.getstats")]);
+    let (replies, _) = client(&agent.addr, &[&command("host.getstats")]);
     assert_eq!(replies[0]["type"], "response");
 }

@@ -2,43 +2,12 @@
 //! HTTP clients, Prometheus's own `promtool` on `/metrics`, and Debian's
 //! `prometheus-node-exporter` on the same machine as the reference for names and values.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
-/// A running agent, killed when dropped.
-struct Agent {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Agent {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env_remove("FERROSTAT_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
-    assert!(addr.starts_with("127.0.0.1:"), "{line}");
-    Agent {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
+use common::{meminfo_bytes, start};
+use std::process::{Command, Stdio};
 
 fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String, Option<String>) {
     let agent = ureq::Agent::new_with_config(
@@ -77,19 +46,10 @@ fn family_names(page: &str) -> Vec<String> {
         .collect()
 }
 
-fn meminfo_kb(key: &str) -> f64 {
-    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{key}:")))
-        .unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 #[test]
 fn metrics_page_has_live_values_and_passes_promtool() {
     let agent = start(&[]);
-    let (status, page, ctype) = get(&format!("{}/metrics", agent.base), &[]);
+    let (status, page, ctype) = get(&format!("{}/metrics", agent.base()), &[]);
     assert_eq!(status, 200);
     assert_eq!(
         ctype.as_deref(),
@@ -98,7 +58,7 @@ fn metrics_page_has_live_values_and_passes_promtool() {
     let s = samples(&page);
     assert_eq!(
         s["node_memory_MemTotal_bytes"],
-        meminfo_kb("MemTotal") * 1024.0
+        meminfo_bytes("MemTotal") as f64
     );
     let stat = std::fs::read_to_string("/proc/stat").unwrap();
     let btime: f64 = stat
@@ -133,7 +93,7 @@ fn metrics_page_has_live_values_and_passes_promtool() {
         );
     }
 
-    let (status, body, _) = get(&format!("{}/healthz", agent.base), &[]);
+    let (status, body, _) = get(&format!("{}/healthz", agent.base()), &[]);
     assert_eq!((status, body.as_str()), (200, "ok\n"));
 }
 
@@ -206,7 +166,7 @@ fn names_and_values_agree_with_node_exporter() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let (_, ours, _) = get(&format!("{}/metrics", agent.base), &[]);
+    let (_, ours, _) = get(&format!("{}/metrics", agent.base()), &[]);
     let _ = exporter.kill();
     let _ = exporter.wait();
     assert!(!theirs.is_empty(), "node_exporter did not answer");
@@ -281,7 +241,7 @@ fn names_and_values_agree_with_node_exporter() {
 #[test]
 fn a_token_guards_every_endpoint_but_healthz() {
     let agent = start(&["--token", "s3cr3t/+token"]);
-    let url = format!("{}/metrics", agent.base);
+    let url = format!("{}/metrics", agent.base());
     let (status, body, _) = get(&url, &[]);
     assert_eq!(status, 401, "{body}");
     assert_eq!(get(&url, &[("Authorization", "Bearer wrong")]).0, 401);
@@ -299,7 +259,7 @@ fn a_token_guards_every_endpoint_but_healthz() {
         .0,
         200
     );
-    assert_eq!(get(&format!("{}/healthz", agent.base), &[]).0, 200);
+    assert_eq!(get(&format!("{}/healthz", agent.base()), &[]).0, 200);
 }
 
 #[test]

@@ -2,54 +2,18 @@
 //! 1.60.1, as the socktop TUI uses it) and, for the README's JSON requests and the bad
 //! input the library never sends, Python's `websockets`. Values are checked against /proc.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::process::Command;
+
+use common::{meminfo_bytes, start};
 use serde_json::Value;
 use socktop_connector::{connect_to_socktop_agent, AgentRequest, AgentResponse};
 
-struct Agent(Child, String);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start() -> Agent {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("FERROSTAT_TOKEN")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_owned();
-    Agent(child, addr)
-}
-
-fn meminfo_bytes(key: &str) -> u64 {
-    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{key}:")))
-        .unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        * 1024
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socktop_connector_gets_metrics_disks_processes_and_details() {
-    let agent = start();
-    let mut c = connect_to_socktop_agent(format!("ws://{}/ws", agent.1))
+    let agent = start(&[]);
+    let mut c = connect_to_socktop_agent(format!("ws://{}/ws", agent.addr))
         .await
         .unwrap();
 
@@ -133,9 +97,9 @@ asyncio.run(main(sys.argv[1], sys.argv[2:]))
 
 #[test]
 fn readme_json_requests_and_bad_input_get_answers() {
-    let agent = start();
+    let agent = start(&[]);
     let out = Command::new("python3")
-        .args(["-c", CLIENT, &format!("ws://{}/ws", agent.1)])
+        .args(["-c", CLIENT, &format!("ws://{}/ws", agent.addr)])
         .args([
             r#"{"type":"metrics"}"#,
             r#"{"type":"processes"}"#,

@@ -41,6 +41,7 @@ pub mod procfs;
 pub mod sflow;
 mod table;
 pub mod text;
+pub mod time;
 
 pub use error::{Error, ErrorKind, Result};
 pub use table::{Summary, Table};

@@ -214,26 +214,9 @@ impl<W: Write> Write for JsonEscape<'_, W> {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS+0000` for seconds since the epoch (days-to-civil, H. Hinnant).
+/// `YYYY-MM-DDTHH:MM:SS+0000` for seconds since the epoch, as sflowtool prints it.
 fn write_utc<W: Write>(out: &mut W, secs: u64) -> fmt::Result {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+0000",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    write!(out, "{}+0000", crate::time::UtcDateTime::from_unix(secs))
 }
 
 #[cfg(test)]
