@@ -73,7 +73,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROSTAT_INSECURE")]
     pub insecure: bool,
     /// TOML configuration file (keys as the long flags: listen, token, insecure,
-    /// proc_root, cache_ms, allow_kill, max_connections).
+    /// proc_root, cache_ms, allow_kill, max_connections, stats_interval_ms).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
@@ -89,6 +89,9 @@ pub struct ServeArgs {
     /// WebSocket sessions served at once; more get 503 (default 256).
     #[arg(long, env = "FERROSTAT_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// How often `/ws/stats` pushes sysStats and idxStats, in milliseconds (default 2000).
+    #[arg(long, env = "FERROSTAT_STATS_INTERVAL_MS")]
+    pub stats_interval_ms: Option<u64>,
 }
 
 impl Default for Command {

@@ -20,6 +20,7 @@ struct FileConfig {
     cache_ms: Option<u64>,
     allow_kill: Option<bool>,
     max_connections: Option<usize>,
+    stats_interval_ms: Option<u64>,
 }
 
 /// The settings the server runs with.
@@ -39,6 +40,8 @@ pub struct ServeConfig {
     pub allow_kill: bool,
     /// WebSocket sessions served at once.
     pub max_connections: usize,
+    /// How often the stats stream pushes sysStats and idxStats.
+    pub stats_interval: Duration,
 }
 
 /// The default listener: loopback only.
@@ -81,6 +84,12 @@ impl ServeConfig {
                 .or(file.max_connections)
                 .unwrap_or(256)
                 .max(1),
+            stats_interval: Duration::from_millis(
+                args.stats_interval_ms
+                    .or(file.stats_interval_ms)
+                    .unwrap_or(2000)
+                    .max(100),
+            ),
         };
         config.check_exposure()?;
         Ok(config)

@@ -28,6 +28,8 @@ pub struct AppState {
     pub connections: Arc<tokio::sync::Semaphore>,
     /// socktop's shared caches.
     pub socktop: endpoint::socktop::Shared,
+    /// How often the stats stream pushes sysStats and idxStats.
+    pub stats_interval: std::time::Duration,
     /// The Prometheus endpoint's collector and cache.
     pub metrics: endpoint::metrics::Source,
 }
@@ -52,6 +54,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         allow_kill: config.allow_kill,
         connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
         socktop: endpoint::socktop::Shared::new(&config.proc_root),
+        stats_interval: config.stats_interval,
         metrics,
     });
     let app = router(state);
@@ -94,6 +97,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(endpoint::metrics::handle))
         .route("/", get(endpoint::psiod::handle))
         .route("/ws", get(endpoint::socktop::handle))
+        .route("/ws/stats", get(endpoint::stats_stream::handle))
+        .route("/api/ws/stats", get(endpoint::stats_stream::handle))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))

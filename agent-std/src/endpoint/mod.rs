@@ -4,3 +4,4 @@ pub mod healthz;
 pub mod metrics;
 pub mod psiod;
 pub mod socktop;
+pub mod stats_stream;

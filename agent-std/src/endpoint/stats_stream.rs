@@ -1,0 +1,369 @@
+//! `/ws/stats` and `/api/ws/stats` (WebSocket): Gravwell's stats stream (PROTOCOLS.md §4).
+//!
+//! The client opens with `{"Subs": ["ping","idxStats","sysStats","sysDesc"]}` within 2 s and
+//! gets `{"Resp":"ACK"}` (or `{"Resp":"ERROR"}` and a close). Then the server pushes
+//! `{"type": <sub>, "data": ...}`: `sysDesc` first, then `ping` (now and every 5 s, the
+//! keep-alive clients expect within 30 s), `sysStats` and `idxStats` every
+//! `--stats-interval-ms`. Every host the agent knows is a backend; today that is this host.
+//!
+//! Shapes: the README's (arrays of `{Name, Error, Host}` and `{Addr, State}`) by default;
+//! `?format=current` gives the maps current Gravwell clients read.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ferrostat_core::procfs::{cpuinfo, diskstats, loadavg, meminfo, mounts, net_dev, stat, uptime};
+use ferrostat_core::Table;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::server::AppState;
+
+const NEGOTIATION: Duration = Duration::from_secs(2);
+const PING_EVERY: Duration = Duration::from_secs(5);
+/// A client that cannot take a message within this long is dropped, so a stalled reader
+/// never makes the agent hold pushes for it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Query parameters.
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    /// `current` for the map shapes of current Gravwell clients.
+    format: Option<String>,
+}
+
+/// Upgrades after checking the Origin: a browser page may connect only from the agent's
+/// own origin (a cross-site page must not read a host's stats with its user's token).
+pub async fn handle(
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+    State(state): State<Arc<AppState>>,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused\n").into_response();
+    }
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    };
+    // Browsers pass the token as the sub-protocol and fail unless one is echoed.
+    let offered = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty());
+    let current = params.format.as_deref() == Some("current");
+    ws.protocols(offered)
+        .max_message_size(4096)
+        .on_upgrade(move |socket| async move {
+            session(socket, state, current).await;
+            drop(permit);
+        })
+}
+
+/// No Origin (not a browser) or one naming the Host the request came to.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin, |(_, h)| h)
+        .trim_end_matches('/');
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+async fn send(socket: &mut WebSocket, v: Value) -> bool {
+    matches!(
+        tokio::time::timeout(
+            SEND_TIMEOUT,
+            socket.send(Message::Text(v.to_string().into()))
+        )
+        .await,
+        Ok(Ok(()))
+    )
+}
+
+async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
+    let subs = match tokio::time::timeout(NEGOTIATION, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<Value>(&t)
+            .ok()
+            .and_then(|v| {
+                v.get("Subs")?.as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect::<HashSet<_>>()
+                })
+            })
+            .unwrap_or_default(),
+        _ => HashSet::new(),
+    };
+    if subs.is_empty() {
+        let _ = send(&mut socket, json!({ "Resp": "ERROR" })).await;
+        let close = CloseFrame {
+            code: 1008,
+            reason: "expected {\"Subs\": [...]} within 2 s".into(),
+        };
+        let _ = socket.send(Message::Close(Some(close))).await;
+        return;
+    }
+    if !send(&mut socket, json!({ "Resp": "ACK" })).await {
+        return;
+    }
+    let mut host = HostStats::new(state.proc_root.clone());
+    let push = |kind: &str, data: Value| json!({ "type": kind, "data": data });
+    if subs.contains("sysDesc") && !send(&mut socket, push("sysDesc", host.description())).await {
+        return;
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut stats = tokio::time::interval(state.stats_interval);
+    loop {
+        let message = tokio::select! {
+            _ = ping.tick() => subs.contains("ping").then(|| push("ping", host.ping(current))),
+            _ = stats.tick() => {
+                let mut batch = Vec::new();
+                if subs.contains("sysStats") {
+                    batch.push(push("sysStats", host.stats(current)));
+                }
+                if subs.contains("idxStats") {
+                    // No indexers behind a metrics agent.
+                    batch.push(push("idxStats", json!({ "Stats": {} })));
+                }
+                let mut ok = true;
+                for m in batch {
+                    ok = ok && send(&mut socket, m).await;
+                }
+                if !ok {
+                    return;
+                }
+                None
+            }
+            incoming = socket.recv() => match incoming {
+                // The stream is push-only: anything the client says after Subs is ignored.
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => None,
+            },
+        };
+        if let Some(m) = message {
+            if !send(&mut socket, m).await {
+                return;
+            }
+        }
+    }
+}
+
+/// The counters the previous push was computed from.
+struct Previous {
+    at: Instant,
+    cpu: stat::CpuTimes,
+    up: u64,
+    down: u64,
+    /// Per device: bytes read, bytes written.
+    io: Vec<(String, u64, u64)>,
+}
+
+/// This host as a stats backend: what rates are measured from.
+struct HostStats {
+    root: PathBuf,
+    name: String,
+    prev: Option<Previous>,
+}
+
+impl HostStats {
+    fn new(root: PathBuf) -> Self {
+        let name = std::fs::read_to_string(root.join("sys/kernel/hostname"))
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "localhost".into());
+        HostStats {
+            root,
+            name,
+            prev: None,
+        }
+    }
+
+    fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.root.join(rel)).unwrap_or_default()
+    }
+
+    fn description(&self) -> Value {
+        let bytes = self.read("cpuinfo");
+        let mut info = Box::new(cpuinfo::CpuInfo::<4096>::default());
+        let _ = cpuinfo::parse_into(&bytes, &mut info);
+        let first = |key: &[u8]| {
+            cpuinfo::records(&bytes)
+                .filter_map(Result::ok)
+                .find_map(|r| match r {
+                    cpuinfo::Record::Entry { key: k, value } if k.as_bytes() == key => {
+                        Some(value.to_string())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default()
+        };
+        let p0 = info
+            .processors
+            .as_slice()
+            .first()
+            .copied()
+            .unwrap_or_default();
+        let mem = meminfo::parse(&self.read("meminfo"))
+            .ok()
+            .and_then(|m| m.mem_total())
+            .unwrap_or(0);
+        let os = String::from_utf8_lossy(&self.read("sys/kernel/ostype"))
+            .trim()
+            .to_owned();
+        let release = String::from_utf8_lossy(&self.read("sys/kernel/osrelease"))
+            .trim()
+            .to_owned();
+        json!({ self.name.clone(): {
+            "CPUCount": info.logical(),
+            "CPUModel": p0.model.to_string(),
+            "CPUMhz": p0.mhz.map(|m| format!("{m:.3}")).unwrap_or_default(),
+            "CPUCache": first(b"cache size"),
+            "CPUMIPS": first(b"bogomips"),
+            "TotalMemoryMB": mem / 1024,
+            "SystemVersion": format!("{os} {release}").trim().to_owned(),
+        }})
+    }
+
+    fn ping(&self, current: bool) -> Value {
+        if current {
+            json!({ "States": { self.name.clone(): "OK" } })
+        } else {
+            json!({ "Error": "", "States": [{ "Addr": self.name, "State": "OK" }] })
+        }
+    }
+
+    /// Mounted, device-backed filesystems: (mount, device, total, used) bytes.
+    fn disks(&self) -> Vec<(String, String, u64, u64)> {
+        let fs = String::from_utf8_lossy(&self.read("filesystems")).into_owned();
+        let nodev: Vec<&str> = fs
+            .lines()
+            .filter_map(|l| l.strip_prefix("nodev"))
+            .map(str::trim)
+            .collect();
+        let bytes = self.read("mounts");
+        let mut t = Box::new(Table::<_, 1024>::new());
+        let _ = mounts::parse_into(&bytes, &mut t);
+        t.iter()
+            .filter(|m| !nodev.contains(&m.vfstype.to_string().as_str()))
+            .filter_map(|m| {
+                let mount = m.file.to_string();
+                let s = rustix::fs::statvfs(mount.as_str()).ok()?;
+                let total = s.f_blocks.saturating_mul(s.f_frsize);
+                let used = s
+                    .f_blocks
+                    .saturating_sub(s.f_bfree)
+                    .saturating_mul(s.f_frsize);
+                Some((mount, m.spec.to_string(), total, used))
+            })
+            .collect()
+    }
+
+    fn stats(&mut self, current: bool) -> Value {
+        let now = Instant::now();
+        let mut s = Box::new(stat::Stat::<4096>::default());
+        let _ = stat::parse_into(&self.read("stat"), &mut s);
+        let (mut up, mut down) = (0u64, 0u64);
+        let dev = self.read("net/dev");
+        for i in net_dev::records(&dev).filter_map(Result::ok) {
+            up = up.wrapping_add(i.tx_bytes);
+            down = down.wrapping_add(i.rx_bytes);
+        }
+        let disk_bytes = self.read("diskstats");
+        let io: Vec<(String, u64, u64)> = diskstats::records(&disk_bytes)
+            .filter_map(Result::ok)
+            .map(|d| {
+                (
+                    d.name.to_string(),
+                    d.sectors_read.saturating_mul(512),
+                    d.sectors_written.saturating_mul(512),
+                )
+            })
+            .collect();
+        let (mut cpu, mut iowait, mut net_up, mut net_down) = (0.0, 0.0, 0u64, 0u64);
+        let mut io_rates = Vec::new();
+        if let Some(Previous {
+            at,
+            cpu: t,
+            up: pu,
+            down: pd,
+            io: pio,
+        }) = &self.prev
+        {
+            let secs = now.duration_since(*at).as_secs_f64().max(1e-3);
+            let span = s.total.total().saturating_sub(t.total());
+            if span > 0 {
+                cpu = s.total.busy().saturating_sub(t.busy()) as f64 * 100.0 / span as f64;
+                iowait = s.total.iowait.saturating_sub(t.iowait) as f64 * 100.0 / span as f64;
+            }
+            net_up = (up.saturating_sub(*pu) as f64 / secs) as u64;
+            net_down = (down.saturating_sub(*pd) as f64 / secs) as u64;
+            for (name, r, w) in &io {
+                if let Some((_, pr, pw)) = pio.iter().find(|p| &p.0 == name) {
+                    io_rates.push(json!({
+                        "Device": name,
+                        "Read": (r.saturating_sub(*pr) as f64 / secs) as u64,
+                        "Write": (w.saturating_sub(*pw) as f64 / secs) as u64,
+                    }));
+                }
+            }
+        }
+        self.prev = Some(Previous {
+            at: now,
+            cpu: s.total,
+            up,
+            down,
+            io,
+        });
+        let m = meminfo::parse(&self.read("meminfo")).ok();
+        let kb = |f: fn(&meminfo::Meminfo) -> Option<u64>| {
+            m.as_ref().and_then(f).unwrap_or(0).saturating_mul(1024)
+        };
+        let total = kb(meminfo::Meminfo::mem_total);
+        let uptime = uptime::parse(&self.read("uptime")).map_or(0, |u| u.uptime_secs as u64);
+        let disks = self.disks();
+        if current {
+            let available = kb(meminfo::Meminfo::mem_available);
+            let load = loadavg::parse(&self.read("loadavg")).ok();
+            json!({ "Stats": { self.name.clone(): { "Stats": {
+                "Uptime": uptime,
+                "TotalMemory": total,
+                "MemoryUsedPercent": if total == 0 { 0.0 } else { total.saturating_sub(available) as f64 * 100.0 / total as f64 },
+                "Disks": disks.iter().map(|(mount, dev, t, u)| json!({ "Mount": mount, "Partition": dev, "Total": t, "Used": u, "ID": dev })).collect::<Vec<_>>(),
+                "CPUUsage": cpu,
+                "CPUCount": s.cpus.len(),
+                "Net": { "Up": net_up, "Down": net_down },
+                "IO": io_rates,
+                "LoadAverage": load.map(|l| json!({ "load1": l.one, "load5": l.five, "load15": l.fifteen })),
+                "Iowait": iowait,
+            }}}})
+        } else {
+            json!({ "Error": "", "Stats": [{
+                "Name": self.name,
+                "Error": "",
+                "Host": {
+                    "Uptime": uptime,
+                    "TotalMemory": total,
+                    "FreeMemory": kb(meminfo::Meminfo::mem_free),
+                    "CachedMemory": kb(meminfo::Meminfo::cached),
+                    "Disks": disks.iter().map(|(mount, dev, t, u)| json!({ "Mount": mount, "Partition": dev, "Total": t, "Used": u })).collect::<Vec<_>>(),
+                    "CPUUsage": cpu,
+                    "Net": { "Up": net_up, "Down": net_down },
+                },
+            }]})
+        }
+    }
+}

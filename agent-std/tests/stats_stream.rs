@@ -1,0 +1,150 @@
+//! The stats stream on `/ws/stats`, with a browser-style client: Python's `websockets`
+//! sending an Origin header and the token as the WebSocket sub-protocol, the way the
+//! Gravwell web client passes it. Values are checked against /proc.
+
+mod common;
+
+use std::process::Command;
+
+use common::{meminfo_bytes, start};
+use serde_json::Value;
+
+/// Connects (with an Origin and, when given, the token as sub-protocol), sends `subs`
+/// (a JSON text) and prints every message received during `seconds`, one per line; on a
+/// refused handshake prints {"status": code}.
+const CLIENT: &str = r#"
+import asyncio, json, sys
+import websockets
+
+async def main(url, origin, token, subs, seconds):
+    protocols = [token] if token else None
+    try:
+        ws = await websockets.connect(url, origin=origin, subprotocols=protocols)
+    except websockets.InvalidStatus as e:
+        print(json.dumps({"status": e.response.status_code}), flush=True)
+        return
+    async with ws:
+        print(json.dumps({"subprotocol": ws.subprotocol}), flush=True)
+        await ws.send(subs)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + float(seconds)
+        try:
+            while loop.time() < end:
+                msg = await asyncio.wait_for(ws.recv(), timeout=end - loop.time())
+                print(msg, flush=True)
+        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+            pass
+
+asyncio.run(main(*sys.argv[1:]))
+"#;
+
+fn run(url: &str, origin: &str, token: &str, subs: &str, seconds: f64) -> Vec<Value> {
+    let out = Command::new("python3")
+        .args(["-c", CLIENT, url, origin, token, subs, &seconds.to_string()])
+        .output()
+        .expect("python3 with `websockets` (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+const ALL: &str = r#"{"Subs": ["ping", "idxStats", "sysStats", "sysDesc"]}"#;
+
+#[test]
+fn handshake_then_sysdesc_first_then_pushes() {
+    let agent = start(&["--token", "jwt-like.token", "--stats-interval-ms", "300"]);
+    let url = format!("ws://{}/ws/stats", agent.addr);
+    let origin = format!("http://{}", agent.addr);
+    let msgs = run(&url, &origin, "jwt-like.token", ALL, 1.2);
+    assert_eq!(
+        msgs[0]["subprotocol"], "jwt-like.token",
+        "the token sub-protocol is echoed"
+    );
+    assert_eq!(msgs[1], serde_json::json!({ "Resp": "ACK" }));
+    assert_eq!(msgs[2]["type"], "sysDesc", "sysDesc always comes first");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let desc = &msgs[2]["data"][&host];
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as u64;
+    assert_eq!(desc["CPUCount"], online);
+    assert_eq!(
+        desc["TotalMemoryMB"],
+        meminfo_bytes("MemTotal") / 1024 / 1024
+    );
+    assert!(desc["SystemVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with("Linux "));
+    let kinds: Vec<&str> = msgs[2..]
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"ping") && kinds.contains(&"idxStats"));
+    let stats: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "sysStats").collect();
+    assert!(stats.len() >= 3, "pushed every 300 ms: {kinds:?}");
+    let last = &stats[stats.len() - 1]["data"]["Stats"][0];
+    assert_eq!(last["Name"], host);
+    assert_eq!(last["Host"]["TotalMemory"], meminfo_bytes("MemTotal"));
+    assert!((0.0..=100.0).contains(&last["Host"]["CPUUsage"].as_f64().unwrap()));
+    let ping = msgs.iter().find(|m| m["type"] == "ping").unwrap();
+    assert_eq!(
+        ping["data"]["States"][0],
+        serde_json::json!({ "Addr": host, "State": "OK" })
+    );
+}
+
+#[test]
+fn current_shapes_on_the_api_path() {
+    let agent = start(&["--stats-interval-ms", "200"]);
+    let url = format!("ws://{}/api/ws/stats?format=current", agent.addr);
+    let msgs = run(
+        &url,
+        &format!("http://{}", agent.addr),
+        "",
+        r#"{"Subs": ["sysStats", "ping"]}"#,
+        0.7,
+    );
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let stats: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "sysStats").collect();
+    let s = &stats.last().unwrap()["data"]["Stats"][&host]["Stats"];
+    assert_eq!(s["TotalMemory"], meminfo_bytes("MemTotal"));
+    assert!(s["LoadAverage"]["load1"].as_f64().is_some());
+    assert!(
+        msgs.iter().all(|m| m["type"] != "sysDesc"),
+        "only what was subscribed"
+    );
+    let ping = msgs.iter().find(|m| m["type"] == "ping").unwrap();
+    assert_eq!(ping["data"]["States"][&host], "OK");
+}
+
+#[test]
+fn refusals() {
+    let agent = start(&["--token", "t0ken"]);
+    let url = format!("ws://{}/ws/stats", agent.addr);
+    let same = format!("http://{}", agent.addr);
+    // A page on another site may not read this host's stats, token or not.
+    assert_eq!(
+        run(&url, "http://evil.example", "t0ken", ALL, 0.2)[0]["status"],
+        403
+    );
+    // Wrong token: 401 before the upgrade.
+    assert_eq!(run(&url, &same, "wrong", ALL, 0.2)[0]["status"], 401);
+    // An empty subscription list: ERROR, then the server closes.
+    let msgs = run(&url, &same, "t0ken", r#"{"Subs": []}"#, 1.0);
+    assert_eq!(msgs[1], serde_json::json!({ "Resp": "ERROR" }));
+    assert_eq!(msgs.len(), 2);
+    let msgs = run(&url, &same, "t0ken", "not json", 1.0);
+    assert_eq!(msgs[1], serde_json::json!({ "Resp": "ERROR" }));
+}
