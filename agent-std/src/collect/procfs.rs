@@ -81,6 +81,12 @@ fn invalid(path: &Path, e: ferrostat_core::Error) -> io::Error {
     )
 }
 
+/// `pressure/{cpu,memory,io}`, or `None` on kernels without CONFIG_PSI.
+pub fn open_pressure(proc_root: &Path) -> Option<[ProcFile; 3]> {
+    let p = |rel: &str| ProcFile::open(proc_root.join(rel)).ok();
+    Some([p("pressure/cpu")?, p("pressure/memory")?, p("pressure/io")?])
+}
+
 /// The files a host sample is made of, kept open between samples.
 #[derive(Debug)]
 pub struct HostCollector {
@@ -101,10 +107,7 @@ impl HostCollector {
     /// Opens the files under `proc_root` (normally `/proc`).
     pub fn open(proc_root: &Path) -> io::Result<Self> {
         let p = |rel: &str| ProcFile::open(proc_root.join(rel));
-        let pressure = match (p("pressure/cpu"), p("pressure/memory"), p("pressure/io")) {
-            (Ok(c), Ok(m), Ok(i)) => Some([c, m, i]),
-            _ => None,
-        };
+        let pressure = open_pressure(proc_root);
         Ok(HostCollector {
             stat: p("stat")?,
             meminfo: p("meminfo")?,

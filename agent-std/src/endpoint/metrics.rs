@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat};
 use tokio::sync::Mutex;
 
-use crate::collect::procfs::ProcFile;
+use crate::collect::procfs::{open_pressure, ProcFile};
 use crate::server::AppState;
 
 /// The content type Prometheus expects for the text format.
@@ -50,10 +50,7 @@ impl Source {
     /// Opens the files under `proc_root`.
     pub fn open(proc_root: &Path, max_age: Duration) -> io::Result<Self> {
         let p = |rel: &str| ProcFile::open(proc_root.join(rel));
-        let pressure = match (p("pressure/cpu"), p("pressure/memory"), p("pressure/io")) {
-            (Ok(c), Ok(m), Ok(i)) => Some([c, m, i]),
-            _ => None,
-        };
+        let pressure = open_pressure(proc_root);
         Ok(Source {
             inner: Mutex::new(Inner {
                 files: Files {

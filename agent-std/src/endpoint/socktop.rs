@@ -538,38 +538,14 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
     let mut children = Vec::new();
     let mut threads = Vec::new();
     if with_family {
-        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
-            let Some(child) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let Ok(b) = std::fs::read(entry.path().join("stat")) else {
-                continue;
-            };
+        for (child, b) in numbered_stats(root) {
             if pid_stat::parse(&b).is_ok_and(|c| c.ppid == pid as i64) {
                 if let Some(c) = detailed(root, child, false) {
                     children.push(c);
                 }
             }
         }
-        for entry in std::fs::read_dir(dir.join("task"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let Some(tid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let Ok(b) = std::fs::read(entry.path().join("stat")) else {
-                continue;
-            };
+        for (tid, b) in numbered_stats(&dir.join("task")) {
             let Ok(t) = pid_stat::parse(&b) else { continue };
             threads.push(json!({
                 "tid": tid,
@@ -604,6 +580,19 @@ fn detailed(root: &Path, pid: u32, with_family: bool) -> Option<Value> {
         "child_processes": children,
         "threads": threads,
     }))
+}
+
+/// `(id, stat bytes)` for every numbered entry of a directory (`/proc` or a task
+/// directory); entries that vanish while being read are skipped.
+fn numbered_stats(dir: &Path) -> impl Iterator<Item = (u32, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let id = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((id, std::fs::read(entry.path().join("stat")).ok()?))
+        })
 }
 
 /// Clock ticks as microseconds, without overflow for any value /proc can print.
