@@ -18,10 +18,11 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve metrics over HTTP and WebSocket: `/metrics` (Prometheus, node_exporter
-    /// names), `/` (psiod's WebSocket protocol) and `/healthz`. Flags override FERROSTAT_* environment variables, which override the
+    /// Serve metrics over HTTP(S) and WebSocket: `/metrics` (Prometheus, node_exporter
+    /// names), `/ws` (socktop), `/` (psiod), `/ws/stats` (the stats stream) and
+    /// `/healthz`. Flags override environment variables, which override the
     /// configuration file.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print one host sample (CPU, memory, load, network, disks, pressure) as JSON.
     Snapshot(SnapshotArgs),
     /// Parse one /proc file with ferrostat-core and print it as JSON.
@@ -66,19 +67,25 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROSTAT_LISTEN", value_delimiter = ',')]
     pub listen: Vec<std::net::SocketAddr>,
     /// Token clients must present (`Authorization: Bearer`, `?token=` or the WebSocket
-    /// sub-protocol). Required to listen on a non-loopback address.
+    /// sub-protocol). Required to listen on a non-loopback address. SOCKTOP_TOKEN is
+    /// read when this is not set.
     #[arg(long, env = "FERROSTAT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Allow a non-loopback listener without a token.
     #[arg(long, env = "FERROSTAT_INSECURE")]
     pub insecure: bool,
-    /// TOML configuration file (keys as the long flags: listen, token, insecure,
-    /// proc_root, cache_ms, allow_kill, max_connections, stats_interval_ms).
+    /// TOML configuration file (keys as the long flags with `_` for `-`: listen, token,
+    /// insecure, proc_root, sys_root, cache_ms, allow_kill, max_connections, stats_interval_ms,
+    /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
+    /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
     #[arg(long, env = "FERROSTAT_PROC_ROOT")]
     pub proc_root: Option<PathBuf>,
+    /// The sysfs mount to read sensors and block devices from (default /sys).
+    #[arg(long, env = "FERROSTAT_SYS_ROOT")]
+    pub sys_root: Option<PathBuf>,
     /// How long a collected value is served to every client before /proc is read again,
     /// in milliseconds (default 500).
     #[arg(long, env = "FERROSTAT_CACHE_MS")]
@@ -92,11 +99,46 @@ pub struct ServeArgs {
     /// How often `/ws/stats` pushes sysStats and idxStats, in milliseconds (default 2000).
     #[arg(long, env = "FERROSTAT_STATS_INTERVAL_MS")]
     pub stats_interval_ms: Option<u64>,
+    /// Where the agent keeps its state: TLS certificate and key, known hosts, history
+    /// (default $XDG_DATA_HOME/ferrostat, else ~/.local/share/ferrostat).
+    #[arg(long, env = "FERROSTAT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Serve HTTPS and WSS on every listener. Without --tls-cert/--tls-key a self-signed
+    /// certificate is generated once in <data dir>/tls and its SHA-256 fingerprint printed
+    /// for pinning. SOCKTOP_ENABLE_SSL=1 (and socktop_agent's --enableSSL) turn it on too.
+    #[arg(long, alias = "enableSSL", env = "FERROSTAT_TLS")]
+    pub tls: bool,
+    /// PEM certificate chain to serve instead of the generated one (implies --tls).
+    #[arg(long, env = "FERROSTAT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "FERROSTAT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Extra names (DNS or IP) for the generated certificate, beyond the hostname,
+    /// localhost, 127.0.0.1 and ::1; repeat or separate with commas (also
+    /// SOCKTOP_AGENT_EXTRA_SANS).
+    #[arg(long, env = "FERROSTAT_TLS_SANS", value_delimiter = ',')]
+    pub tls_san: Vec<String>,
+    /// Do not load NVML or report GPUs (also SOCKTOP_AGENT_GPU=0).
+    #[arg(long, env = "FERROSTAT_NO_GPU")]
+    pub no_gpu: bool,
+    /// Do not read CPU temperature sensors (also SOCKTOP_AGENT_TEMP=0).
+    #[arg(long, env = "FERROSTAT_NO_TEMPERATURE")]
+    pub no_temperature: bool,
+    /// How long socktop's `get_metrics` reply is shared, in milliseconds (default 250).
+    #[arg(long, env = "SOCKTOP_AGENT_METRICS_TTL_MS")]
+    pub socktop_metrics_ttl_ms: Option<u64>,
+    /// How long socktop's `get_disks` reply is shared, in milliseconds (default 1000).
+    #[arg(long, env = "SOCKTOP_AGENT_DISKS_TTL_MS")]
+    pub socktop_disks_ttl_ms: Option<u64>,
+    /// How long socktop's `get_processes` reply is shared, in milliseconds (default 1500).
+    #[arg(long, env = "SOCKTOP_AGENT_PROCESSES_TTL_MS")]
+    pub socktop_processes_ttl_ms: Option<u64>,
 }
 
 impl Default for Command {
     fn default() -> Self {
-        Command::Serve(ServeArgs::default())
+        Command::Serve(Box::default())
     }
 }
 

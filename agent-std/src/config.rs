@@ -17,10 +17,38 @@ struct FileConfig {
     token: Option<String>,
     insecure: Option<bool>,
     proc_root: Option<PathBuf>,
+    sys_root: Option<PathBuf>,
     cache_ms: Option<u64>,
     allow_kill: Option<bool>,
     max_connections: Option<usize>,
     stats_interval_ms: Option<u64>,
+    data_dir: Option<PathBuf>,
+    tls: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_san: Option<Vec<String>>,
+    no_gpu: Option<bool>,
+    no_temperature: Option<bool>,
+    socktop_metrics_ttl_ms: Option<u64>,
+    socktop_disks_ttl_ms: Option<u64>,
+    socktop_processes_ttl_ms: Option<u64>,
+}
+
+/// Where the served certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// Generated once in `<data dir>/tls` with these names beyond the defaults.
+    Generated {
+        /// Extra DNS names or addresses.
+        extra_names: Vec<String>,
+    },
+    /// The user's PEM files.
+    Files {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
 }
 
 /// The settings the server runs with.
@@ -42,6 +70,14 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// How often the stats stream pushes sysStats and idxStats.
     pub stats_interval: Duration,
+    /// The state directory.
+    pub data_dir: PathBuf,
+    /// TLS on every listener, or plain HTTP.
+    pub tls: Option<TlsSource>,
+    /// Whether NVML may be loaded.
+    pub gpu: bool,
+    /// socktop's reply caches and temperature switch.
+    pub socktop: crate::endpoint::socktop::Settings,
 }
 
 /// The default listener: loopback only.
@@ -55,6 +91,23 @@ impl ServeConfig {
     /// An unreadable or invalid configuration file, or an insecure setup: a non-loopback
     /// listener without a token and without `insecure`.
     pub fn resolve(args: ServeArgs) -> Result<Self, String> {
+        Self::resolve_with(args, |k| std::env::var(k).ok())
+    }
+
+    /// [`ServeConfig::resolve`] with the environment given: socktop_agent's variables
+    /// (SOCKTOP_TOKEN, SOCKTOP_ENABLE_SSL, SOCKTOP_AGENT_EXTRA_SANS, SOCKTOP_AGENT_GPU,
+    /// SOCKTOP_AGENT_TEMP) apply where neither a flag nor FERROSTAT_* said otherwise, so
+    /// a socktop_agent unit file works unchanged. (Its TTL variables are read by clap.)
+    pub fn resolve_with(
+        args: ServeArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let env_on = |k: &str| {
+            env(k).is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"))
+        };
+        let env_off = |k: &str| {
+            env(k).is_some_and(|v| v.trim() == "0" || v.trim().eq_ignore_ascii_case("false"))
+        };
         let file = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -71,7 +124,11 @@ impl ServeConfig {
         };
         let config = ServeConfig {
             listen,
-            token: args.token.or(file.token).filter(|t| !t.is_empty()),
+            token: args
+                .token
+                .or_else(|| env("SOCKTOP_TOKEN"))
+                .or(file.token)
+                .filter(|t| !t.is_empty()),
             insecure: args.insecure || file.insecure.unwrap_or(false),
             proc_root: args
                 .proc_root
@@ -90,6 +147,61 @@ impl ServeConfig {
                     .unwrap_or(2000)
                     .max(100),
             ),
+            data_dir: match args.data_dir.or(file.data_dir) {
+                Some(d) => d,
+                None => crate::state::data_dir::default_dir().ok_or(
+                    "no home directory to keep state in: set --data-dir (or FERROSTAT_DATA_DIR)",
+                )?,
+            },
+            tls: {
+                let cert = args.tls_cert.or(file.tls_cert);
+                let key = args.tls_key.or(file.tls_key);
+                let mut extra_names = args.tls_san;
+                if extra_names.is_empty() {
+                    extra_names = env("SOCKTOP_AGENT_EXTRA_SANS")
+                        .map(|v| v.split(',').map(|n| n.trim().to_owned()).collect())
+                        .or(file.tls_san)
+                        .unwrap_or_default();
+                }
+                match (cert, key) {
+                    (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),
+                    (None, None) => {
+                        (args.tls || env_on("SOCKTOP_ENABLE_SSL") || file.tls.unwrap_or(false))
+                            .then_some(TlsSource::Generated { extra_names })
+                    }
+                    _ => {
+                        return Err("tls_cert and tls_key go together: give both or neither".into())
+                    }
+                }
+            },
+            gpu: !(args.no_gpu || env_off("SOCKTOP_AGENT_GPU") || file.no_gpu.unwrap_or(false)),
+            socktop: {
+                let ms = |flag: Option<u64>, file: Option<u64>, default: Duration| {
+                    flag.or(file).map_or(default, Duration::from_millis)
+                };
+                let d = crate::endpoint::socktop::Settings::default();
+                crate::endpoint::socktop::Settings {
+                    metrics_ttl: ms(
+                        args.socktop_metrics_ttl_ms,
+                        file.socktop_metrics_ttl_ms,
+                        d.metrics_ttl,
+                    ),
+                    disks_ttl: ms(
+                        args.socktop_disks_ttl_ms,
+                        file.socktop_disks_ttl_ms,
+                        d.disks_ttl,
+                    ),
+                    processes_ttl: ms(
+                        args.socktop_processes_ttl_ms,
+                        file.socktop_processes_ttl_ms,
+                        d.processes_ttl,
+                    ),
+                    sys_root: args.sys_root.or(file.sys_root).unwrap_or(d.sys_root),
+                    temperature: !(args.no_temperature
+                        || env_off("SOCKTOP_AGENT_TEMP")
+                        || file.no_temperature.unwrap_or(false)),
+                }
+            },
         };
         config.check_exposure()?;
         Ok(config)
@@ -116,25 +228,79 @@ mod tests {
     fn args(listen: &[&str]) -> ServeArgs {
         ServeArgs {
             listen: listen.iter().map(|a| a.parse().unwrap()).collect(),
+            data_dir: Some("/tmp/ferrostat-test-data".into()),
             ..ServeArgs::default()
         }
     }
 
+    fn resolve(args: ServeArgs) -> Result<ServeConfig, String> {
+        ServeConfig::resolve_with(args, |_| None)
+    }
+
+    #[test]
+    fn socktop_agent_environment_applies_under_our_own() {
+        let env = |k: &str| {
+            match k {
+                "SOCKTOP_TOKEN" => Some("from-socktop"),
+                "SOCKTOP_ENABLE_SSL" => Some("1"),
+                "SOCKTOP_AGENT_EXTRA_SANS" => Some("10.0.0.7, agent.lan"),
+                "SOCKTOP_AGENT_GPU" => Some("0"),
+                "SOCKTOP_AGENT_TEMP" => Some("0"),
+                _ => None,
+            }
+            .map(str::to_owned)
+        };
+        let c = ServeConfig::resolve_with(args(&[]), env).unwrap();
+        assert_eq!(c.token.as_deref(), Some("from-socktop"));
+        assert_eq!(
+            c.tls,
+            Some(TlsSource::Generated {
+                extra_names: vec!["10.0.0.7".into(), "agent.lan".into()]
+            })
+        );
+        assert!(!c.gpu && !c.socktop.temperature);
+        let mut own = args(&[]);
+        own.token = Some("ours".into());
+        own.tls_san = vec!["x.lan".into()];
+        let c = ServeConfig::resolve_with(own, env).unwrap();
+        assert_eq!(c.token.as_deref(), Some("ours"));
+        assert_eq!(
+            c.tls,
+            Some(TlsSource::Generated {
+                extra_names: vec!["x.lan".into()]
+            })
+        );
+        // Without any of it: plain HTTP, GPUs and temperatures on, socktop's TTLs.
+        let c = resolve(args(&[])).unwrap();
+        assert_eq!((c.tls, c.gpu, c.socktop.temperature), (None, true, true));
+        assert_eq!(c.socktop.processes_ttl, Duration::from_millis(1500));
+        let mut files = args(&[]);
+        files.tls_cert = Some("/c.pem".into());
+        files.tls_key = Some("/k.pem".into());
+        assert_eq!(
+            resolve(files).unwrap().tls,
+            Some(TlsSource::Files {
+                cert: "/c.pem".into(),
+                key: "/k.pem".into()
+            })
+        );
+    }
+
     #[test]
     fn loopback_needs_no_token_the_rest_does() {
-        assert!(ServeConfig::resolve(args(&[])).is_ok());
-        assert!(ServeConfig::resolve(args(&["[::1]:9097", "127.0.0.2:1"])).is_ok());
-        let e = ServeConfig::resolve(args(&["0.0.0.0:3000"])).unwrap_err();
+        assert!(resolve(args(&[])).is_ok());
+        assert!(resolve(args(&["[::1]:9097", "127.0.0.2:1"])).is_ok());
+        let e = resolve(args(&["0.0.0.0:3000"])).unwrap_err();
         assert!(
             e.contains("refusing to listen on 0.0.0.0:3000 without a token"),
             "{e}"
         );
         let mut with_token = args(&["0.0.0.0:3000"]);
         with_token.token = Some("s3cret".into());
-        assert!(ServeConfig::resolve(with_token).is_ok());
+        assert!(resolve(with_token).is_ok());
         let mut insecure = args(&["[::]:3000"]);
         insecure.insecure = true;
-        assert!(ServeConfig::resolve(insecure).is_ok());
+        assert!(resolve(insecure).is_ok());
     }
 
     #[test]
@@ -149,7 +315,7 @@ mod tests {
         .unwrap();
         let mut a = args(&[]);
         a.config = Some(path.clone());
-        let c = ServeConfig::resolve(a).unwrap();
+        let c = resolve(a).unwrap();
         assert_eq!(c.listen, vec!["127.0.0.1:9097".parse().unwrap()]);
         assert_eq!(
             (c.cache, c.token.as_deref()),
@@ -158,7 +324,7 @@ mod tests {
         let mut a = args(&["127.0.0.1:1"]);
         a.config = Some(path.clone());
         a.cache_ms = Some(10);
-        let c = ServeConfig::resolve(a).unwrap();
+        let c = resolve(a).unwrap();
         assert_eq!(
             (c.listen[0].port(), c.cache),
             (1, Duration::from_millis(10))
@@ -166,7 +332,7 @@ mod tests {
         std::fs::write(&path, "listen = 3\n").unwrap();
         let mut a = args(&[]);
         a.config = Some(path.clone());
-        assert!(ServeConfig::resolve(a).unwrap_err().contains("agent.toml"));
+        assert!(resolve(a).unwrap_err().contains("agent.toml"));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod endpoint;
 mod server;
+mod state;
 
 use std::process::ExitCode;
 
@@ -16,7 +17,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command.unwrap_or_default() {
-        cli::Command::Serve(args) => server::run_blocking(args),
+        cli::Command::Serve(args) => server::run_blocking(*args),
         cli::Command::Snapshot(args) => commands::snapshot::run(&args),
         cli::Command::Parse(args) => commands::parse::run(&args),
         cli::Command::Sflow(cli::SflowCommand::Decode(args)) => commands::sflow_decode::run(&args),

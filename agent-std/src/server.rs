@@ -12,16 +12,21 @@ use axum::Router;
 use subtle::ConstantTimeEq;
 
 use crate::cli::ServeArgs;
+use crate::collect::gpu::Gpus;
+use crate::collect::shared::ProcCache;
 use crate::commands::CommandError;
-use crate::config::ServeConfig;
+use crate::config::{ServeConfig, TlsSource};
 use crate::endpoint;
+use crate::state::tls::TlsIdentity;
 
 /// What every request handler shares.
 pub struct AppState {
     /// The token clients must present, if any.
     token: Option<String>,
-    /// The procfs mount the endpoints read.
-    pub proc_root: std::path::PathBuf,
+    /// The collector layer every endpoint reads /proc through.
+    pub proc: Arc<ProcCache>,
+    /// How old a shared read may be for endpoints without a window of their own.
+    pub cache: std::time::Duration,
     /// Whether psiod's `process.kill` may kill.
     pub allow_kill: bool,
     /// WebSocket sessions left before new ones get 503.
@@ -46,16 +51,46 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), CommandError> {
 }
 
 async fn run(config: ServeConfig) -> Result<(), CommandError> {
-    let metrics = endpoint::metrics::Source::open(&config.proc_root, config.cache)
-        .map_err(|e| CommandError::Io(config.proc_root.display().to_string(), e))?;
+    // Fail on a missing or foreign /proc now rather than on the first request.
+    std::fs::metadata(config.proc_root.join("stat"))
+        .map_err(|e| CommandError::Io(config.proc_root.join("stat").display().to_string(), e))?;
+    crate::state::data_dir::create_private_dir(&config.data_dir).map_err(CommandError::Config)?;
+    let tls = match &config.tls {
+        None => None,
+        Some(source) => {
+            let identity = match source {
+                TlsSource::Files { cert, key } => TlsIdentity::load(cert, key),
+                TlsSource::Generated { extra_names } => TlsIdentity::load_or_generate(
+                    &config.data_dir.join("tls"),
+                    &hostname(&config.proc_root),
+                    extra_names,
+                ),
+            }
+            .map_err(CommandError::Config)?;
+            println!(
+                "ferrostat-agent TLS certificate {} ({}) SHA-256 fingerprint {}",
+                identity.cert_path.display(),
+                if identity.generated {
+                    "generated now"
+                } else {
+                    "loaded"
+                },
+                identity.fingerprint
+            );
+            Some(identity.server_config().map_err(CommandError::Config)?)
+        }
+    };
+    let proc = Arc::new(ProcCache::new(&config.proc_root));
+    let gpus = config.gpu.then(|| Arc::new(Gpus::new()));
     let state = Arc::new(AppState {
         token: config.token.clone(),
-        proc_root: config.proc_root.clone(),
+        proc: proc.clone(),
+        cache: config.cache,
         allow_kill: config.allow_kill,
         connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
-        socktop: endpoint::socktop::Shared::new(&config.proc_root),
+        socktop: endpoint::socktop::Shared::new(proc.clone(), config.socktop.clone(), gpus.clone()),
         stats_interval: config.stats_interval,
-        metrics,
+        metrics: endpoint::metrics::Source::new(proc, gpus, config.cache),
     });
     let app = router(state);
     let mut servers = tokio::task::JoinSet::new();
@@ -67,15 +102,41 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             .local_addr()
             .map_err(|e| CommandError::Io(format!("listen on {addr}"), e))?;
         // One line per listener on stdout, so supervisors and tests learn the port.
-        println!("ferrostat-agent listening on http://{bound}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("ferrostat-agent listening on {scheme}://{bound}");
         let _ = std::io::stdout().flush();
         let app = app.clone();
-        servers.spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(|e| CommandError::Io(format!("serve {bound}"), e))
-        });
+        match &tls {
+            None => {
+                servers.spawn(async move {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(shutdown_signal())
+                        .await
+                        .map_err(|e| CommandError::Io(format!("serve {bound}"), e))
+                });
+            }
+            Some(tls) => {
+                let io = |e| CommandError::Io(format!("serve {bound}"), e);
+                let listener = listener.into_std().map_err(io)?;
+                let handle = axum_server::Handle::new();
+                let server = axum_server::from_tcp_rustls(
+                    listener,
+                    axum_server::tls_rustls::RustlsConfig::from_config(tls.clone()),
+                )
+                .map_err(io)?
+                .handle(handle.clone());
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    handle.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+                });
+                servers.spawn(async move {
+                    server
+                        .serve(app.into_make_service())
+                        .await
+                        .map_err(|e| CommandError::Io(format!("serve {bound}"), e))
+                });
+            }
+        }
     }
     while let Some(done) = servers.join_next().await {
         match done {
@@ -103,6 +164,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))
         .with_state(state)
+}
+
+/// This host's name, for the generated certificate.
+fn hostname(proc_root: &std::path::Path) -> String {
+    std::fs::read_to_string(proc_root.join("sys/kernel/hostname"))
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 async fn shutdown_signal() {

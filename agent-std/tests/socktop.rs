@@ -168,3 +168,89 @@ fn readme_json_requests_and_bad_input_get_answers() {
         "the session carried on"
     );
 }
+
+/// The sysfs tree with a CPU package sensor (42.5 °C) this VM lacks.
+fn sensors() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sysfs").to_owned()
+}
+
+async fn metrics(addr: &str) -> socktop_connector::Metrics {
+    let mut c = connect_to_socktop_agent(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    match c.request(AgentRequest::Metrics).await.unwrap() {
+        AgentResponse::Metrics(m) => m,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// NVIDIA GPUs as `nvidia-smi` lists them: (name, memory total in MiB); empty where
+/// there is no driver.
+fn nvidia_smi() -> Vec<(String, u64)> {
+    let Ok(out) = Command::new("nvidia-smi")
+        .args([
+            "--query-gpu=name,memory.total",
+            "--format=csv,noheader,nounits",
+        ])
+        .output()
+    else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (name, mib) = l.split_once(',')?;
+            Some((name.trim().to_owned(), mib.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temperature_gpus_and_socktops_environment_toggles() {
+    let on = start(&["--sys-root", &sensors()]);
+    let m = metrics(&on.addr).await;
+    assert_eq!(
+        m.cpu_temp_c,
+        Some(42.5),
+        "the package sensor, not the NVMe one"
+    );
+    // GPUs through NVML where the driver is, listed as nvidia-smi lists them; the field
+    // is omitted (not an error) where it is not.
+    let smi = nvidia_smi();
+    match &m.gpus {
+        None => assert!(smi.is_empty(), "nvidia-smi sees {smi:?}, the agent none"),
+        Some(gpus) => {
+            assert_eq!(gpus.len(), smi.len());
+            for (g, (name, mib)) in gpus.iter().zip(&smi) {
+                assert_eq!(g.name.as_deref(), Some(name.as_str()));
+                assert_eq!(g.mem_total.unwrap() / (1 << 20), *mib);
+                assert!(g.mem_used.unwrap() <= g.mem_total.unwrap());
+                assert!((0.0..=100.0).contains(&g.utilization.unwrap()));
+                assert!(g.temp.is_some_and(|t| t > 0.0 && t < 120.0));
+            }
+        }
+    }
+    // The metrics reply is shared for 250 ms, then collected afresh.
+    let first = m.sampled_at_ms.unwrap();
+    assert_eq!(metrics(&on.addr).await.sampled_at_ms.unwrap(), first);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(metrics(&on.addr).await.sampled_at_ms.unwrap() > first);
+    drop(on);
+
+    let off = common::start_with(
+        &["--sys-root", &sensors()],
+        &[
+            ("SOCKTOP_AGENT_TEMP", "0"),
+            ("SOCKTOP_AGENT_GPU", "0"),
+            ("SOCKTOP_AGENT_METRICS_TTL_MS", "60000"),
+        ],
+    );
+    let m = metrics(&off.addr).await;
+    assert_eq!((m.cpu_temp_c, m.gpus.is_none()), (None, true));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        metrics(&off.addr).await.sampled_at_ms,
+        m.sampled_at_ms,
+        "a 60 s TTL keeps the reply"
+    );
+}

@@ -1,6 +1,8 @@
 //! Collectors: read kernel files with reused buffers and hand the bytes to
-//! ferrostat-core's parsers.
+//! ferrostat-core's parsers; `shared` is the cached layer every endpoint reads through.
 
 pub mod capture;
+pub mod gpu;
 pub mod process;
 pub mod procfs;
+pub mod shared;

@@ -6,7 +6,6 @@
 
 use std::fmt::Write as _;
 use std::io;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,80 +15,140 @@ use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat};
 use tokio::sync::Mutex;
 
-use crate::collect::procfs::{open_pressure, ProcFile};
+use crate::collect::gpu::{GpuReading, Gpus};
+use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
 /// The content type Prometheus expects for the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The files behind the page, kept open, and the last page rendered.
+/// The last page rendered and what rendering needs.
 pub struct Source {
     inner: Mutex<Inner>,
+    proc: Arc<ProcCache>,
+    gpus: Option<Arc<Gpus>>,
     max_age: Duration,
 }
 
 struct Inner {
-    files: Files,
     page: String,
     rendered_at: Option<Instant>,
-}
-
-struct Files {
-    stat: ProcFile,
-    meminfo: ProcFile,
-    loadavg: ProcFile,
-    net_dev: ProcFile,
-    diskstats: ProcFile,
-    /// cpu, memory, io; absent without CONFIG_PSI.
-    pressure: Option<[ProcFile; 3]>,
-    ticks_per_sec: f64,
     stat_parsed: Box<stat::Stat<4096>>,
 }
 
 impl Source {
-    /// Opens the files under `proc_root`.
-    pub fn open(proc_root: &Path, max_age: Duration) -> io::Result<Self> {
-        let p = |rel: &str| ProcFile::open(proc_root.join(rel));
-        let pressure = open_pressure(proc_root);
-        Ok(Source {
+    /// Renders from `proc` (and `gpus`, when the agent may use NVML) at most once per
+    /// `max_age`.
+    pub fn new(proc: Arc<ProcCache>, gpus: Option<Arc<Gpus>>, max_age: Duration) -> Self {
+        Source {
             inner: Mutex::new(Inner {
-                files: Files {
-                    stat: p("stat")?,
-                    meminfo: p("meminfo")?,
-                    loadavg: p("loadavg")?,
-                    net_dev: p("net/dev")?,
-                    diskstats: p("diskstats")?,
-                    pressure,
-                    ticks_per_sec: rustix::param::clock_ticks_per_second() as f64,
-                    stat_parsed: Box::default(),
-                },
                 page: String::new(),
                 rendered_at: None,
+                stat_parsed: Box::default(),
             }),
+            proc,
+            gpus,
             max_age,
-        })
+        }
     }
 }
 
-/// Serves the page, rendering it first when the cached one is older than the cache period.
+/// Serves the page, rendering it first when the cached one is older than the cache
+/// period. The agent's own counters follow, always current.
 pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
-    let mut inner = state.metrics.inner.lock().await;
+    let source = &state.metrics;
+    let gpus = match &source.gpus {
+        Some(g) => {
+            let g = g.clone();
+            tokio::task::spawn_blocking(move || g.read())
+                .await
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let mut inner = source.inner.lock().await;
     let fresh = inner
         .rendered_at
-        .is_some_and(|t| t.elapsed() < state.metrics.max_age);
+        .is_some_and(|t| t.elapsed() < source.max_age);
     if !fresh {
-        let Inner { files, page, .. } = &mut *inner;
+        let Inner {
+            page, stat_parsed, ..
+        } = &mut *inner;
         page.clear();
-        if let Err(e) = render(files, page) {
+        let rendered =
+            tokio::task::block_in_place(|| render(&source.proc, source.max_age, stat_parsed, page));
+        if let Err(e) = rendered {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("collecting metrics failed: {e}\n"),
             )
                 .into_response();
         }
+        render_gpus(&gpus, &mut Page(page));
         inner.rendered_at = Some(Instant::now());
     }
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], inner.page.clone()).into_response()
+    let mut body = inner.page.clone();
+    drop(inner);
+    render_self(&source.proc, &mut Page(&mut body));
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+}
+
+/// NVIDIA GPUs, under ferrostat's own names (node_exporter has none).
+fn render_gpus(gpus: &[GpuReading], page: &mut Page<'_>) {
+    type Get = fn(&GpuReading) -> Option<f64>;
+    let families: [(&str, &str, Get); 4] = [
+        (
+            "ferrostat_gpu_utilization_ratio",
+            "Fraction of the last sample period a kernel ran on the GPU.",
+            |g| g.utilization_pct.map(|p| f64::from(p) / 100.0),
+        ),
+        (
+            "ferrostat_gpu_memory_used_bytes",
+            "GPU framebuffer memory allocated.",
+            |g| g.mem_used_bytes.map(|b| b as f64),
+        ),
+        (
+            "ferrostat_gpu_memory_total_bytes",
+            "GPU framebuffer memory installed.",
+            |g| g.mem_total_bytes.map(|b| b as f64),
+        ),
+        (
+            "ferrostat_gpu_temperature_celsius",
+            "GPU die temperature.",
+            |g| g.temperature_c.map(f64::from),
+        ),
+    ];
+    for (name, help, get) in families {
+        if gpus.iter().all(|g| get(g).is_none()) {
+            continue;
+        }
+        page.family(name, "gauge", help);
+        for g in gpus {
+            if let Some(v) = get(g) {
+                page.sample(name, &[("gpu", &g.index.to_string()), ("name", &g.name)], v);
+            }
+        }
+    }
+}
+
+/// What the agent itself did: reads per /proc file and process scans, which show that N
+/// clients cost about what one does.
+fn render_self(proc: &ProcCache, page: &mut Page<'_>) {
+    let name = "ferrostat_agent_proc_reads_total";
+    page.family(
+        name,
+        "counter",
+        "Reads of each /proc file since the agent started (cache misses).",
+    );
+    for (file, reads) in proc.reads() {
+        page.sample(name, &[("file", &file)], reads as f64);
+    }
+    page.single(
+        "ferrostat_agent_process_scans_total",
+        "counter",
+        "Scans of every /proc/<pid> since the agent started.",
+        proc.scans() as f64,
+    );
 }
 
 /// Writes metric families into a page.
@@ -140,12 +199,18 @@ fn invalid(what: &str, e: ferrostat_core::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
 }
 
-fn render(files: &mut Files, out: &mut String) -> io::Result<()> {
+fn render(
+    proc: &ProcCache,
+    max_age: Duration,
+    stat_parsed: &mut stat::Stat<4096>,
+    out: &mut String,
+) -> io::Result<()> {
     let mut page = Page(out);
-    let hz = files.ticks_per_sec;
+    let hz = rustix::param::clock_ticks_per_second() as f64;
+    let read = |rel: &str| proc.read(rel, max_age).map(|s| s.bytes);
 
-    stat::parse_into(files.stat.read()?, &mut files.stat_parsed).map_err(|e| invalid("stat", e))?;
-    let s = &*files.stat_parsed;
+    stat::parse_into(&read("stat")?, stat_parsed).map_err(|e| invalid("stat", e))?;
+    let s = &*stat_parsed;
     page.family(
         "node_cpu_seconds_total",
         "counter",
@@ -234,8 +299,8 @@ fn render(files: &mut Files, out: &mut String) -> io::Result<()> {
     }
 
     // Every meminfo line, named as node_exporter names it.
-    let bytes = files.meminfo.read()?;
-    for record in meminfo::records(bytes) {
+    let bytes = read("meminfo")?;
+    for record in meminfo::records(&bytes) {
         let meminfo::Record::Field { name, value, unit } =
             record.map_err(|e| invalid("meminfo", e))?
         else {
@@ -264,14 +329,14 @@ fn render(files: &mut Files, out: &mut String) -> io::Result<()> {
         );
     }
 
-    let l = loadavg::parse(files.loadavg.read()?).map_err(|e| invalid("loadavg", e))?;
+    let l = loadavg::parse(&read("loadavg")?).map_err(|e| invalid("loadavg", e))?;
     page.single("node_load1", "gauge", "1m load average.", l.one);
     page.single("node_load5", "gauge", "5m load average.", l.five);
     page.single("node_load15", "gauge", "15m load average.", l.fifteen);
 
-    let bytes = files.net_dev.read()?;
+    let bytes = read("net/dev")?;
     // A Vec on the std side: no interface count is too large, and no big stack frame.
-    let nics: Vec<net_dev::Interface<'_>> = net_dev::records(bytes)
+    let nics: Vec<net_dev::Interface<'_>> = net_dev::records(&bytes)
         .collect::<Result<_, _>>()
         .map_err(|e| invalid("net/dev", e))?;
     let names: Vec<String> = nics.iter().map(|i| i.name.to_string()).collect();
@@ -307,8 +372,8 @@ fn render(files: &mut Files, out: &mut String) -> io::Result<()> {
         }
     }
 
-    let bytes = files.diskstats.read()?;
-    let disks: Vec<diskstats::Disk<'_>> = diskstats::records(bytes)
+    let bytes = read("diskstats")?;
+    let disks: Vec<diskstats::Disk<'_>> = diskstats::records(&bytes)
         .collect::<Result<_, _>>()
         .map_err(|e| invalid("diskstats", e))?;
     let names: Vec<String> = disks.iter().map(|d| d.name.to_string()).collect();
@@ -388,15 +453,27 @@ fn render(files: &mut Files, out: &mut String) -> io::Result<()> {
         }
     }
 
-    if let Some([cpu, memory, io]) = files.pressure.as_mut() {
-        let stall = |f: &mut ProcFile, what: &str| -> io::Result<pressure::Pressure> {
-            pressure::parse(f.read()?).map_err(|e| invalid(what, e))
-        };
-        let (c, m, i) = (
-            stall(cpu, "pressure/cpu")?,
-            stall(memory, "pressure/memory")?,
-            stall(io, "pressure/io")?,
-        );
+    // Kernels without CONFIG_PSI have no pressure files: those families are left out.
+    let stall = |what: &str| -> Option<io::Result<pressure::Pressure>> {
+        match read(what) {
+            Ok(b) => Some(pressure::parse(&b).map_err(|e| invalid(what, e))),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::Unsupported
+                ) =>
+            {
+                None
+            }
+            Err(e) => Some(Err(e)),
+        }
+    };
+    if let (Some(c), Some(m), Some(i)) = (
+        stall("pressure/cpu"),
+        stall("pressure/memory"),
+        stall("pressure/io"),
+    ) {
+        let (c, m, i) = (c?, m?, i?);
         let secs = |line: Option<pressure::Stall>| line.map(|l| l.total_us as f64 / 1e6);
         let families = [
             (

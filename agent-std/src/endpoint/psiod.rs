@@ -9,7 +9,6 @@
 //! its `cpu_percent` is measured since this connection's previous call.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,8 @@ use ferrostat_core::procfs::{meminfo, mounts, net_dev, stat, vmstat};
 use ferrostat_core::Table;
 use serde_json::{json, Value};
 
-use crate::collect::process::{user_names, ProcessScanner};
+use crate::collect::process::user_names;
+use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
 /// Largest request accepted; psiod commands are under 100 bytes.
@@ -44,7 +44,11 @@ pub async fn handle(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) ->
 }
 
 async fn session(mut socket: WebSocket, state: Arc<AppState>) {
-    let mut conn = Some(Connection::new(&state.proc_root, state.allow_kill));
+    let mut conn = Some(Connection::new(
+        state.proc.clone(),
+        state.cache,
+        state.allow_kill,
+    ));
     let mut window = (Instant::now(), 0u32);
     // One request at a time: a slow reader holds up only its own replies, and nothing
     // queues in memory on its behalf.
@@ -135,9 +139,10 @@ fn error(command: Option<&str>, message: &str) -> Value {
 
 /// A connection's state: what its deltas are measured from.
 struct Connection {
-    root: PathBuf,
+    proc: Arc<ProcCache>,
+    /// The age of shared reads this endpoint accepts.
+    max_age: Duration,
     allow_kill: bool,
-    scanner: ProcessScanner,
     /// Per-CPU (busy, total) ticks at the previous `cpu.getall`.
     cpu_prev: HashMap<u32, (u64, u64)>,
     /// Per-process CPU ticks and when they were read, at the previous `process.getall`.
@@ -147,11 +152,11 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(root: &Path, allow_kill: bool) -> Self {
+    fn new(proc: Arc<ProcCache>, max_age: Duration, allow_kill: bool) -> Self {
         Connection {
-            root: root.to_owned(),
+            proc,
+            max_age,
             allow_kill,
-            scanner: ProcessScanner::new(root),
             cpu_prev: HashMap::new(),
             proc_prev: HashMap::new(),
             proc_prev_at: None,
@@ -205,8 +210,8 @@ impl Connection {
         Some(result.unwrap_or_else(|message| error(Some(name), &message)))
     }
 
-    fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
-        std::fs::read(self.root.join(rel)).map_err(|e| format!("{rel}: {e}"))
+    fn read(&self, rel: &str) -> Result<Arc<[u8]>, String> {
+        self.proc.bytes(rel, self.max_age)
     }
 
     fn process_json(
@@ -239,10 +244,14 @@ impl Connection {
     }
 
     fn processes(&mut self) -> Result<Value, String> {
-        let list = self.scanner.scan().map_err(|e| format!("/proc: {e}"))?;
+        let snapshot = self
+            .proc
+            .processes(self.max_age)
+            .map_err(|e| format!("/proc: {e}"))?;
+        let list = &snapshot.list;
         let names = user_names();
         let mem_total = self.mem_total()?;
-        let now = Instant::now();
+        let now = snapshot.taken;
         let elapsed = self
             .proc_prev_at
             .map(|t| now.duration_since(t).as_secs_f64());
@@ -269,10 +278,10 @@ impl Connection {
     /// One process, its CPU share measured over 0.1 s as psutil's `get_cpu_percent` did.
     fn process(&mut self, pid: u32) -> Result<Value, String> {
         let gone = || format!("no such process: {pid}");
-        let first = self.scanner.read(pid).ok_or_else(gone)?;
+        let first = self.proc.process(pid).ok_or_else(gone)?;
         let start = Instant::now();
         std::thread::sleep(Duration::from_millis(100));
-        let second = self.scanner.read(pid).ok_or_else(gone)?;
+        let second = self.proc.process(pid).ok_or_else(gone)?;
         let secs = start.elapsed().as_secs_f64();
         let ticks = (second.utime + second.stime).saturating_sub(first.utime + first.stime);
         let percent = ticks as f64 / self.ticks_per_sec / secs * 100.0;

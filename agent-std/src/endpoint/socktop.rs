@@ -28,7 +28,8 @@ use prost::Message as _;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::collect::process::ProcessScanner;
+use crate::collect::gpu::{GpuReading, Gpus};
+use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
 /// Replies larger than this are gzip-compressed into binary frames (socktop's rule).
@@ -88,9 +89,39 @@ impl<T: Clone> Cached<T> {
     }
 }
 
-/// State shared by every socktop client: caches and the counters deltas start from.
+/// socktop_agent's tunables (its SOCKTOP_AGENT_* environment variables).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a `get_metrics` reply is shared (SOCKTOP_AGENT_METRICS_TTL_MS, 250 ms).
+    pub metrics_ttl: Duration,
+    /// How long a `get_disks` reply is shared (SOCKTOP_AGENT_DISKS_TTL_MS, 1 s).
+    pub disks_ttl: Duration,
+    /// How long a `get_processes` reply is shared (SOCKTOP_AGENT_PROCESSES_TTL_MS, 1.5 s).
+    pub processes_ttl: Duration,
+    /// Whether `cpu_temp_c` is read (SOCKTOP_AGENT_TEMP=0 turns it off).
+    pub temperature: bool,
+    /// The sysfs mount sensors and block devices are read from (normally `/sys`).
+    pub sys_root: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            metrics_ttl: Duration::from_millis(250),
+            disks_ttl: Duration::from_millis(1000),
+            processes_ttl: Duration::from_millis(1500),
+            temperature: true,
+            sys_root: PathBuf::from("/sys"),
+        }
+    }
+}
+
+/// State shared by every socktop client: reply caches and the counters deltas start from.
 pub struct Shared {
-    root: PathBuf,
+    proc: Arc<ProcCache>,
+    settings: Settings,
+    /// NVML, when the agent may use it (SOCKTOP_AGENT_GPU=0 turns it off).
+    gpus: Option<Arc<Gpus>>,
     inner: Mutex<Inner>,
 }
 
@@ -102,23 +133,27 @@ struct Inner {
     cpu_prev: Option<Vec<(u64, u64)>>,
     /// Per-process ticks and the machine's total ticks at the previous process collection.
     proc_prev: (std::collections::HashMap<u32, u64>, u64),
-    scanner: ProcessScanner,
 }
 
 impl Shared {
-    /// Caches empty, reading `root` when asked.
-    pub fn new(root: &Path) -> Self {
+    /// Caches empty; values are read through `proc` when asked.
+    pub fn new(proc: Arc<ProcCache>, settings: Settings, gpus: Option<Arc<Gpus>>) -> Self {
         Shared {
-            root: root.to_owned(),
+            proc,
             inner: Mutex::new(Inner {
-                metrics: Cached::new(Duration::from_millis(250)),
-                disks: Cached::new(Duration::from_millis(1000)),
-                processes: Cached::new(Duration::from_millis(1500)),
+                metrics: Cached::new(settings.metrics_ttl),
+                disks: Cached::new(settings.disks_ttl),
+                processes: Cached::new(settings.processes_ttl),
                 cpu_prev: None,
                 proc_prev: (Default::default(), 0),
-                scanner: ProcessScanner::new(root),
             }),
+            settings,
+            gpus,
         }
+    }
+
+    fn read(&self, rel: &str, max_age: Duration) -> Result<Arc<[u8]>, String> {
+        self.proc.bytes(rel, max_age)
     }
 }
 
@@ -245,10 +280,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-fn read(root: &Path, rel: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(root.join(rel)).map_err(|e| format!("{rel}: {e}"))
-}
-
 fn epoch_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -260,9 +291,9 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     if let Some(v) = inner.metrics.fresh() {
         return Ok(v);
     }
-    let root = &shared.root;
+    let ttl = shared.settings.metrics_ttl;
     let mut s = Box::new(stat::Stat::<4096>::default());
-    stat::parse_into(&read(root, "stat")?, &mut s).map_err(|e| format!("stat: {e}"))?;
+    stat::parse_into(&shared.read("stat", ttl)?, &mut s).map_err(|e| format!("stat: {e}"))?;
     let now: Vec<(u64, u64)> = s
         .cpus
         .iter()
@@ -286,20 +317,34 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     next.extend(now);
     inner.cpu_prev = Some(next);
 
-    let m = meminfo::parse(&read(root, "meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
+    let m = meminfo::parse(&shared.read("meminfo", ttl)?).map_err(|e| format!("meminfo: {e}"))?;
     let kb = |v: Option<u64>| v.unwrap_or(0).saturating_mul(1024);
     let mem_total = kb(m.mem_total());
     let swap_total = kb(m.swap_total());
-    let dev = read(root, "net/dev")?;
+    let dev = shared.read("net/dev", ttl)?;
     let mut networks = Vec::new();
     for i in net_dev::records(&dev) {
         let i = i.map_err(|e| format!("net/dev: {e}"))?;
         networks.push(json!({ "name": i.name.to_string(), "received": i.rx_bytes, "transmitted": i.tx_bytes }));
     }
-    let hostname = String::from_utf8_lossy(&read(root, "sys/kernel/hostname")?)
+    let hostname = String::from_utf8_lossy(&shared.read("sys/kernel/hostname", ttl)?)
         .trim()
         .to_owned();
-    let v = json!({
+    let cpu_temp_c = if shared.settings.temperature {
+        tokio::task::block_in_place(|| cpu_temperature(&shared.settings.sys_root.join("class")))
+    } else {
+        None
+    };
+    let gpus = match &shared.gpus {
+        Some(g) => {
+            let g = g.clone();
+            tokio::task::spawn_blocking(move || g.read())
+                .await
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let mut v = json!({
         "sampled_at_ms": epoch_ms(),
         "cpu_total": cpu_total,
         "cpu_per_core": per_core,
@@ -308,11 +353,15 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
         "swap_total": swap_total,
         "swap_used": swap_total.saturating_sub(kb(m.swap_free())),
         "hostname": hostname,
-        "cpu_temp_c": cpu_temperature(Path::new("/sys/class")),
+        "cpu_temp_c": cpu_temp_c,
         "disks": [],
         "networks": networks,
         "top_processes": [],
     });
+    // Omitted, not null or empty, where there is no GPU (or NVML), as socktop_agent does.
+    if !gpus.is_empty() {
+        v["gpus"] = Value::Array(gpus.iter().map(GpuReading::socktop_json).collect());
+    }
     Ok(inner.metrics.store(v))
 }
 
@@ -363,14 +412,14 @@ async fn disks(shared: &Shared) -> Result<Value, String> {
     if let Some(v) = inner.disks.fresh() {
         return Ok(v);
     }
-    let root = &shared.root;
-    let fs = String::from_utf8_lossy(&read(root, "filesystems")?).into_owned();
+    let ttl = shared.settings.disks_ttl;
+    let fs = String::from_utf8_lossy(&shared.read("filesystems", ttl)?).into_owned();
     let nodev: Vec<&str> = fs
         .lines()
         .filter_map(|l| l.strip_prefix("nodev"))
         .map(str::trim)
         .collect();
-    let bytes = read(root, "mounts")?;
+    let bytes = shared.read("mounts", ttl)?;
     let mut table = Box::new(Table::<_, 1024>::new());
     mounts::parse_into(&bytes, &mut table).map_err(|e| format!("mounts: {e}"))?;
     // One row per device (the first mount of it), partitions under their parent disk.
@@ -394,7 +443,8 @@ async fn disks(shared: &Shared) -> Result<Value, String> {
             s.f_bavail.saturating_mul(s.f_frsize),
         ));
     }
-    let is_disk = |n: &str| Path::new("/sys/block").join(n).is_dir();
+    let block = shared.settings.sys_root.join("block");
+    let is_disk = |n: &str| block.join(n).is_dir();
     let parent_of = |n: &str| -> Option<String> {
         if is_disk(n) {
             return None;
@@ -440,18 +490,19 @@ async fn processes(shared: &Shared) -> Result<Arc<Vec<u8>>, String> {
     if let Some(v) = inner.processes.fresh() {
         return Ok(v);
     }
-    let mut s = Box::new(stat::Stat::<4096>::default());
-    stat::parse_into(&read(&shared.root, "stat")?, &mut s).map_err(|e| format!("stat: {e}"))?;
+    let snapshot =
+        tokio::task::block_in_place(|| shared.proc.processes(shared.settings.processes_ttl))
+            .map_err(|e| format!("/proc: {e}"))?;
     // socktop: the sum of the first eight columns of the cpu line.
-    let t = s.total;
-    let machine = t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal;
-    let list =
-        tokio::task::block_in_place(|| inner.scanner.scan()).map_err(|e| format!("/proc: {e}"))?;
+    let machine = snapshot.machine.map_or(0, |t| {
+        t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal
+    });
     let (prev, prev_machine) = std::mem::take(&mut inner.proc_prev);
     let span = machine.saturating_sub(prev_machine);
-    let mut next = std::collections::HashMap::with_capacity(list.len());
-    let rows: Vec<ProcessRow> = list
-        .into_iter()
+    let mut next = std::collections::HashMap::with_capacity(snapshot.list.len());
+    let rows: Vec<ProcessRow> = snapshot
+        .list
+        .iter()
         .map(|p| {
             let ticks = p.utime + p.stime;
             next.insert(p.pid, ticks);
@@ -464,7 +515,7 @@ async fn processes(shared: &Shared) -> Result<Arc<Vec<u8>>, String> {
             };
             ProcessRow {
                 pid: p.pid,
-                name: p.name,
+                name: p.name.clone(),
                 cpu_usage,
                 mem_bytes: p.rss_bytes,
             }
@@ -479,7 +530,7 @@ async fn processes(shared: &Shared) -> Result<Arc<Vec<u8>>, String> {
 }
 
 async fn process_metrics(shared: &Shared, pid: u32) -> Value {
-    let root = shared.root.clone();
+    let root = shared.proc.root().to_owned();
     let detail = tokio::task::spawn_blocking(move || detailed(&root, pid, true))
         .await
         .ok()

@@ -10,7 +10,6 @@
 //! `?format=current` gives the maps current Gravwell clients read.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +22,7 @@ use ferrostat_core::Table;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
 const NEGOTIATION: Duration = Duration::from_secs(2);
@@ -121,7 +121,7 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
     if !send(&mut socket, json!({ "Resp": "ACK" })).await {
         return;
     }
-    let mut host = HostStats::new(state.proc_root.clone());
+    let mut host = HostStats::new(state.proc.clone(), state.cache);
     let push = |kind: &str, data: Value| json!({ "type": kind, "data": data });
     if subs.contains("sysDesc") && !send(&mut socket, push("sysDesc", host.description())).await {
         return;
@@ -175,25 +175,33 @@ struct Previous {
 
 /// This host as a stats backend: what rates are measured from.
 struct HostStats {
-    root: PathBuf,
+    proc: Arc<ProcCache>,
+    /// The age of shared reads this endpoint accepts.
+    max_age: Duration,
     name: String,
     prev: Option<Previous>,
 }
 
 impl HostStats {
-    fn new(root: PathBuf) -> Self {
-        let name = std::fs::read_to_string(root.join("sys/kernel/hostname"))
-            .map(|h| h.trim().to_owned())
+    fn new(proc: Arc<ProcCache>, max_age: Duration) -> Self {
+        let name = proc
+            .bytes("sys/kernel/hostname", max_age)
+            .map(|h| String::from_utf8_lossy(&h).trim().to_owned())
             .unwrap_or_else(|_| "localhost".into());
         HostStats {
-            root,
+            proc,
+            max_age,
             name,
             prev: None,
         }
     }
 
-    fn read(&self, rel: &str) -> Vec<u8> {
-        std::fs::read(self.root.join(rel)).unwrap_or_default()
+    /// A file's content, or nothing when it cannot be read (the stream reports what it
+    /// has rather than stopping).
+    fn read(&self, rel: &str) -> Arc<[u8]> {
+        self.proc
+            .bytes(rel, self.max_age)
+            .unwrap_or_else(|_| Arc::from(&[][..]))
     }
 
     fn description(&self) -> Value {

@@ -1,0 +1,86 @@
+//! NVIDIA GPUs through NVML, loaded at run time from the driver's `libnvidia-ml.so.1`
+//! (nvml-wrapper opens it with dlopen, so the agent builds and runs on machines without
+//! the driver). The library is probed once, on the first request that wants GPUs; its
+//! absence is remembered, so a GPU-less host pays for the probe once.
+
+use std::sync::OnceLock;
+
+use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
+use nvml_wrapper::Nvml;
+use serde_json::{json, Value};
+
+/// One GPU's readings at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuReading {
+    /// NVML's index.
+    pub index: u32,
+    /// Product name ("NVIDIA H100 80GB HBM3").
+    pub name: String,
+    /// Percent of the last sample period a kernel was running (0..=100).
+    pub utilization_pct: Option<u32>,
+    /// Framebuffer memory allocated, bytes.
+    pub mem_used_bytes: Option<u64>,
+    /// Framebuffer memory installed, bytes.
+    pub mem_total_bytes: Option<u64>,
+    /// Die temperature, °C.
+    pub temperature_c: Option<u32>,
+}
+
+impl GpuReading {
+    /// socktop's GPU object: the README's names (`usage`, `memory_total`, `memory_used`,
+    /// `temp_c`) and the names socktop_agent 1.60 sends and its client reads
+    /// (`utilization_gpu_pct`, `mem_used_bytes`, `mem_total_bytes`), so either reader works.
+    pub fn socktop_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "usage": self.utilization_pct.map(f64::from),
+            "memory_total": self.mem_total_bytes,
+            "memory_used": self.mem_used_bytes,
+            "temp_c": self.temperature_c.map(f64::from),
+            "utilization_gpu_pct": self.utilization_pct,
+            "mem_used_bytes": self.mem_used_bytes,
+            "mem_total_bytes": self.mem_total_bytes,
+        })
+    }
+}
+
+/// The GPUs of this host, or none.
+#[derive(Debug, Default)]
+pub struct Gpus {
+    nvml: OnceLock<Option<Nvml>>,
+}
+
+impl Gpus {
+    /// Nothing is loaded until the first [`Gpus::read`].
+    pub fn new() -> Self {
+        Gpus::default()
+    }
+
+    fn nvml(&self) -> Option<&Nvml> {
+        self.nvml.get_or_init(|| Nvml::init().ok()).as_ref()
+    }
+
+    /// Every GPU NVML lists, in index order; empty without NVML. A reading NVML refuses
+    /// for one GPU (a field the board does not support) is left out, not an error.
+    /// Blocks for the driver calls: async callers use `spawn_blocking`.
+    pub fn read(&self) -> Vec<GpuReading> {
+        let Some(nvml) = self.nvml() else {
+            return Vec::new();
+        };
+        let count = nvml.device_count().unwrap_or(0);
+        (0..count)
+            .filter_map(|index| {
+                let device = nvml.device_by_index(index).ok()?;
+                let memory = device.memory_info().ok();
+                Some(GpuReading {
+                    index,
+                    name: device.name().unwrap_or_else(|_| format!("nvidia-{index}")),
+                    utilization_pct: device.utilization_rates().ok().map(|u| u.gpu),
+                    mem_used_bytes: memory.as_ref().map(|m| m.used),
+                    mem_total_bytes: memory.as_ref().map(|m| m.total),
+                    temperature_c: device.temperature(TemperatureSensor::Gpu).ok(),
+                })
+            })
+            .collect()
+    }
+}

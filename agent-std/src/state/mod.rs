@@ -1,0 +1,4 @@
+//! What the agent keeps between runs, all under one data directory.
+
+pub mod data_dir;
+pub mod tls;
