@@ -56,6 +56,12 @@ impl Gpus {
         Gpus::default()
     }
 
+    /// Whether NVML was probed and is not there: callers skip the hop to a blocking
+    /// thread then, so GPU-less hosts pay nothing per request.
+    pub fn known_absent(&self) -> bool {
+        matches!(self.nvml.get(), Some(None))
+    }
+
     fn nvml(&self) -> Option<&Nvml> {
         self.nvml.get_or_init(|| Nvml::init().ok()).as_ref()
     }

@@ -81,6 +81,22 @@ fn invalid(path: &Path, e: ferrostat_core::Error) -> io::Error {
     )
 }
 
+/// The `cpu` line and every `cpuN` line of /proc/stat, in a Vec as long as the machine
+/// has CPUs (a fixed `Stat<N>` big enough for any machine would cost every request a
+/// few hundred KB of zeroing).
+pub fn cpu_lines(bytes: &[u8]) -> ferrostat_core::Result<(stat::CpuTimes, Vec<stat::CpuLine>)> {
+    let mut total = stat::CpuTimes::default();
+    let mut cpus = Vec::new();
+    for record in stat::records(bytes) {
+        match record? {
+            stat::Record::CpuTotal(t) => total = t,
+            stat::Record::Cpu(line) => cpus.push(line),
+            _ => {}
+        }
+    }
+    Ok((total, cpus))
+}
+
 /// `pressure/{cpu,memory,io}`, or `None` on kernels without CONFIG_PSI.
 pub fn open_pressure(proc_root: &Path) -> Option<[ProcFile; 3]> {
     let p = |rel: &str| ProcFile::open(proc_root.join(rel)).ok();

@@ -35,6 +35,8 @@ pub struct ProcessSnapshot {
     /// The machine's `cpu` line of /proc/stat read right after the scan, so per-process
     /// shares can be taken against the same moment.
     pub machine: Option<CpuTimes>,
+    /// Whether each entry carries its owner (`uid`).
+    pub owners: bool,
     /// One entry per process, by pid.
     pub list: Vec<ProcessInfo>,
 }
@@ -122,14 +124,19 @@ impl ProcCache {
             .map_err(|e| format!("{rel}: {e}"))
     }
 
-    /// Every process, scanned now unless a scan younger than `max_age` is at hand. This
-    /// blocks for the length of a scan; async callers run it with `block_in_place`.
-    pub fn processes(&self, max_age: Duration) -> io::Result<Arc<ProcessSnapshot>> {
+    /// Every process, scanned now unless a scan younger than `max_age` (with owners, if
+    /// `owners` asks for them) is at hand. This blocks for the length of a scan; async
+    /// callers run it with `block_in_place`.
+    pub fn processes(&self, max_age: Duration, owners: bool) -> io::Result<Arc<ProcessSnapshot>> {
         let mut slot = lock(&self.processes);
-        if let Some(last) = slot.last.as_ref().filter(|l| l.taken.elapsed() < max_age) {
+        if let Some(last) = slot
+            .last
+            .as_ref()
+            .filter(|l| l.taken.elapsed() < max_age && (l.owners || !owners))
+        {
             return Ok(last.clone());
         }
-        let list = slot.scanner.scan()?;
+        let list = slot.scanner.scan(owners)?;
         let machine = self.read("stat", Duration::ZERO).ok().and_then(|s| {
             stat::records(&s.bytes).find_map(|r| match r {
                 Ok(stat::Record::CpuTotal(t)) => Some(t),
@@ -139,6 +146,7 @@ impl ProcCache {
         let snapshot = Arc::new(ProcessSnapshot {
             taken: Instant::now(),
             machine,
+            owners,
             list,
         });
         slot.scans += 1;
@@ -190,9 +198,12 @@ mod tests {
             "a failed open is listed with 0 reads"
         );
 
-        let p = cache.processes(Duration::from_secs(60)).unwrap();
-        let q = cache.processes(Duration::from_secs(60)).unwrap();
-        assert!(Arc::ptr_eq(&p, &q));
+        let p = cache.processes(Duration::from_secs(60), true).unwrap();
+        let q = cache.processes(Duration::from_secs(60), false).unwrap();
+        assert!(
+            Arc::ptr_eq(&p, &q),
+            "a scan with owners serves callers without"
+        );
         assert!(p.list.iter().any(|p| p.pid == std::process::id()));
         assert!(p.machine.is_some_and(|t| t.total() > 0));
         assert_eq!(cache.scans(), 1);

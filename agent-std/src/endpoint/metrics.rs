@@ -16,6 +16,7 @@ use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, sta
 use tokio::sync::Mutex;
 
 use crate::collect::gpu::{GpuReading, Gpus};
+use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
@@ -33,7 +34,6 @@ pub struct Source {
 struct Inner {
     page: String,
     rendered_at: Option<Instant>,
-    stat_parsed: Box<stat::Stat<4096>>,
 }
 
 impl Source {
@@ -44,7 +44,6 @@ impl Source {
             inner: Mutex::new(Inner {
                 page: String::new(),
                 rendered_at: None,
-                stat_parsed: Box::default(),
             }),
             proc,
             gpus,
@@ -58,25 +57,22 @@ impl Source {
 pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
     let source = &state.metrics;
     let gpus = match &source.gpus {
-        Some(g) => {
+        Some(g) if !g.known_absent() => {
             let g = g.clone();
             tokio::task::spawn_blocking(move || g.read())
                 .await
                 .unwrap_or_default()
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     let mut inner = source.inner.lock().await;
     let fresh = inner
         .rendered_at
         .is_some_and(|t| t.elapsed() < source.max_age);
     if !fresh {
-        let Inner {
-            page, stat_parsed, ..
-        } = &mut *inner;
+        let page = &mut inner.page;
         page.clear();
-        let rendered =
-            tokio::task::block_in_place(|| render(&source.proc, source.max_age, stat_parsed, page));
+        let rendered = render(&source.proc, source.max_age, page);
         if let Err(e) = rendered {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -199,24 +195,23 @@ fn invalid(what: &str, e: ferrostat_core::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
 }
 
-fn render(
-    proc: &ProcCache,
-    max_age: Duration,
-    stat_parsed: &mut stat::Stat<4096>,
-    out: &mut String,
-) -> io::Result<()> {
+fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<()> {
     let mut page = Page(out);
     let hz = rustix::param::clock_ticks_per_second() as f64;
     let read = |rel: &str| proc.read(rel, max_age).map(|s| s.bytes);
 
-    stat::parse_into(&read("stat")?, stat_parsed).map_err(|e| invalid("stat", e))?;
-    let s = &*stat_parsed;
+    let bytes = read("stat")?;
+    // The scalar lines through a table of no CPUs; the CPU lines into a Vec sized to
+    // the machine (a fixed table for any machine would be hundreds of KB).
+    let mut s = stat::Stat::<0>::default();
+    stat::parse_into(&bytes, &mut s).map_err(|e| invalid("stat", e))?;
+    let (_, cpus) = cpu_lines(&bytes).map_err(|e| invalid("stat", e))?;
     page.family(
         "node_cpu_seconds_total",
         "counter",
         "Seconds the CPUs spent in each mode.",
     );
-    for cpu in s.cpus.iter() {
+    for cpu in &cpus {
         let id = cpu.id.to_string();
         let t = cpu.times;
         for (mode, ticks) in [
@@ -241,7 +236,7 @@ fn render(
         "counter",
         "Seconds the CPUs spent in guests (VMs) for each mode.",
     );
-    for cpu in s.cpus.iter() {
+    for cpu in &cpus {
         let id = cpu.id.to_string();
         page.sample(
             "node_cpu_guest_seconds_total",

@@ -16,11 +16,12 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ferrostat_core::procfs::{meminfo, mounts, net_dev, stat, vmstat};
+use ferrostat_core::procfs::{meminfo, mounts, net_dev, vmstat};
 use ferrostat_core::Table;
 use serde_json::{json, Value};
 
 use crate::collect::process::user_names;
+use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
@@ -246,7 +247,7 @@ impl Connection {
     fn processes(&mut self) -> Result<Value, String> {
         let snapshot = self
             .proc
-            .processes(self.max_age)
+            .processes(self.max_age, true)
             .map_err(|e| format!("/proc: {e}"))?;
         let list = &snapshot.list;
         let names = user_names();
@@ -317,10 +318,8 @@ impl Connection {
     }
 
     fn cpus(&mut self) -> Result<Value, String> {
-        let mut s = Box::new(stat::Stat::<4096>::default());
-        stat::parse_into(&self.read("stat")?, &mut s).map_err(|e| format!("stat: {e}"))?;
-        let out: Vec<Value> = s
-            .cpus
+        let (_, cpus) = cpu_lines(&self.read("stat")?).map_err(|e| format!("stat: {e}"))?;
+        let out: Vec<Value> = cpus
             .iter()
             .map(|c| {
                 let now = (c.times.busy(), c.times.total());

@@ -22,13 +22,14 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ferrostat_core::procfs::{meminfo, mounts, net_dev, stat};
+use ferrostat_core::procfs::{meminfo, mounts, net_dev};
 use ferrostat_core::Table;
 use prost::Message as _;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 use crate::collect::gpu::{GpuReading, Gpus};
+use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
@@ -292,14 +293,12 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
         return Ok(v);
     }
     let ttl = shared.settings.metrics_ttl;
-    let mut s = Box::new(stat::Stat::<4096>::default());
-    stat::parse_into(&shared.read("stat", ttl)?, &mut s).map_err(|e| format!("stat: {e}"))?;
-    let now: Vec<(u64, u64)> = s
-        .cpus
+    let (total, cpus) = cpu_lines(&shared.read("stat", ttl)?).map_err(|e| format!("stat: {e}"))?;
+    let now: Vec<(u64, u64)> = cpus
         .iter()
         .map(|c| (c.times.busy(), c.times.total()))
         .collect();
-    let total_now = (s.total.busy(), s.total.total());
+    let total_now = (total.busy(), total.total());
     let pct = |now: (u64, u64), prev: Option<(u64, u64)>| match prev {
         Some(p) if now.1 > p.1 => {
             (now.0.saturating_sub(p.0) as f64 * 100.0 / (now.1 - p.1) as f64) as f32
@@ -330,19 +329,20 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     let hostname = String::from_utf8_lossy(&shared.read("sys/kernel/hostname", ttl)?)
         .trim()
         .to_owned();
+    // sysfs sensors answer in microseconds: read inline, not on a blocking thread.
     let cpu_temp_c = if shared.settings.temperature {
-        tokio::task::block_in_place(|| cpu_temperature(&shared.settings.sys_root.join("class")))
+        cpu_temperature(&shared.settings.sys_root.join("class"))
     } else {
         None
     };
     let gpus = match &shared.gpus {
-        Some(g) => {
+        Some(g) if !g.known_absent() => {
             let g = g.clone();
             tokio::task::spawn_blocking(move || g.read())
                 .await
                 .unwrap_or_default()
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     let mut v = json!({
         "sampled_at_ms": epoch_ms(),
@@ -491,7 +491,7 @@ async fn processes(shared: &Shared) -> Result<Arc<Vec<u8>>, String> {
         return Ok(v);
     }
     let snapshot =
-        tokio::task::block_in_place(|| shared.proc.processes(shared.settings.processes_ttl))
+        tokio::task::block_in_place(|| shared.proc.processes(shared.settings.processes_ttl, false))
             .map_err(|e| format!("/proc: {e}"))?;
     // socktop: the sum of the first eight columns of the cpu line.
     let machine = snapshot.machine.map_or(0, |t| {

@@ -22,6 +22,7 @@ use ferrostat_core::Table;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
@@ -282,8 +283,7 @@ impl HostStats {
 
     fn stats(&mut self, current: bool) -> Value {
         let now = Instant::now();
-        let mut s = Box::new(stat::Stat::<4096>::default());
-        let _ = stat::parse_into(&self.read("stat"), &mut s);
+        let (total, cpus) = cpu_lines(&self.read("stat")).unwrap_or_default();
         let (mut up, mut down) = (0u64, 0u64);
         let dev = self.read("net/dev");
         for i in net_dev::records(&dev).filter_map(Result::ok) {
@@ -312,10 +312,10 @@ impl HostStats {
         }) = &self.prev
         {
             let secs = now.duration_since(*at).as_secs_f64().max(1e-3);
-            let span = s.total.total().saturating_sub(t.total());
+            let span = total.total().saturating_sub(t.total());
             if span > 0 {
-                cpu = s.total.busy().saturating_sub(t.busy()) as f64 * 100.0 / span as f64;
-                iowait = s.total.iowait.saturating_sub(t.iowait) as f64 * 100.0 / span as f64;
+                cpu = total.busy().saturating_sub(t.busy()) as f64 * 100.0 / span as f64;
+                iowait = total.iowait.saturating_sub(t.iowait) as f64 * 100.0 / span as f64;
             }
             net_up = (up.saturating_sub(*pu) as f64 / secs) as u64;
             net_down = (down.saturating_sub(*pd) as f64 / secs) as u64;
@@ -331,7 +331,7 @@ impl HostStats {
         }
         self.prev = Some(Previous {
             at: now,
-            cpu: s.total,
+            cpu: total,
             up,
             down,
             io,
@@ -352,7 +352,7 @@ impl HostStats {
                 "MemoryUsedPercent": if total == 0 { 0.0 } else { total.saturating_sub(available) as f64 * 100.0 / total as f64 },
                 "Disks": disks.iter().map(|(mount, dev, t, u)| json!({ "Mount": mount, "Partition": dev, "Total": t, "Used": u, "ID": dev })).collect::<Vec<_>>(),
                 "CPUUsage": cpu,
-                "CPUCount": s.cpus.len(),
+                "CPUCount": cpus.len(),
                 "Net": { "Up": net_up, "Down": net_down },
                 "IO": io_rates,
                 "LoadAverage": load.map(|l| json!({ "load1": l.one, "load5": l.five, "load15": l.fifteen })),
