@@ -40,6 +40,7 @@ pub struct AppState {
 }
 
 /// Runs the server until SIGINT or SIGTERM.
+#[inline(never)] // see commands/mod.rs
 pub fn run_blocking(args: ServeArgs) -> Result<(), CommandError> {
     let config = ServeConfig::resolve(args).map_err(CommandError::Config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -25,6 +25,7 @@ struct CpuinfoView<'a, 'i> {
 }
 
 /// Reads the input, parses it as `args.kind` and prints it.
+#[inline(never)] // see commands/mod.rs
 pub fn run(args: &ParseArgs) -> Result<(), CommandError> {
     let name = args.file.display().to_string();
     let input = read_input(args).map_err(|e| CommandError::Io(name.clone(), e))?;

@@ -11,6 +11,7 @@ use crate::cli::SflowDecodeArgs;
 use crate::collect::capture;
 
 /// Decodes and prints; rejected datagrams go to stderr and make the exit status 2.
+#[inline(never)] // see commands/mod.rs
 pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
     let name = args.file.display().to_string();
     let io = |e| CommandError::Io(name.clone(), e);

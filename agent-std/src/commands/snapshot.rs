@@ -7,6 +7,7 @@ use crate::cli::SnapshotArgs;
 use crate::collect::procfs::HostCollector;
 
 /// Collects and prints one sample.
+#[inline(never)] // see commands/mod.rs
 pub fn run(args: &SnapshotArgs) -> Result<(), CommandError> {
     let io = |e| CommandError::Io(args.proc_root.display().to_string(), e);
     let mut collector = HostCollector::open(&args.proc_root).map_err(io)?;
