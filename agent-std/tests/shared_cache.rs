@@ -69,7 +69,11 @@ fn sixteen_clients_cost_one_read_each() {
     );
 
     let page = scrape(&agent.base());
-    assert_eq!(counter(&page, "ferrostat_agent_process_scans_total"), 1);
+    // psiod needs owners (status), socktop does not: a scan with owners serves both, one
+    // without serves socktop only, so whichever comes first there are one or two scans
+    // for all sixteen sessions.
+    let scans = counter(&page, "ferrostat_agent_process_scans_total");
+    assert!((1..=2).contains(&scans), "{scans} scans");
     for file in ["meminfo", "net/dev", "sys/kernel/hostname", "vmstat"] {
         let series = format!("ferrostat_agent_proc_reads_total{{file=\"{file}\"}}");
         assert_eq!(counter(&page, &series), 1, "{file}");

@@ -115,7 +115,7 @@ impl ProcessScanner {
                     f
                 }
             };
-            let Some(mut info) = self.from_stat(pid) else {
+            let Some(mut info) = self.info_from_stat(pid) else {
                 continue;
             };
             if owners {
@@ -137,13 +137,13 @@ impl ProcessScanner {
     pub fn read(&mut self, pid: u32) -> Option<ProcessInfo> {
         let f = File::open(self.root.join(pid.to_string()).join("stat")).ok()?;
         pread_all(&f, &mut self.buf).ok()?;
-        let mut info = self.from_stat(pid)?;
+        let mut info = self.info_from_stat(pid)?;
         info.uid = self.uid(pid);
         Some(info)
     }
 
     /// The process whose stat is in `self.buf`.
-    fn from_stat(&self, pid: u32) -> Option<ProcessInfo> {
+    fn info_from_stat(&self, pid: u32) -> Option<ProcessInfo> {
         let stat = pid_stat::parse(&self.buf).ok()?;
         Some(ProcessInfo {
             pid,
