@@ -3,7 +3,7 @@
 //! the driver). The library is probed once, on the first request that wants GPUs; its
 //! absence is remembered, so a GPU-less host pays for the probe once.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
 use nvml_wrapper::Nvml;
@@ -44,6 +44,20 @@ impl GpuReading {
     }
 }
 
+/// [`Gpus::read`] on a blocking thread, as NVML calls block; nothing without `gpus`, and
+/// no hop at all once NVML is known to be absent, so GPU-less hosts pay nothing.
+pub async fn read_off_thread(gpus: Option<&Arc<Gpus>>) -> Vec<GpuReading> {
+    match gpus {
+        Some(g) if !g.known_absent() => {
+            let g = g.clone();
+            tokio::task::spawn_blocking(move || g.read())
+                .await
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The GPUs of this host, or none.
 #[derive(Debug, Default)]
 pub struct Gpus {
@@ -56,9 +70,8 @@ impl Gpus {
         Gpus::default()
     }
 
-    /// Whether NVML was probed and is not there: callers skip the hop to a blocking
-    /// thread then, so GPU-less hosts pay nothing per request.
-    pub fn known_absent(&self) -> bool {
+    /// Whether NVML was probed and is not there.
+    fn known_absent(&self) -> bool {
         matches!(self.nvml.get(), Some(None))
     }
 

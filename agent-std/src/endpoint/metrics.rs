@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat};
 use tokio::sync::Mutex;
 
-use crate::collect::gpu::{GpuReading, Gpus};
+use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
@@ -56,15 +56,6 @@ impl Source {
 /// period. The agent's own counters follow, always current.
 pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
     let source = &state.metrics;
-    let gpus = match &source.gpus {
-        Some(g) if !g.known_absent() => {
-            let g = g.clone();
-            tokio::task::spawn_blocking(move || g.read())
-                .await
-                .unwrap_or_default()
-        }
-        _ => Vec::new(),
-    };
     let mut inner = source.inner.lock().await;
     let fresh = inner
         .rendered_at
@@ -80,6 +71,8 @@ pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
             )
                 .into_response();
         }
+        // Only when the page is rendered: a cached page needs no driver calls.
+        let gpus = read_off_thread(source.gpus.as_ref()).await;
         render_gpus(&gpus, &mut Page(page));
         inner.rendered_at = Some(Instant::now());
     }

@@ -28,7 +28,7 @@ use prost::Message as _;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::collect::gpu::{GpuReading, Gpus};
+use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
@@ -335,15 +335,7 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     } else {
         None
     };
-    let gpus = match &shared.gpus {
-        Some(g) if !g.known_absent() => {
-            let g = g.clone();
-            tokio::task::spawn_blocking(move || g.read())
-                .await
-                .unwrap_or_default()
-        }
-        _ => Vec::new(),
-    };
+    let gpus = read_off_thread(shared.gpus.as_ref()).await;
     let mut v = json!({
         "sampled_at_ms": epoch_ms(),
         "cpu_total": cpu_total,
