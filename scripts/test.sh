@@ -10,18 +10,20 @@ step "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf
 # Real peers the tests start: unshare(1) for private mount namespaces, Prometheus's
-# promtool and Debian's node_exporter for /metrics.
+# promtool and Debian's node_exporter for /metrics, sqlite3 on the sFlow history.
 missing=()
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-# The WebSocket client the psiod tests drive.
+# The WebSocket client the psiod tests drive, and sflow-monitor README's JSON-RPC client.
 python3 -c "import websockets" 2>/dev/null || python3 -m pip install --quiet websockets
+python3 -c "import jsonrpclib" 2>/dev/null || python3 -m pip install --quiet jsonrpclib-pelix
 
 step "format"
 cargo fmt --all -- --check

@@ -44,6 +44,42 @@ pub enum SflowCommand {
     /// A datagram that does not decode is reported on stderr with its index and the
     /// error, and decoding carries on; the exit status is then 2.
     Decode(SflowDecodeArgs),
+    /// Send the sFlow datagrams of captures over UDP, as agents would: for tests,
+    /// benchmarks and trying a collector.
+    Replay(SflowReplayArgs),
+}
+
+/// Arguments of `sflow replay`.
+#[derive(Debug, Args)]
+pub struct SflowReplayArgs {
+    /// pcap or pcapng captures; their datagrams are sent in order, round after round.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The collector.
+    #[arg(long)]
+    pub to: std::net::SocketAddr,
+    /// Address to send from (default: any on the collector's family).
+    #[arg(long)]
+    pub from: Option<std::net::SocketAddr>,
+    /// Datagrams to send in all (default: each datagram once).
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Datagrams per second (default 0: as fast as the socket takes them).
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Rewrite the agent address to this one (IPv4 or IPv6) ...
+    #[arg(long)]
+    pub agent: Option<std::net::IpAddr>,
+    /// ... and spread datagrams over this many consecutive agent addresses from it.
+    #[arg(long, default_value_t = 1, requires = "agent")]
+    pub agents: u32,
+    /// Number each agent's datagrams 1, 2, 3, ... so the collector's sequence-gap count
+    /// shows exactly what was lost on the way.
+    #[arg(long)]
+    pub renumber: bool,
+    /// UDP destination port of the sFlow datagrams in the captures (0: any UDP).
+    #[arg(long, default_value_t = 6343)]
+    pub port: u16,
 }
 
 /// Arguments of `sflow decode`.
@@ -77,7 +113,9 @@ pub struct ServeArgs {
     /// TOML configuration file (keys as the long flags with `_` for `-`: listen, token,
     /// insecure, proc_root, sys_root, cache_ms, allow_kill, max_connections, stats_interval_ms,
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
-    /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms).
+    /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
+    /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
+    /// history_queue).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
@@ -134,6 +172,28 @@ pub struct ServeArgs {
     /// How long socktop's `get_processes` reply is shared, in milliseconds (default 1500).
     #[arg(long, env = "SOCKTOP_AGENT_PROCESSES_TTL_MS")]
     pub socktop_processes_ttl_ms: Option<u64>,
+    /// Collect sFlow v5 on this UDP address (e.g. 0.0.0.0:6343; off by default), keep
+    /// the history in <data dir>/sflow-history.sqlite3 and serve sflow-monitor's
+    /// JSON-RPC API on POST /api.
+    #[arg(long, env = "FERROSTAT_SFLOW")]
+    pub sflow: Option<std::net::SocketAddr>,
+    /// Networks sFlow datagrams may come from (CIDR, repeat or separate with commas);
+    /// others are counted and dropped. Default: any.
+    #[arg(long, env = "FERROSTAT_SFLOW_ALLOW", value_delimiter = ',')]
+    pub sflow_allow: Vec<ipnet::IpNet>,
+    /// Keep every sFlow sample this many hours (default 6), ...
+    #[arg(long, env = "FERROSTAT_HISTORY_RAW_HOURS")]
+    pub history_raw_hours: Option<u64>,
+    /// ... then one per host per minute until this age in hours (default 48), ...
+    #[arg(long, env = "FERROSTAT_HISTORY_MINUTE_HOURS")]
+    pub history_minute_hours: Option<u64>,
+    /// ... then one per hour until this age in days (default 7), then delete.
+    #[arg(long, env = "FERROSTAT_HISTORY_RETENTION_DAYS")]
+    pub history_retention_days: Option<u64>,
+    /// sFlow samples waiting for the history writer before new ones are dropped (and
+    /// counted; default 16384).
+    #[arg(long, env = "FERROSTAT_HISTORY_QUEUE")]
+    pub history_queue: Option<usize>,
 }
 
 impl Default for Command {

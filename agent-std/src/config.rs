@@ -32,6 +32,25 @@ struct FileConfig {
     socktop_metrics_ttl_ms: Option<u64>,
     socktop_disks_ttl_ms: Option<u64>,
     socktop_processes_ttl_ms: Option<u64>,
+    sflow: Option<SocketAddr>,
+    sflow_allow: Option<Vec<ipnet::IpNet>>,
+    history_raw_hours: Option<u64>,
+    history_minute_hours: Option<u64>,
+    history_retention_days: Option<u64>,
+    history_queue: Option<usize>,
+}
+
+/// The sFlow collector's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SflowConfig {
+    /// The UDP address to receive on.
+    pub listen: SocketAddr,
+    /// Source networks accepted (empty: any).
+    pub allow: Vec<ipnet::IpNet>,
+    /// History retention tiers.
+    pub retention: crate::state::history::Retention,
+    /// History queue bound, in samples.
+    pub queue: usize,
 }
 
 /// Where the served certificate comes from.
@@ -78,6 +97,8 @@ pub struct ServeConfig {
     pub gpu: bool,
     /// socktop's reply caches and temperature switch.
     pub socktop: crate::endpoint::socktop::Settings,
+    /// The sFlow collector, when enabled.
+    pub sflow: Option<SflowConfig>,
 }
 
 /// The default listener: loopback only.
@@ -124,6 +145,7 @@ impl ServeConfig {
         };
         let config = ServeConfig {
             listen,
+            sflow: None,
             token: args
                 .token
                 .or_else(|| env("SOCKTOP_TOKEN"))
@@ -203,6 +225,50 @@ impl ServeConfig {
                 }
             },
         };
+        let sflow = match args.sflow.or(file.sflow) {
+            None => None,
+            Some(listen) => {
+                let hours = |flag: Option<u64>, file: Option<u64>, default: std::time::Duration| {
+                    flag.or(file)
+                        .map_or(default, |h| Duration::from_secs(h.saturating_mul(3600)))
+                };
+                let d = crate::state::history::Retention::default();
+                let retention = crate::state::history::Retention {
+                    raw: hours(args.history_raw_hours, file.history_raw_hours, d.raw),
+                    minute: hours(
+                        args.history_minute_hours,
+                        file.history_minute_hours,
+                        d.minute,
+                    ),
+                    keep: hours(
+                        args.history_retention_days.map(|x| x.saturating_mul(24)),
+                        file.history_retention_days.map(|x| x.saturating_mul(24)),
+                        d.keep,
+                    ),
+                };
+                if !(retention.raw <= retention.minute && retention.minute <= retention.keep) {
+                    return Err(
+                        "history tiers must grow: raw hours <= minute hours <= retention days"
+                            .into(),
+                    );
+                }
+                let mut allow = args.sflow_allow;
+                if allow.is_empty() {
+                    allow = file.sflow_allow.unwrap_or_default();
+                }
+                Some(SflowConfig {
+                    listen,
+                    allow,
+                    retention,
+                    queue: args
+                        .history_queue
+                        .or(file.history_queue)
+                        .unwrap_or(16_384)
+                        .max(1),
+                })
+            }
+        };
+        let config = ServeConfig { sflow, ..config };
         config.check_exposure()?;
         Ok(config)
     }

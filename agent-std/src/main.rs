@@ -7,7 +7,9 @@ mod collect;
 mod commands;
 mod config;
 mod endpoint;
+mod registry;
 mod server;
+mod sflow;
 mod state;
 
 use std::process::ExitCode;
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Snapshot(args) => commands::snapshot::run(&args),
         cli::Command::Parse(args) => commands::parse::run(&args),
         cli::Command::Sflow(cli::SflowCommand::Decode(args)) => commands::sflow_decode::run(&args),
+        cli::Command::Sflow(cli::SflowCommand::Replay(args)) => commands::sflow_replay::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,9 @@ use crate::collect::shared::ProcCache;
 use crate::commands::CommandError;
 use crate::config::{ServeConfig, TlsSource};
 use crate::endpoint;
+use crate::registry::Registry;
+use crate::sflow::collector::{Collector, CollectorStats};
+use crate::state::history::History;
 use crate::state::tls::TlsIdentity;
 
 /// What every request handler shares.
@@ -37,6 +40,12 @@ pub struct AppState {
     pub stats_interval: std::time::Duration,
     /// The Prometheus endpoint's collector and cache.
     pub metrics: endpoint::metrics::Source,
+    /// Remote hosts: the sFlow agents heard and the VMs they report.
+    pub registry: Arc<Registry>,
+    /// The sFlow history, when the collector is on.
+    pub history: Option<Arc<History>>,
+    /// The sFlow collector's per-source counters, when it is on.
+    pub collector: Option<Arc<CollectorStats>>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -81,6 +90,24 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             Some(identity.server_config().map_err(CommandError::Config)?)
         }
     };
+    let registry = Arc::new(Registry::new(REGISTRY_CAPACITY));
+    let sflow = match &config.sflow {
+        None => None,
+        Some(sflow) => {
+            let (history, queue, writer) =
+                crate::state::history::open(&config.data_dir, sflow.retention, sflow.queue)
+                    .map_err(CommandError::Config)?;
+            let collector =
+                Collector::start(sflow.listen, sflow.allow.clone(), registry.clone(), queue)
+                    .map_err(|e| CommandError::Io(format!("sflow on udp {}", sflow.listen), e))?;
+            println!(
+                "ferrostat-agent sflow collector on udp://{} history {}",
+                collector.local,
+                history.path().display()
+            );
+            Some((Arc::new(history), collector, writer))
+        }
+    };
     let proc = Arc::new(ProcCache::new(&config.proc_root));
     let gpus = config.gpu.then(|| Arc::new(Gpus::new()));
     let state = Arc::new(AppState {
@@ -92,6 +119,9 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         socktop: endpoint::socktop::Shared::new(proc.clone(), config.socktop.clone(), gpus.clone()),
         stats_interval: config.stats_interval,
         metrics: endpoint::metrics::Source::new(proc, gpus, config.cache),
+        registry,
+        history: sflow.as_ref().map(|s| s.0.clone()),
+        collector: sflow.as_ref().map(|s| s.1.stats.clone()),
     });
     let app = router(state);
     let mut servers = tokio::task::JoinSet::new();
@@ -139,19 +169,32 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             }
         }
     }
+    let mut outcome = Ok(());
     while let Some(done) = servers.join_next().await {
-        match done {
-            Ok(result) => result?,
-            Err(e) => {
-                return Err(CommandError::Io(
-                    "server task".into(),
-                    std::io::Error::other(e),
-                ))
-            }
+        let result = done.unwrap_or_else(|e| {
+            Err(CommandError::Io(
+                "server task".into(),
+                std::io::Error::other(e),
+            ))
+        });
+        if result.is_err() && outcome.is_ok() {
+            outcome = result;
         }
     }
-    Ok(())
+    // Stop receiving, then let the writer commit what is queued before exiting.
+    if let Some((_, collector, writer)) = sflow {
+        tokio::task::spawn_blocking(move || {
+            collector.stop();
+            let _ = writer.join();
+        })
+        .await
+        .ok();
+    }
+    outcome
 }
+
+/// Remote hosts (and, apart, VMs) the registry lists at most.
+const REGISTRY_CAPACITY: usize = 65_536;
 
 /// Every endpoint, by path.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -161,11 +204,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ws", get(endpoint::socktop::handle))
         .route("/ws/stats", get(endpoint::stats_stream::handle))
         .route("/api/ws/stats", get(endpoint::stats_stream::handle))
+        .route(
+            "/api",
+            axum::routing::post(endpoint::sflow_api::handle)
+                .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT)),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))
         .with_state(state)
 }
+
+/// The largest JSON-RPC body (a batch of a few thousand calls).
+const API_BODY_LIMIT: usize = 1 << 20;
 
 /// This host's name, for the generated certificate.
 fn hostname(proc_root: &std::path::Path) -> String {

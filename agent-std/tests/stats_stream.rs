@@ -148,3 +148,75 @@ fn refusals() {
     let msgs = run(&url, &same, "t0ken", "not json", 1.0);
     assert_eq!(msgs[1], serde_json::json!({ "Resp": "ERROR" }));
 }
+
+/// Hosts heard over sFlow are backends of the stream: in sysDesc, in ping's states and
+/// in sysStats with their values and the collector's counters for their source.
+#[test]
+fn sflow_hosts_are_backends() {
+    let agent = start(&["--sflow", "127.0.0.1:0", "--stats-interval-ms", "300"]);
+    let capture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/data/sflow/libsflow-harness-virt-ipv4.pcap"
+    );
+    let datagrams = common::pcap_udp_payloads(capture);
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for d in &datagrams {
+        socket.send_to(d, agent.sflow_addr()).unwrap();
+    }
+    // The registry takes a datagram as it is received; wait until the last one is in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let metrics = format!("{}/metrics", agent.base());
+    let want = format!(
+        "ferrostat_sflow_datagrams_total{{source=\"127.0.0.1\"}} {}",
+        datagrams.len()
+    );
+    while !ureq::get(&metrics)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .contains(&want)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "datagrams not received"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("ws://{}/ws/stats", agent.addr);
+    let messages = run(&url, &format!("http://{}", agent.addr), "", ALL, 1.5);
+    let of = |kind: &str| -> Vec<&Value> {
+        messages
+            .iter()
+            .filter(|m| m["type"] == kind)
+            .map(|m| &m["data"])
+            .collect()
+    };
+    let desc = &of("sysDesc")[0]["hypervisor-01.example"];
+    assert_eq!(desc["CPUCount"], 16);
+    assert_eq!(desc["TotalMemoryMB"], 65536);
+    assert_eq!(desc["CPUMhz"], "2400");
+    assert_eq!(desc["SystemVersion"], "linux 6.1.0-18-amd64");
+    let states = of("ping")[0]["States"].as_array().unwrap();
+    assert!(
+        states
+            .iter()
+            .any(|s| s["Addr"] == "hypervisor-01.example" && s["State"] == "OK"),
+        "{states:?}"
+    );
+    let stats = of("sysStats");
+    let remote = stats[0]["Stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Name"] == "hypervisor-01.example")
+        .expect("remote backend in sysStats");
+    assert_eq!(remote["Error"], "");
+    assert_eq!(remote["Host"]["TotalMemory"], 68_719_476_736u64);
+    assert_eq!(remote["Host"]["FreeMemory"], 34_359_738_368u64);
+    assert_eq!(remote["Host"]["Uptime"], 864_000);
+    assert_eq!(remote["Host"]["Disks"][0]["Total"], 1_000_204_886_016u64);
+    assert_eq!(remote["Sflow"]["Datagrams"], datagrams.len());
+    assert_eq!(remote["Sflow"]["DecodeErrors"], 0);
+}

@@ -7,6 +7,7 @@
 
 pub mod parse;
 pub mod sflow_decode;
+pub mod sflow_replay;
 pub mod snapshot;
 
 use std::fmt;

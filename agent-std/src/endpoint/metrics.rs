@@ -19,6 +19,10 @@ use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
+use crate::sflow::collector::SourceStats;
+use crate::sflow::columns::{
+    Column, HostValues, Kind, Value as ColumnValue, Values, VmValues, HOST, VM,
+};
 
 /// The content type Prometheus expects for the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -79,6 +83,7 @@ pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
     let mut body = inner.page.clone();
     drop(inner);
     render_self(&source.proc, &mut Page(&mut body));
+    render_remote(&state, &mut Page(&mut body));
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
 }
 
@@ -138,6 +143,155 @@ fn render_self(proc: &ProcCache, page: &mut Page<'_>) {
         "Scans of every /proc/<pid> since the agent started.",
         proc.scans() as f64,
     );
+}
+
+/// Remote hosts and VMs heard over sFlow, labelled by host, and what the collector and
+/// the history writer did. Read from memory on every scrape: nothing here touches /proc.
+fn render_remote(state: &AppState, page: &mut Page<'_>) {
+    let hosts = state.registry.hosts();
+    let host_values: Vec<(Vec<(&str, String)>, &HostValues)> = hosts
+        .iter()
+        .filter_map(|h| {
+            let labels = vec![
+                ("host", h.name()),
+                ("agent", h.key.agent.to_string()),
+                ("sub_agent", h.key.sub_agent.to_string()),
+            ];
+            h.latest.as_ref().map(|(_, v)| (labels, v))
+        })
+        .collect();
+    render_columns(page, HOST, &host_values);
+    let vms = state.registry.vms();
+    let vm_values: Vec<(Vec<(&str, String)>, &VmValues)> = vms
+        .iter()
+        .filter_map(|(vm, host)| {
+            let labels = vec![("vm", vm.name.clone()), ("host", host.clone())];
+            vm.latest.as_ref().map(|(_, v)| (labels, v))
+        })
+        .collect();
+    render_columns(page, VM, &vm_values);
+    let Some(collector) = &state.collector else {
+        return;
+    };
+    let sources = collector.sources();
+    type Get = fn(&SourceStats) -> u64;
+    let families: [(&str, &str, Get); 6] = [
+        ("ferrostat_sflow_datagrams_total", "sFlow datagrams received, by UDP source.", |s| s.datagrams),
+        ("ferrostat_sflow_samples_total", "sFlow samples of every type, by UDP source.", |s| s.samples),
+        ("ferrostat_sflow_flow_samples_skipped_total", "sFlow flow samples counted and skipped, by UDP source.", |s| s.flow_samples),
+        ("ferrostat_sflow_records_total", "sFlow counter records, by UDP source.", |s| s.records),
+        ("ferrostat_sflow_sequence_gaps_total", "sFlow datagrams lost on the way (gaps in the agents' sequence numbers), by UDP source.", |s| s.sequence_gaps),
+        ("ferrostat_sflow_allowlist_drops_total", "sFlow datagrams dropped because their source is not allowed, by UDP source.", |s| s.allowlist_drops),
+    ];
+    for (name, help, get) in families {
+        page.family(name, "counter", help);
+        for (source, s) in &sources {
+            page.sample(name, &[("source", &source.to_string())], get(s) as f64);
+        }
+    }
+    let name = "ferrostat_sflow_decode_errors_total";
+    page.family(
+        name,
+        "counter",
+        "sFlow datagrams rejected as malformed, by UDP source and error kind.",
+    );
+    for (source, s) in &sources {
+        for (kind, n) in &s.errors {
+            page.sample(
+                name,
+                &[("source", &source.to_string()), ("kind", kind)],
+                *n as f64,
+            );
+        }
+    }
+    page.single(
+        "ferrostat_sflow_registry_refused_total",
+        "counter",
+        "New hosts or VMs not listed because the registry was full.",
+        state.registry.refused() as f64,
+    );
+    if let Some(history) = &state.history {
+        use std::sync::atomic::Ordering::Relaxed;
+        let h = &history.stats;
+        for (name, help, v) in [
+            (
+                "ferrostat_history_samples_queued_total",
+                "sFlow samples queued for the history store.",
+                &h.queued,
+            ),
+            (
+                "ferrostat_history_samples_committed_total",
+                "sFlow samples committed to the history store.",
+                &h.committed,
+            ),
+            (
+                "ferrostat_history_queue_drops_total",
+                "sFlow samples dropped because the history queue was full.",
+                &h.queue_drops,
+            ),
+            (
+                "ferrostat_history_write_errors_total",
+                "sFlow samples lost to a failed history write.",
+                &h.write_errors,
+            ),
+            (
+                "ferrostat_history_samples_deleted_total",
+                "sFlow samples removed by retention and downsampling.",
+                &h.deleted,
+            ),
+        ] {
+            page.single(name, "counter", help, v.load(Relaxed) as f64);
+        }
+    }
+}
+
+/// One family per metric name of `columns` (columns of a family are adjacent), one
+/// sample per entity that knows the value.
+fn render_columns<const N: usize>(
+    page: &mut Page<'_>,
+    columns: &[Column],
+    entities: &[(Vec<(&str, String)>, &Values<N>)],
+) {
+    let mut start = 0;
+    while start < columns.len() {
+        let metric = columns[start].metric;
+        let end = columns[start..]
+            .iter()
+            .position(|c| c.metric != metric)
+            .map_or(columns.len(), |n| start + n);
+        let value = |v: &Values<N>, at: usize| -> Option<f64> {
+            let x = match v.get(columns, at)? {
+                ColumnValue::Int(i) => i as f64,
+                // host_cpu's -1 load means unknown.
+                ColumnValue::Real(f) if f < 0.0 => return None,
+                ColumnValue::Real(f) => f,
+            };
+            Some(x * columns[at].scale)
+        };
+        let known = entities
+            .iter()
+            .any(|(_, v)| (start..end).any(|at| value(v, at).is_some()));
+        if known {
+            let c = &columns[start];
+            let kind = match c.kind {
+                Kind::Counter32 | Kind::Counter64 => "counter",
+                _ => "gauge",
+            };
+            page.family(metric, kind, c.help);
+            for (labels, v) in entities {
+                for (at, column) in columns.iter().enumerate().take(end).skip(start) {
+                    let Some(x) = value(v, at) else { continue };
+                    let mut l: Vec<(&str, &str)> =
+                        labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    if let Some(extra) = column.label {
+                        l.push(extra);
+                    }
+                    page.sample(metric, &l, x);
+                }
+            }
+        }
+        start = end;
+    }
 }
 
 /// Writes metric families into a page.

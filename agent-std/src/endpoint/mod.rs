@@ -3,5 +3,6 @@
 pub mod healthz;
 pub mod metrics;
 pub mod psiod;
+pub mod sflow_api;
 pub mod socktop;
 pub mod stats_stream;

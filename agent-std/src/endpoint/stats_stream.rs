@@ -4,7 +4,8 @@
 //! gets `{"Resp":"ACK"}` (or `{"Resp":"ERROR"}` and a close). Then the server pushes
 //! `{"type": <sub>, "data": ...}`: `sysDesc` first, then `ping` (now and every 5 s, the
 //! keep-alive clients expect within 30 s), `sysStats` and `idxStats` every
-//! `--stats-interval-ms`. Every host the agent knows is a backend; today that is this host.
+//! `--stats-interval-ms`. Every host the agent knows is a backend: this host, then every
+//! host of the registry (sFlow agents), with rates from their last two samples.
 //!
 //! Shapes: the README's (arrays of `{Name, Error, Host}` and `{Addr, State}`) by default;
 //! `?format=current` gives the maps current Gravwell clients read.
@@ -24,7 +25,11 @@ use serde_json::{json, Value};
 
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
+use crate::registry::RemoteHost;
 use crate::server::AppState;
+use crate::sflow::columns::{Method, H};
+use crate::state::history::now_ms;
+use ferrostat_core::metrics::rates::{counter_delta, rate_per_sec, CounterWidth};
 
 const NEGOTIATION: Duration = Duration::from_secs(2);
 const PING_EVERY: Duration = Duration::from_secs(5);
@@ -124,18 +129,25 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
     }
     let mut host = HostStats::new(state.proc.clone(), state.cache);
     let push = |kind: &str, data: Value| json!({ "type": kind, "data": data });
-    if subs.contains("sysDesc") && !send(&mut socket, push("sysDesc", host.description())).await {
+    let remote = Remote(&state);
+    if subs.contains("sysDesc")
+        && !send(
+            &mut socket,
+            push("sysDesc", remote.description(host.description())),
+        )
+        .await
+    {
         return;
     }
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut stats = tokio::time::interval(state.stats_interval);
     loop {
         let message = tokio::select! {
-            _ = ping.tick() => subs.contains("ping").then(|| push("ping", host.ping(current))),
+            _ = ping.tick() => subs.contains("ping").then(|| push("ping", remote.ping(host.ping(current), current))),
             _ = stats.tick() => {
                 let mut batch = Vec::new();
                 if subs.contains("sysStats") {
-                    batch.push(push("sysStats", host.stats(current)));
+                    batch.push(push("sysStats", remote.stats(host.stats(current), current)));
                 }
                 if subs.contains("idxStats") {
                     // No indexers behind a metrics agent.
@@ -161,6 +173,177 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
                 return;
             }
         }
+    }
+}
+
+/// A remote host not heard from for this long is "Disconnected" (hsflowd polls every
+/// 30 s by default).
+const REMOTE_SILENT: Duration = Duration::from_secs(120);
+
+/// The hosts of the registry as more backends, added to this host's messages.
+struct Remote<'a>(&'a AppState);
+
+impl Remote<'_> {
+    fn description(&self, mut local: Value) -> Value {
+        if let Some(map) = local.as_object_mut() {
+            for h in self.0.registry.hosts() {
+                let latest = h.latest.as_ref().map(|(_, v)| v);
+                let int = |at: H| latest.and_then(|v| v.int(at as usize));
+                let version = h
+                    .descr
+                    .as_ref()
+                    .map(|d| {
+                        format!("{} {}", d.os_name_name(), d.os_release)
+                            .trim()
+                            .to_owned()
+                    })
+                    .unwrap_or_default();
+                map.insert(
+                    h.name(),
+                    json!({
+                        "CPUCount": int(H::cpu_num).unwrap_or(0),
+                        "CPUModel": "",
+                        "CPUMhz": int(H::cpu_speed).map(|m| m.to_string()).unwrap_or_default(),
+                        "CPUCache": "",
+                        "CPUMIPS": "",
+                        "TotalMemoryMB": int(H::mem_total).unwrap_or(0) >> 20,
+                        "SystemVersion": version,
+                    }),
+                );
+            }
+        }
+        local
+    }
+
+    fn state(&self, h: &RemoteHost) -> &'static str {
+        let silent_ms = i64::try_from(REMOTE_SILENT.as_millis()).unwrap_or(i64::MAX);
+        if now_ms().saturating_sub(h.last_seen_ms) > silent_ms {
+            "Disconnected"
+        } else {
+            "OK"
+        }
+    }
+
+    fn ping(&self, mut local: Value, current: bool) -> Value {
+        for h in self.0.registry.hosts() {
+            let state = self.state(&h);
+            if current {
+                if let Some(m) = local.get_mut("States").and_then(Value::as_object_mut) {
+                    m.insert(h.name(), state.into());
+                }
+            } else if let Some(a) = local.get_mut("States").and_then(Value::as_array_mut) {
+                a.push(json!({ "Addr": h.name(), "State": state }));
+            }
+        }
+        local
+    }
+
+    fn stats(&self, mut local: Value, current: bool) -> Value {
+        let sources = self
+            .0
+            .collector
+            .as_ref()
+            .map(|c| c.sources())
+            .unwrap_or_default();
+        for h in self.0.registry.hosts() {
+            let Some((at, v)) = &h.latest else { continue };
+            let int = |at: H| v.int(at as usize).unwrap_or(0);
+            let mut cpu_usage = 0.0;
+            let (mut up, mut down) = (0u64, 0u64);
+            if let Some((prev_at, p)) = &h.previous {
+                let elapsed = u64::try_from(at - prev_at).unwrap_or(0);
+                let delta = |c: H| {
+                    let (a, b) = (p.int(c as usize)?, v.int(c as usize)?);
+                    Some(counter_delta(a, b, CounterWidth::Bits32))
+                };
+                let busy: u64 = [
+                    H::cpu_user,
+                    H::cpu_nice,
+                    H::cpu_system,
+                    H::cpu_intr,
+                    H::cpu_sintr,
+                ]
+                .into_iter()
+                .filter_map(delta)
+                .sum();
+                let idle: u64 = [H::cpu_idle, H::cpu_waiting_io]
+                    .into_iter()
+                    .filter_map(delta)
+                    .sum();
+                if busy + idle > 0 {
+                    cpu_usage = busy as f64 * 100.0 / (busy + idle) as f64;
+                }
+                let rate = |c: H| match (p.int(c as usize), v.int(c as usize)) {
+                    (Some(a), Some(b)) => rate_per_sec(a, b, CounterWidth::Bits64, elapsed) as u64,
+                    _ => 0,
+                };
+                up = rate(H::bytes_out);
+                down = rate(H::bytes_in);
+            }
+            let total = int(H::mem_total);
+            let disk_total = int(H::disk_total);
+            let disks = if v.has(Method::HostDisk) {
+                vec![json!({
+                    "Mount": "",
+                    "Partition": "local filesystems (sFlow)",
+                    "Total": disk_total,
+                    "Used": disk_total.saturating_sub(int(H::disk_free)),
+                })]
+            } else {
+                Vec::new()
+            };
+            let source = sources.iter().find(|(a, _)| *a == h.source).map(|(_, s)| {
+                json!({
+                    "Datagrams": s.datagrams,
+                    "Samples": s.samples,
+                    "Records": s.records,
+                    "DecodeErrors": s.errors.values().sum::<u64>(),
+                    "SequenceGaps": s.sequence_gaps,
+                    "AllowlistDrops": s.allowlist_drops,
+                })
+            });
+            let error = match self.state(&h) {
+                "OK" => String::new(),
+                _ => format!(
+                    "no sFlow from {} for over {} s",
+                    h.key.agent,
+                    REMOTE_SILENT.as_secs()
+                ),
+            };
+            if current {
+                let entry = json!({ "Error": error, "Stats": {
+                    "Uptime": int(H::cpu_uptime),
+                    "TotalMemory": total,
+                    "MemoryUsedPercent": if total == 0 { 0.0 } else {
+                        total.saturating_sub(int(H::mem_free) + int(H::mem_buffers) + int(H::mem_cached)) as f64 * 100.0 / total as f64
+                    },
+                    "Disks": disks,
+                    "CPUUsage": cpu_usage,
+                    "CPUCount": int(H::cpu_num),
+                    "Net": { "Up": up, "Down": down },
+                    "Sflow": source,
+                }});
+                if let Some(m) = local.get_mut("Stats").and_then(Value::as_object_mut) {
+                    m.insert(h.name(), entry);
+                }
+            } else if let Some(a) = local.get_mut("Stats").and_then(Value::as_array_mut) {
+                a.push(json!({
+                    "Name": h.name(),
+                    "Error": error,
+                    "Host": {
+                        "Uptime": int(H::cpu_uptime),
+                        "TotalMemory": total,
+                        "FreeMemory": int(H::mem_free),
+                        "CachedMemory": int(H::mem_cached),
+                        "Disks": disks,
+                        "CPUUsage": cpu_usage,
+                        "Net": { "Up": up, "Down": down },
+                    },
+                    "Sflow": source,
+                }));
+            }
+        }
+        local
     }
 }
 

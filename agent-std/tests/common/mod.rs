@@ -18,6 +18,8 @@ pub struct Agent {
     pub banner: Vec<String>,
     /// Its private data directory, removed when dropped.
     pub data_dir: PathBuf,
+    /// Where its standard error goes.
+    pub stderr_path: PathBuf,
 }
 
 impl Agent {
@@ -30,6 +32,28 @@ impl Agent {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// What it wrote to standard error so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// SIGKILL, and wait for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The sFlow collector's UDP address, from its banner line.
+    pub fn sflow_addr(&self) -> std::net::SocketAddr {
+        self.banner
+            .iter()
+            .find_map(|l| l.split_once("sflow collector on udp://"))
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .expect("no sflow banner line")
+            .parse()
+            .unwrap()
+    }
 }
 
 impl Drop for Agent {
@@ -37,6 +61,7 @@ impl Drop for Agent {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data_dir);
+        let _ = std::fs::remove_file(&self.stderr_path);
     }
 }
 
@@ -77,9 +102,12 @@ pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Agent {
             command.env_remove(k);
         }
     }
+    let stderr_path = temp_dir("stderr");
+    let stderr = std::fs::File::create(&stderr_path).unwrap();
     let mut child = command
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -88,7 +116,8 @@ pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Agent {
         let mut line = String::new();
         assert!(
             out.read_line(&mut line).unwrap() > 0,
-            "agent exited: {banner:?}"
+            "agent exited: {banner:?} {}",
+            std::fs::read_to_string(&stderr_path).unwrap_or_default()
         );
         if let Some((_, rest)) = line.trim().split_once("listening on ") {
             let (scheme, addr) = rest.split_once("://").unwrap();
@@ -101,6 +130,7 @@ pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Agent {
                 scheme: scheme.to_owned(),
                 banner,
                 data_dir,
+                stderr_path,
             };
         }
         banner.push(line.trim().to_owned());
@@ -120,4 +150,47 @@ pub fn meminfo_bytes(key: &str) -> u64 {
         .parse::<u64>()
         .unwrap()
         * 1024
+}
+
+/// The UDP payloads of a classic pcap capture of Ethernet (or Linux cooked) frames with
+/// IPv4 and UDP, in order: the sFlow corpus captures.
+pub fn pcap_udp_payloads(path: &str) -> Vec<Vec<u8>> {
+    let b = std::fs::read(path).unwrap();
+    let le = match &b[..4] {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
+        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
+        m => panic!("{path}: not a classic pcap ({m:?})"),
+    };
+    let u32_at = |at: usize| {
+        let x: [u8; 4] = b[at..at + 4].try_into().unwrap();
+        if le {
+            u32::from_le_bytes(x)
+        } else {
+            u32::from_be_bytes(x)
+        }
+    };
+    let link = u32_at(20);
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= b.len() {
+        let len = u32_at(at + 8) as usize;
+        let frame = &b[at + 16..at + 16 + len];
+        at += 16 + len;
+        let mut ip = match link {
+            1 => 14,   // Ethernet
+            113 => 16, // Linux cooked
+            101 => 0,  // raw IP
+            l => panic!("{path}: link type {l}"),
+        };
+        if link == 1 && frame[12..14] == [0x81, 0x00] {
+            ip += 4;
+        }
+        if frame[ip] >> 4 != 4 || frame[ip + 9] != 17 {
+            continue;
+        }
+        let udp = ip + usize::from(frame[ip] & 0x0f) * 4;
+        let udp_len = usize::from(u16::from_be_bytes([frame[udp + 4], frame[udp + 5]]));
+        out.push(frame[udp + 8..udp + udp_len].to_vec());
+    }
+    out
 }

@@ -1,0 +1,293 @@
+//! The sFlow collector: one thread receives datagrams into one reused buffer, decodes
+//! them in place with ferrostat-core, hands each counters sample to the host registry
+//! and offers it to the history queue. Nothing is allocated per datagram once a source
+//! is known.
+//!
+//! Per UDP source it counts datagrams, samples, records, decode errors by kind,
+//! sequence gaps (datagrams lost on the way, sFlow v5 §5 `sequence_number`) and
+//! allowlist drops; a malformed datagram is logged at most once a minute per source.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ferrostat_core::sflow::{Datagram, Sample};
+
+use super::sample::{self, HostKey, Ingest};
+use crate::registry::Registry;
+use crate::state::history::{now_ms, Queue};
+
+/// Sources tracked one by one; datagrams from further sources are counted together
+/// under the unspecified address, so spoofed floods cannot grow the table.
+const MAX_SOURCES: usize = 4096;
+/// How often one source's decode errors may reach the log.
+const LOG_EVERY: Duration = Duration::from_secs(60);
+/// The socket buffer asked for: about a second of a busy fleet's datagrams.
+const RECEIVE_BUFFER: usize = 32 << 20;
+
+/// What one source sent.
+#[derive(Clone, Debug, Default)]
+pub struct SourceStats {
+    /// Datagrams received (allowed ones).
+    pub datagrams: u64,
+    /// Samples of every type.
+    pub samples: u64,
+    /// Flow samples, counted and skipped.
+    pub flow_samples: u64,
+    /// Counter records.
+    pub records: u64,
+    /// Decode errors by kind.
+    pub errors: BTreeMap<&'static str, u64>,
+    /// Datagrams missing from the agents' sequence numbers.
+    pub sequence_gaps: u64,
+    /// Datagrams dropped because the source is not in the allowlist.
+    pub allowlist_drops: u64,
+    last_log: Option<Instant>,
+    unlogged: u64,
+}
+
+/// The collector's counters, shared with `/metrics` and the stats stream.
+#[derive(Default)]
+pub struct CollectorStats {
+    sources: Mutex<HashMap<IpAddr, SourceStats>>,
+}
+
+impl CollectorStats {
+    /// Every source's counters, sorted by address.
+    pub fn sources(&self) -> Vec<(IpAddr, SourceStats)> {
+        let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<_> = sources.iter().map(|(a, s)| (*a, s.clone())).collect();
+        v.sort_by_key(|(a, _)| *a);
+        v
+    }
+}
+
+/// What a datagram amounted to, added to its source's counters under one lock.
+#[derive(Default)]
+struct Outcome {
+    samples: u64,
+    flow_samples: u64,
+    records: u64,
+    gap: u64,
+    error: Option<(&'static str, String)>,
+}
+
+/// The running collector.
+pub struct Collector {
+    /// Its counters.
+    pub stats: Arc<CollectorStats>,
+    /// The bound address.
+    pub local: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Collector {
+    /// Binds `listen` and starts receiving.
+    ///
+    /// # Errors
+    /// The address cannot be bound.
+    pub fn start(
+        listen: SocketAddr,
+        allow: Vec<ipnet::IpNet>,
+        registry: Arc<Registry>,
+        queue: Queue,
+    ) -> std::io::Result<Self> {
+        let socket = bind(listen)?;
+        let local = socket.local_addr()?;
+        // A timeout so the thread notices shutdown.
+        socket.set_read_timeout(Some(Duration::from_millis(250)))?;
+        let stats = Arc::new(CollectorStats::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut receiver = Receiver {
+            socket,
+            allow,
+            registry,
+            queue,
+            stats: stats.clone(),
+            sequences: HashMap::new(),
+            stop: stop.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("sflow-collector".into())
+            .spawn(move || receiver.run())?;
+        Ok(Collector {
+            stats,
+            local,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops receiving; returns once the thread has let go of the history queue.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn bind(listen: SocketAddr) -> std::io::Result<UdpSocket> {
+    let domain = socket2::Domain::for_address(listen);
+    let socket = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+    if listen.is_ipv6() && listen.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED) {
+        // [::] takes IPv4 agents too.
+        socket.set_only_v6(false)?;
+    }
+    // The kernel caps this at net.core.rmem_max; whatever it grants is used.
+    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
+    socket.bind(&listen.into())?;
+    Ok(socket.into())
+}
+
+struct Receiver {
+    socket: UdpSocket,
+    allow: Vec<ipnet::IpNet>,
+    registry: Arc<Registry>,
+    queue: Queue,
+    stats: Arc<CollectorStats>,
+    /// Last sequence number per agent and sub-agent, for gap counting.
+    sequences: HashMap<HostKey, u32>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Receiver {
+    fn run(&mut self) {
+        // The largest UDP payload: nothing is ever cut.
+        let mut buf = vec![0u8; 65_536];
+        while !self.stop.load(Ordering::Relaxed) {
+            match self.socket.recv_from(&mut buf) {
+                Ok((n, from)) => self.datagram(&buf[..n], from.ip().to_canonical()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    eprintln!("ferrostat-agent: sflow: receive: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+
+    fn datagram(&mut self, bytes: &[u8], source: IpAddr) {
+        if !self.allow.is_empty() && !self.allow.iter().any(|n| n.contains(&source)) {
+            self.account(source, |s| s.allowlist_drops += 1);
+            return;
+        }
+        let outcome = self.decode(bytes, source);
+        self.account(source, |s| {
+            s.datagrams += 1;
+            s.samples += outcome.samples;
+            s.flow_samples += outcome.flow_samples;
+            s.records += outcome.records;
+            s.sequence_gaps += outcome.gap;
+            if let Some((kind, what)) = &outcome.error {
+                *s.errors.entry(kind).or_default() += 1;
+                let due = s.last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY);
+                if due {
+                    let more = std::mem::take(&mut s.unlogged);
+                    eprintln!(
+                        "ferrostat-agent: sflow: datagram from {source} rejected: {what}{}",
+                        if more > 0 {
+                            format!(" ({more} more since the last report)")
+                        } else {
+                            String::new()
+                        }
+                    );
+                    s.last_log = Some(Instant::now());
+                } else {
+                    s.unlogged += 1;
+                }
+            }
+        });
+    }
+
+    fn account(&self, source: IpAddr, f: impl FnOnce(&mut SourceStats)) {
+        let mut sources = self.stats.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let key = if sources.len() >= MAX_SOURCES && !sources.contains_key(&source) {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            source
+        };
+        f(sources.entry(key).or_default());
+    }
+
+    fn decode(&mut self, bytes: &[u8], source: IpAddr) -> Outcome {
+        let mut out = Outcome::default();
+        let datagram = match Datagram::parse(bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                out.error = Some((kind_label(e.kind()), e.to_string()));
+                return out;
+            }
+        };
+        let key = HostKey {
+            agent: datagram.agent,
+            sub_agent: datagram.sub_agent_id,
+        };
+        if self.sequences.len() < MAX_SOURCES || self.sequences.contains_key(&key) {
+            if let Some(last) = self.sequences.insert(key, datagram.sequence_number) {
+                let step = datagram.sequence_number.wrapping_sub(last);
+                // A step back or a huge jump is an agent restart, not loss.
+                if step > 1 && step < 1 << 20 {
+                    out.gap = u64::from(step - 1);
+                }
+            }
+        }
+        let at_ms = now_ms();
+        for s in datagram.samples() {
+            let s = match s {
+                Ok(s) => s,
+                Err(e) => {
+                    out.error = Some((kind_label(e.kind()), e.to_string()));
+                    break;
+                }
+            };
+            out.samples += 1;
+            match s {
+                Sample::Counters(c) => match sample::decode(&c) {
+                    Ok(decoded) => {
+                        out.records += decoded.records;
+                        let ingest = Ingest {
+                            at_ms,
+                            host: key,
+                            source,
+                            descr: decoded.descr,
+                            entity: decoded.entity,
+                        };
+                        self.registry.record(&ingest);
+                        if !matches!(ingest.entity, sample::Entity::Other) {
+                            self.queue.offer(ingest);
+                        }
+                    }
+                    Err(e) => {
+                        out.error = Some((kind_label(e.kind()), e.to_string()));
+                        break;
+                    }
+                },
+                Sample::Flow(_) => out.flow_samples += 1,
+                Sample::Unknown { .. } => {}
+            }
+        }
+        out
+    }
+}
+
+/// A decode error's kind as a metric label.
+fn kind_label(kind: ferrostat_core::ErrorKind) -> &'static str {
+    use ferrostat_core::ErrorKind as K;
+    match kind {
+        K::UnexpectedEnd => "unexpected_end",
+        K::BadVersion => "bad_version",
+        K::LengthMismatch => "length_mismatch",
+        K::BadValue => "bad_value",
+        _ => "other",
+    }
+}

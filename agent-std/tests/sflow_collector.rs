@@ -1,0 +1,956 @@
+//! The sFlow collector from outside: a real agent with `--sflow`, the corpus captures
+//! sent over loopback UDP (IPv4 and IPv6), and the JSON-RPC API checked against what
+//! sflowtool decoded from the same captures (`*.sflowtool.jsonl`). The README's own
+//! Python client (jsonrpclib-pelix) and sqlite3 are real peers.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use common::{pcap_udp_payloads, start, Agent};
+use serde_json::{json, Value};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/sflow/");
+const HARNESS: &str = "libsflow-harness-virt-ipv4";
+const LIVE: &str = "hsflowd-live";
+
+fn payloads(name: &str) -> Vec<Vec<u8>> {
+    pcap_udp_payloads(&format!("{DATA}{name}.pcap"))
+}
+
+fn sflowtool(name: &str) -> Vec<Value> {
+    std::fs::read_to_string(format!("{DATA}{name}.sflowtool.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn send_all(from: &str, to: SocketAddr, datagrams: &[Vec<u8>]) {
+    let socket = UdpSocket::bind(from).unwrap();
+    for d in datagrams {
+        socket.send_to(d, to).unwrap();
+    }
+}
+
+fn http(method: &str, url: &str, body: &str) -> (u16, String, String) {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let mut resp = if method == "POST" {
+        agent
+            .post(url)
+            .header("content-type", "application/json-rpc")
+            .send(body)
+            .unwrap()
+    } else {
+        agent.get(url).call().unwrap()
+    };
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+        ctype,
+    )
+}
+
+fn rpc(agent: &Agent, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": 7});
+    let (status, text, ctype) = http("POST", &format!("{}/api", agent.base()), &body.to_string());
+    assert_eq!(
+        (status, ctype.as_str()),
+        (200, "application/json-rpc"),
+        "{text}"
+    );
+    let reply: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(reply["id"], 7, "{reply}");
+    assert!(reply.get("error").is_none(), "{method}: {reply}");
+    reply["result"].clone()
+}
+
+/// A metric's value from `/metrics`, summed over its label sets that contain `labels`.
+fn metric(agent: &Agent, name: &str, labels: &str) -> f64 {
+    let (_, page, _) = http("GET", &format!("{}/metrics", agent.base()), "");
+    page.lines()
+        .filter(|l| {
+            l.starts_with(name)
+                && matches!(l.as_bytes().get(name.len()), Some(b'{' | b' '))
+                && l.contains(labels)
+        })
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+        .sum()
+}
+
+/// Waits (bounded) until the history has committed `n` samples in all.
+fn wait_committed(agent: &Agent, n: f64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = metric(agent, "ferrostat_history_samples_committed_total", "");
+        if got >= n {
+            assert_eq!(got, n, "more samples committed than sent");
+            return;
+        }
+        assert!(Instant::now() < deadline, "committed {got} of {n}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// sflowtool's field name → the API's, per record.
+const FIELDS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "0:2003",
+        &[
+            ("cpu_load_one", "cpu_load_one"),
+            ("cpu_load_five", "cpu_load_five"),
+            ("cpu_load_fifteen", "cpu_load_fifteen"),
+            ("cpu_proc_run", "cpu_proc_run"),
+            ("cpu_proc_total", "cpu_proc_total"),
+            ("cpu_num", "cpu_num"),
+            ("cpu_speed", "cpu_speed"),
+            ("cpu_uptime", "cpu_uptime"),
+            ("cpu_user", "cpu_user"),
+            ("cpu_nice", "cpu_nice"),
+            ("cpu_system", "cpu_system"),
+            ("cpu_idle", "cpu_idle"),
+            ("cpu_wio", "cpu_waiting_io"),
+            ("cpuintr", "cpu_intr"),
+            ("cpu_sintr", "cpu_sintr"),
+            ("cpuinterrupts", "cpu_interrupts"),
+            ("cpu_contexts", "cpu_contexts"),
+        ],
+    ),
+    (
+        "0:2004",
+        &[
+            ("mem_total", "mem_total"),
+            ("mem_free", "mem_free"),
+            ("mem_shared", "mem_shared"),
+            ("mem_buffers", "mem_buffers"),
+            ("mem_cached", "mem_cached"),
+            ("swap_total", "swap_total"),
+            ("swap_free", "swap_free"),
+            ("page_in", "page_in"),
+            ("page_out", "page_out"),
+            ("swap_in", "swap_in"),
+            ("swap_out", "swap_out"),
+        ],
+    ),
+    (
+        "0:2005",
+        &[
+            ("disk_total", "disk_total"),
+            ("disk_free", "disk_free"),
+            ("disk_partition_max_used", "part_max_used"),
+            ("disk_reads", "reads"),
+            ("disk_read_time", "read_time"),
+            ("disk_writes", "writes"),
+            ("disk_write_time", "write_time"),
+            ("disk_bytes_read", "bytes_read"),
+            ("disk_bytes_written", "bytes_written"),
+        ],
+    ),
+    (
+        "0:2006",
+        &[
+            ("nio_bytes_in", "bytes_in"),
+            ("nio_bytes_out", "bytes_out"),
+            ("nio_pkts_in", "packets_in"),
+            ("nio_errs_in", "errs_in"),
+            ("nio_drops_in", "drops_in"),
+            ("nio_pkts_out", "packets_out"),
+            ("nio_errs_out", "errs_out"),
+            ("nio_drops_out", "drops_out"),
+        ],
+    ),
+    (
+        "0:2100",
+        &[
+            ("vnode_mhz", "vnode_mhz"),
+            ("vnode_cpus", "vnode_cpus"),
+            ("vnode_memory", "vnode_memory"),
+            ("vnode_memory_free", "vnode_memory_free"),
+            ("vnode_num_domains", "vnode_num_domains"),
+        ],
+    ),
+    (
+        "0:2101",
+        &[
+            ("vcpu_state", "vcpu_state"),
+            ("vcpu_cpu_mS", "vcpu_cpu_time"),
+            ("vcpu_cpuCount", "vcpu_cpu_count"),
+        ],
+    ),
+    (
+        "0:2102",
+        &[
+            ("vmem_memory", "vmem_memory"),
+            ("vmem_maxMemory", "vmem_max_memory"),
+        ],
+    ),
+    (
+        "0:2103",
+        &[
+            ("vdsk_capacity", "vdsk_capacity"),
+            ("vdsk_allocation", "vdsk_allocation"),
+            ("vdsk_available", "vdsk_available"),
+            ("vdsk_rd_req", "vdsk_rd_req"),
+            ("vdsk_wr_req", "vdsk_wr_req"),
+            ("vdsk_errs", "vdsk_errs"),
+            ("vdsk_rd_bytes", "vdsk_rd_bytes"),
+            ("vdsk_wr_bytes", "vdsk_wr_bytes"),
+        ],
+    ),
+    (
+        "0:2104",
+        &[
+            ("vnio_bytes_in", "vnio_bytes_in"),
+            ("vnio_bytes_out", "vnio_bytes_out"),
+            ("vnio_pkts_in", "vnio_packets_in"),
+            ("vnio_errs_in", "vnio_errs_in"),
+            ("vnio_drops_in", "vnio_drops_in"),
+            ("vnio_pkts_out", "vnio_packets_out"),
+            ("vnio_errs_out", "vnio_errs_out"),
+            ("vnio_drops_out", "vnio_drops_out"),
+        ],
+    ),
+];
+
+const METHODS: &[(&str, &str)] = &[
+    ("0:2003", "host.cpu"),
+    ("0:2004", "host.memory"),
+    ("0:2005", "host.disk"),
+    ("0:2006", "host.net"),
+    ("0:2100", "host.node"),
+    ("0:2101", "virt.cpu"),
+    ("0:2102", "virt.memory"),
+    ("0:2103", "virt.disk"),
+    ("0:2104", "virt.net"),
+];
+
+/// What the API must answer, from sflowtool's decoding: (method, key) → rows of
+/// (API field, sflowtool text), in the order sent; and the number of samples stored.
+type Expected = BTreeMap<(String, String), Vec<Vec<(String, String)>>>;
+
+fn expected(decoded: &[Value], agent_override: Option<&str>) -> (Expected, usize) {
+    let mut out = Expected::new();
+    let mut stored = 0;
+    for d in decoded {
+        let agent = agent_override.unwrap_or(d["agent"].as_str().unwrap());
+        for s in d["samples"].as_array().unwrap() {
+            let Some(elements) = s["elements"].as_array() else {
+                continue;
+            };
+            let tag = |e: &Value| e["counterBlock_tag"].as_str().unwrap_or("").to_owned();
+            let is_vm = elements
+                .iter()
+                .any(|e| tag(e).starts_with("0:210") && tag(e) != "0:2100");
+            let keeps = elements.iter().any(|e| {
+                let t = tag(e);
+                t == "0:2000" || FIELDS.iter().any(|(f, _)| *f == t)
+            });
+            if keeps {
+                stored += 1;
+            }
+            let name = elements
+                .iter()
+                .find(|e| tag(e) == "0:2000")
+                .and_then(|e| e["hostname"].as_str())
+                .unwrap_or("")
+                .to_owned();
+            for e in elements {
+                let t = tag(e);
+                let Some((_, fields)) = FIELDS.iter().find(|(f, _)| *f == t) else {
+                    continue;
+                };
+                let method = METHODS.iter().find(|(f, _)| *f == t).unwrap().1;
+                let key = if is_vm {
+                    name.clone()
+                } else {
+                    agent.to_owned()
+                };
+                let row = fields
+                    .iter()
+                    .map(|(theirs, ours)| {
+                        (ours.to_string(), e[*theirs].as_str().unwrap().to_owned())
+                    })
+                    .collect();
+                out.entry((method.to_owned(), key)).or_default().push(row);
+            }
+        }
+    }
+    (out, stored)
+}
+
+/// An API value equals sflowtool's text: all-ones and "unknown" are null; loads and
+/// percentages to sflowtool's precision; counters exactly.
+fn same(ours: &Value, theirs: &str) -> bool {
+    match theirs {
+        "4294967295" | "18446744073709551615" | "unknown" => ours.is_null(),
+        t if t.contains('.') => {
+            (ours.as_f64().unwrap_or(f64::NAN) - t.parse::<f64>().unwrap()).abs() < 5e-4
+        }
+        t => ours.as_u64() == Some(t.parse().unwrap()),
+    }
+}
+
+fn check_api(agent: &Agent, expected: &Expected, host_ip: &str) {
+    let mut checked = 0;
+    for ((method, key), rows) in expected {
+        let param = if method.starts_with("virt.") {
+            json!({ "hostname": key })
+        } else {
+            json!({ "ip": key })
+        };
+        let got = rpc(agent, method, param);
+        let got = got.as_array().unwrap();
+        assert_eq!(got.len(), rows.len(), "{method} {key}: {got:?}");
+        for (ours, theirs) in got.iter().zip(rows) {
+            if method.starts_with("virt.") {
+                assert_eq!(ours["hostname"], key.as_str());
+                assert_eq!(ours["host_ip"], host_ip);
+            } else {
+                assert_eq!(ours["host_ip"], key.as_str());
+            }
+            assert!(ours["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
+            for (field, text) in theirs {
+                assert!(
+                    same(&ours[field.as_str()], text),
+                    "{method} {key} {field}: ours {} sflowtool {text}",
+                    ours[field.as_str()]
+                );
+                checked += 1;
+            }
+            // Only the method's fields (and the keys) are in a row.
+            let keys = 2 + usize::from(method.starts_with("virt.")) + theirs.len();
+            assert_eq!(ours.as_object().unwrap().len(), keys, "{ours}");
+        }
+    }
+    assert!(checked >= 100, "only {checked} values checked");
+}
+
+/// Every field of every host and VM sample of the two host captures, over IPv4, then
+/// the same datagrams re-addressed to an IPv6 agent and sent from ::1, answer as
+/// sflowtool decoded them; `host.description`, `virt.description`, `/metrics` with a
+/// host label and the stats stream's backends show them.
+#[test]
+fn replayed_captures_answer_as_sflowtool_decoded_them_over_ipv4_and_ipv6() {
+    let agent = start(&["--sflow", "[::]:0"]);
+    let port = agent.sflow_addr().port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut sent = payloads(HARNESS);
+    sent.extend(payloads(LIVE));
+    send_all("127.0.0.1:0", v4, &sent);
+    let mut decoded = sflowtool(HARNESS);
+    decoded.extend(sflowtool(LIVE));
+    let (expected_v4, stored) = expected(&decoded, None);
+    wait_committed(&agent, stored as f64);
+    check_api(&agent, &expected_v4, "192.0.2.5");
+
+    let described = rpc(&agent, "host.description", json!({}));
+    assert_eq!(
+        described,
+        json!([
+            {"host_ip": "192.0.2.5", "hostname": "hypervisor-01.example", "machine_type": "x86_64", "os_name": "linux", "os_release": "6.1.0-18-amd64"},
+            {"host_ip": "192.0.2.2", "hostname": "vm", "machine_type": "x86_64", "os_name": "linux", "os_release": "6.18.44-fc-v769"},
+        ])
+    );
+    assert_eq!(
+        rpc(&agent, "virt.description", json!({})),
+        json!([{"host_ip": "192.0.2.5", "hostname": "vm-0001"}])
+    );
+
+    // The harness again from an IPv6 agent: its host rows are its own; the VM moves.
+    let v6_agent = "2001:db8::5";
+    let harness_v6: Vec<Vec<u8>> = payloads(HARNESS)
+        .iter()
+        .map(|d| readdress_v6(d, v6_agent.parse().unwrap()))
+        .collect();
+    let v6: SocketAddr = format!("[::1]:{port}").parse().unwrap();
+    send_all("[::1]:0", v6, &harness_v6);
+    let (expected_v6, stored_v6) = expected(&sflowtool(HARNESS), Some(v6_agent));
+    wait_committed(&agent, (stored + stored_v6) as f64);
+    let host_only: Expected = expected_v6
+        .into_iter()
+        .filter(|((m, _), _)| m.starts_with("host."))
+        .collect();
+    check_api(&agent, &host_only, v6_agent);
+    let vm = rpc(&agent, "virt.memory", json!({"hostname": "vm-0001"}));
+    let hosts: Vec<&str> = vm
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["host_ip"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts.last(), Some(&v6_agent), "{vm}");
+    assert!(hosts.contains(&"192.0.2.5"));
+    assert_eq!(
+        rpc(&agent, "virt.description", json!({})),
+        json!([{"host_ip": v6_agent, "hostname": "vm-0001"}])
+    );
+
+    // /metrics: remote hosts under their own names, and the collector's counters.
+    assert_eq!(
+        metric(&agent, "ferrostat_sflow_memory_bytes", "host=\"hypervisor-01.example\",agent=\"192.0.2.5\",sub_agent=\"100000\",kind=\"total\""),
+        68_719_476_736.0
+    );
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_vm_memory_bytes",
+            "vm=\"vm-0001\",host=\"hypervisor-01.example\",kind=\"max\""
+        ),
+        8_589_934_592.0
+    );
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_datagrams_total",
+            "source=\"127.0.0.1\""
+        ),
+        sent.len() as f64
+    );
+    assert_eq!(
+        metric(&agent, "ferrostat_sflow_datagrams_total", "source=\"::1\""),
+        harness_v6.len() as f64
+    );
+    let samples: usize = decoded
+        .iter()
+        .map(|d| d["samples"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_samples_total",
+            "source=\"127.0.0.1\""
+        ),
+        samples as f64
+    );
+    assert_eq!(
+        metric(&agent, "ferrostat_history_queue_drops_total", ""),
+        0.0
+    );
+    assert_eq!(
+        metric(&agent, "ferrostat_sflow_decode_errors_total", ""),
+        0.0
+    );
+    promtool_accepts(&agent);
+}
+
+/// The harness datagram with its IPv4 agent address replaced by an IPv6 one.
+fn readdress_v6(d: &[u8], agent: std::net::Ipv6Addr) -> Vec<u8> {
+    assert_eq!(&d[4..8], &[0, 0, 0, 1]);
+    let mut out = d[..4].to_vec();
+    out.extend_from_slice(&[0, 0, 0, 2]);
+    out.extend_from_slice(&agent.octets());
+    out.extend_from_slice(&d[12..]);
+    out
+}
+
+fn promtool_accepts(agent: &Agent) {
+    let (_, page, _) = http("GET", &format!("{}/metrics", agent.base()), "");
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus)");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Exit 3 is "lint findings"; the only ones allowed are node_exporter's own camelCase
+    // node_memory_ names (see tests/serve.rs). Every sflow and history family is clean.
+    assert!(code == 0 || code == 3, "promtool could not parse: {text}");
+    for finding in text.lines() {
+        assert!(
+            finding.starts_with("node_memory_") && finding.ends_with("not 'camelCase'"),
+            "{finding}"
+        );
+    }
+}
+
+/// JSON-RPC 2.0 as the README shows it and as the spec says: errors, notifications,
+/// batches, positional params, ranges, steps and rates.
+#[test]
+fn json_rpc_errors_batches_ranges_and_rates() {
+    let agent = start(&["--sflow", "127.0.0.1:0"]);
+    let datagrams = payloads(LIVE);
+    send_all("127.0.0.1:0", agent.sflow_addr(), &datagrams);
+    let (_, stored) = expected(&sflowtool(LIVE), None);
+    wait_committed(&agent, stored as f64);
+    let url = format!("{}/api", agent.base());
+    let post = |body: &str| {
+        let (status, text, _) = http("POST", &url, body);
+        (status, text)
+    };
+    let json = |body: &str| -> Value {
+        let (status, text) = post(body);
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    };
+    // The README's three error examples, with the README's codes.
+    assert_eq!(
+        json(r#"{"jsonrpc": "2.0", "method": "foobar", "id": "1"}"#),
+        json!({"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1"})
+    );
+    assert_eq!(
+        json(r#"{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]"#),
+        json!({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": null})
+    );
+    assert_eq!(
+        json(r#"{"jsonrpc": "2.0", "method": "foobar", "params": "bar"}"#),
+        json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": null})
+    );
+    // Invalid params say which.
+    let missing = json(r#"{"jsonrpc":"2.0","method":"host.cpu","id":3}"#);
+    assert_eq!(missing["error"]["code"], -32602);
+    assert_eq!(
+        missing["error"]["message"],
+        "missing required parameter `ip`"
+    );
+    let bad_ts = json(
+        r#"{"jsonrpc":"2.0","method":"host.cpu","params":{"ip":"192.0.2.2","timestamp":"noon"},"id":4}"#,
+    );
+    assert_eq!(bad_ts["error"]["code"], -32602);
+    assert!(bad_ts["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("timestamp"));
+    // Not 2.0, a non-string method: invalid requests.
+    assert_eq!(
+        json(r#"{"jsonrpc":"1.0","method":"host.cpu","id":5}"#)["error"]["code"],
+        -32600
+    );
+    assert_eq!(
+        json(r#"{"jsonrpc":"2.0","method":5,"id":5}"#)["error"]["code"],
+        -32600
+    );
+    // A notification gets nothing back.
+    assert_eq!(
+        post(r#"{"jsonrpc":"2.0","method":"host.description"}"#),
+        (204, String::new())
+    );
+    // A batch: one reply per call with an id, in order; an empty batch is invalid.
+    let batch = json(
+        r#"[{"jsonrpc":"2.0","method":"host.description","id":1},
+            {"jsonrpc":"2.0","method":"host.description"},
+            {"jsonrpc":"2.0","method":"nope","id":2},
+            7]"#,
+    );
+    let replies = batch.as_array().unwrap();
+    assert_eq!(replies.len(), 3, "{batch}");
+    assert_eq!(replies[0]["result"][0]["hostname"], "vm");
+    assert_eq!(replies[1]["error"]["code"], -32601);
+    assert_eq!(replies[2]["error"]["code"], -32600);
+    assert_eq!(json("[]")["error"]["code"], -32600);
+    // An oversize body is refused before it is read into memory.
+    let (status, _) = post(&" ".repeat(2 << 20));
+    assert_eq!(status, 413);
+
+    // Positional params, the timestamp window and from/to/step/rates.
+    let rows = rpc(&agent, "host.cpu", json!(["192.0.2.2"]));
+    let rows = rows.as_array().unwrap();
+    let n = rows.len();
+    assert_eq!(
+        n, stored,
+        "one host sample per stored sample in this capture"
+    );
+    let first = rows[0]["timestamp"].as_i64().unwrap();
+    let last = rows[n - 1]["timestamp"].as_i64().unwrap();
+    assert_eq!(
+        rpc(
+            &agent,
+            "host.cpu",
+            json!({"ip": "192.0.2.2", "timestamp": first - 1})
+        ),
+        json!([])
+    );
+    assert_eq!(
+        rpc(
+            &agent,
+            "host.cpu",
+            json!({"ip": "192.0.2.2", "timestamp": last + 600_000})
+        )
+        .as_array()
+        .unwrap()
+        .len(),
+        0,
+        "the window is 10 minutes"
+    );
+    let ranged = rpc(
+        &agent,
+        "host.cpu",
+        json!({"ip": "192.0.2.2", "from": first - 1, "to": last}),
+    );
+    assert_eq!(ranged.as_array().unwrap().len(), n);
+    let stepped = rpc(
+        &agent,
+        "host.cpu",
+        json!({"ip": "192.0.2.2", "from": first - 1, "to": last, "step": 3_600_000}),
+    );
+    let stepped = stepped.as_array().unwrap();
+    assert!(
+        stepped.len() <= 2,
+        "one row per hour bucket: {}",
+        stepped.len()
+    );
+    assert_eq!(
+        stepped.last().unwrap()["cpu_user"],
+        rows[n - 1]["cpu_user"],
+        "a bucket keeps its last sample"
+    );
+    let with_rates = rpc(
+        &agent,
+        "host.net",
+        json!({"ip": "192.0.2.2", "from": first - 1, "to": last, "rates": true}),
+    );
+    let with_rates = with_rates.as_array().unwrap();
+    assert!(
+        with_rates[0]["bytes_in_per_s"].is_null(),
+        "no rate without a previous row"
+    );
+    for pair in with_rates.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let dt = b["timestamp"].as_i64().unwrap() - a["timestamp"].as_i64().unwrap();
+        let d = b["bytes_in"].as_u64().unwrap() - a["bytes_in"].as_u64().unwrap();
+        if dt > 0 {
+            let want = d as f64 * 1000.0 / dt as f64;
+            assert!((b["bytes_in_per_s"].as_f64().unwrap() - want).abs() < 1e-6 * want.max(1.0));
+        }
+    }
+    assert!(with_rates[0].get("mem_total_per_s").is_none());
+    // Unknown host: empty, not an error (as sflow-monitor).
+    assert_eq!(
+        rpc(&agent, "host.memory", json!({"ip": "198.51.100.9"})),
+        json!([])
+    );
+}
+
+/// The README's own client, as the README uses it: Python jsonrpclib-pelix.
+#[test]
+fn readme_client_jsonrpclib_pelix() {
+    let agent = start(&["--sflow", "127.0.0.1:0"]);
+    send_all("127.0.0.1:0", agent.sflow_addr(), &payloads(HARNESS));
+    let (_, stored) = expected(&sflowtool(HARNESS), None);
+    wait_committed(&agent, stored as f64);
+    let script = format!(
+        r#"
+import json, jsonrpclib
+server = jsonrpclib.ServerProxy('{base}/api')
+print(json.dumps({{
+    "memory": server.virt.memory(hostname = 'vm-0001'),
+    "hosts": server.host.description(),
+    "cpu": server.host.cpu(ip = '192.0.2.5'),
+}}))
+try:
+    server.foobar()
+    print("no error")
+except jsonrpclib.jsonrpc.ProtocolError as e:
+    print(json.dumps({{"error": str(e)}}))
+"#,
+        base = agent.base()
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let v: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let memory = v["memory"].as_array().unwrap();
+    assert_eq!(memory.len(), 4, "one row per datagram of the capture: {v}");
+    for row in memory {
+        assert_eq!(row["host_ip"], "192.0.2.5");
+        assert_eq!(row["hostname"], "vm-0001");
+        assert_eq!(row["vmem_memory"], 4_294_967_296u64);
+        assert_eq!(row["vmem_max_memory"], 8_589_934_592u64);
+        assert!(row["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
+    }
+    assert_eq!(v["hosts"][0]["hostname"], "hypervisor-01.example");
+    assert_eq!(v["cpu"][0]["cpu_load_one"], 0.25);
+    assert_eq!(
+        v["cpu"][0]["cpu_load_fifteen"], -1.0,
+        "host_cpu's unknown load"
+    );
+    let err: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert!(err["error"].as_str().unwrap().contains("-32601"), "{err}");
+}
+
+fn sqlite3(db: &std::path::Path, sql: &str) -> String {
+    let out = std::process::Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("sqlite3 (Debian package sqlite3; scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// SIGKILL in the middle of ingest loses nothing that was committed: sqlite3 finds the
+/// file intact and every committed sample in it, and a restarted agent carries on
+/// writing to it.
+#[test]
+fn committed_samples_survive_sigkill_and_ingest_resumes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = common::temp_dir("durable");
+    let dir_arg = dir.to_str().unwrap().to_owned();
+    let mut agent = start(&["--sflow", "127.0.0.1:0", "--data-dir", &dir_arg]);
+    let to = agent.sflow_addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = {
+        let stop = stop.clone();
+        let datagrams = payloads(LIVE);
+        std::thread::spawn(move || {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut i = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = socket.send_to(&datagrams[i % datagrams.len()], to);
+                i += 1;
+                if i.is_multiple_of(64) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            i
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let committed = loop {
+        let c = metric(&agent, "ferrostat_history_samples_committed_total", "");
+        if c >= 3000.0 {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "only {c} committed");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    agent.kill();
+    let sent = {
+        stop.store(true, Ordering::Relaxed);
+        sender.join().unwrap()
+    };
+    assert!(sent > 0);
+    let db = dir.join("sflow-history.sqlite3");
+    assert_eq!(sqlite3(&db, "PRAGMA integrity_check;"), "ok");
+    let count = || -> f64 {
+        sqlite3(
+            &db,
+            "SELECT (SELECT count(*) FROM host_samples) + (SELECT count(*) FROM vm_samples);",
+        )
+        .parse()
+        .unwrap()
+    };
+    let after_kill = count();
+    assert!(
+        after_kill >= committed,
+        "{after_kill} stored < {committed} committed before the kill"
+    );
+
+    // Restarted on the same directory: the history is there and grows.
+    let agent = start(&["--sflow", "127.0.0.1:0", "--data-dir", &dir_arg]);
+    let before = rpc(&agent, "host.cpu", json!({"ip": "192.0.2.2"}))
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(before as f64 >= committed.min(after_kill), "{before}");
+    send_all("127.0.0.1:0", agent.sflow_addr(), &payloads(HARNESS));
+    let (_, stored) = expected(&sflowtool(HARNESS), None);
+    wait_committed(&agent, stored as f64);
+    assert_eq!(count(), after_kill + stored as f64);
+    drop(agent);
+    assert_eq!(sqlite3(&db, "PRAGMA integrity_check;"), "ok");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Malformed captures of the corpus and random garbage: counted by kind, logged once
+/// per source, and the collector carries on ingesting.
+#[test]
+fn malformed_datagrams_and_garbage_are_counted_and_logged_once() {
+    let agent = start(&["--sflow", "127.0.0.1:0"]);
+    let to = agent.sflow_addr();
+    // Rejected at the sample level (a sample length that overruns the datagram).
+    let rejected = [
+        "goflow2/goflow2__TestSFlowDecodeDropExtendedFunction__5",
+        "gopacket/gopacket__SFlowTestPacket11",
+    ];
+    // Malformed inside flow samples, which a counter collector skips unread.
+    let skipped = [
+        "gopacket/gopacket__SFlowTestPacket5",
+        "gopacket/gopacket__SFlowTestPacket8",
+        "vflow/vflow__TestsFlowRawPacketWithPaddingAfterSample",
+    ];
+    let mut bad: Vec<Vec<u8>> = rejected.iter().flat_map(|n| payloads(n)).collect();
+    // Random bytes (a fixed xorshift sequence), the same with a v5 header in front,
+    // an empty datagram, and a real datagram cut short.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..400u32 {
+        let len = (next() % 1400) as usize;
+        let mut d: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if i.is_multiple_of(2) && d.len() >= 8 {
+            d[..8].copy_from_slice(&[0, 0, 0, 5, 0, 0, 0, 9]);
+        }
+        if d.len() >= 4 && d[..4] == [0, 0, 0, 5] && i % 2 == 1 {
+            d[3] = 4;
+        }
+        bad.push(d);
+    }
+    bad.push(Vec::new());
+    bad.push(payloads(LIVE)[0][..40].to_vec());
+    send_all("127.0.0.1:0", to, &bad);
+    let fine: Vec<Vec<u8>> = skipped.iter().flat_map(|n| payloads(n)).collect();
+    send_all("127.0.0.1:0", to, &fine);
+    // Still ingesting.
+    send_all("127.0.0.1:0", to, &payloads(HARNESS));
+    let (_, stored) = expected(&sflowtool(HARNESS), None);
+    wait_committed(&agent, stored as f64);
+    let errors = metric(
+        &agent,
+        "ferrostat_sflow_decode_errors_total",
+        "source=\"127.0.0.1\"",
+    );
+    assert_eq!(errors, bad.len() as f64);
+    assert!(
+        metric(
+            &agent,
+            "ferrostat_sflow_decode_errors_total",
+            "kind=\"length_mismatch\""
+        ) >= 2.0
+    );
+    assert!(
+        metric(
+            &agent,
+            "ferrostat_sflow_decode_errors_total",
+            "kind=\"bad_version\""
+        ) >= 150.0
+    );
+    assert!(
+        metric(
+            &agent,
+            "ferrostat_sflow_decode_errors_total",
+            "kind=\"unexpected_end\""
+        ) >= 1.0
+    );
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_datagrams_total",
+            "source=\"127.0.0.1\""
+        ),
+        (bad.len() + fine.len() + payloads(HARNESS).len()) as f64
+    );
+    let log = agent.stderr();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("rejected")).collect();
+    assert_eq!(lines.len(), 1, "logged once a minute per source: {log}");
+    assert!(
+        lines[0].contains("127.0.0.1") && lines[0].contains("length mismatch"),
+        "{}",
+        lines[0]
+    );
+    let (status, body, _) = http("GET", &format!("{}/healthz", agent.base()), "");
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+}
+
+/// Sources outside the allowlist are counted and dropped; missing sequence numbers are
+/// counted as lost datagrams.
+#[test]
+fn allowlist_drops_and_sequence_gaps_are_counted() {
+    let agent = start(&[
+        "--sflow",
+        "127.0.0.1:0",
+        "--sflow-allow",
+        "127.0.0.2/32,::1/128",
+    ]);
+    let to = agent.sflow_addr();
+    let live = payloads(LIVE);
+    send_all("127.0.0.1:0", to, &live[..5]);
+    // From the allowed address, without datagrams 4 and 8 (sequence numbers 4 and 8).
+    let kept: Vec<Vec<u8>> = live
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 7)
+        .map(|(_, d)| d.clone())
+        .collect();
+    send_all("127.0.0.2:0", to, &kept);
+    let decoded: Vec<Value> = sflowtool(LIVE)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 7)
+        .map(|(_, d)| d)
+        .collect();
+    let (_, stored) = expected(&decoded, None);
+    wait_committed(&agent, stored as f64);
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_allowlist_drops_total",
+            "source=\"127.0.0.1\""
+        ),
+        5.0
+    );
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_datagrams_total",
+            "source=\"127.0.0.1\""
+        ),
+        0.0
+    );
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_datagrams_total",
+            "source=\"127.0.0.2\""
+        ),
+        kept.len() as f64
+    );
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_sequence_gaps_total",
+            "source=\"127.0.0.2\""
+        ),
+        2.0
+    );
+}
+
+/// Without `--sflow` there is no collector and `/api` says so.
+#[test]
+fn api_without_collector_is_not_found() {
+    let agent = start(&[]);
+    let (status, body, _) = http("POST", &format!("{}/api", agent.base()), "{}");
+    assert_eq!(status, 404);
+    assert!(body.contains("--sflow"), "{body}");
+}
