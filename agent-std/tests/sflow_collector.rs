@@ -954,3 +954,18 @@ fn api_without_collector_is_not_found() {
     assert_eq!(status, 404);
     assert!(body.contains("--sflow"), "{body}");
 }
+
+/// `/api` carries fleet data: it follows the token rules of every endpoint.
+#[test]
+fn api_requires_the_token() {
+    let agent = start(&["--sflow", "127.0.0.1:0", "--token", "s3cret"]);
+    let url = format!("{}/api", agent.base());
+    let body = r#"{"jsonrpc":"2.0","method":"host.description","id":1}"#;
+    let (status, _, _) = http("POST", &url, body);
+    assert_eq!(status, 401);
+    let (status, text, _) = http("POST", &format!("{url}?token=s3cret"), body);
+    assert_eq!(
+        (status, text.as_str()),
+        (200, r#"{"jsonrpc":"2.0","result":[],"id":1}"#)
+    );
+}
