@@ -1,21 +1,179 @@
 //! # ferrostat-embassy
 //!
-//! The edge gateway's sample framing, shared by the firmware and its tests: a
-//! [`McuHostSample`] becomes one COBS-framed postcard frame, so a byte stream (TCP, UART)
-//! can be cut back into samples at the `0x00` delimiters. The embassy-net uplink builds on
-//! this (issue #7).
+//! The edge gateway's logic, `no_std` and allocation-free, apart from any network stack:
+//! it takes the sFlow datagrams a gateway hears, reduces each host counters sample with
+//! ferrostat-core, queues the results (a bounded queue that drops the oldest first and
+//! counts what it dropped) and hands out uplink frames (`PROTOCOL.md`: COBS-framed
+//! postcard with a version byte and a CRC-32) for whatever carries them upstream.
+//!
+//! The embassy-net uplink task and the firmware images build on this (issue #7); the
+//! older [`frame_sample`] / [`read_frame`] pair frames one [`McuHostSample`] for a UART.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use core::net::IpAddr;
+
+pub use ferrostat_core::gateway::{
+    decode, encode, Agent, Health, Hello, HostCounters, Message, FRAME_CAPACITY, PROTOCOL_VERSION,
+};
 pub use ferrostat_core::metrics::encode::EncodeError;
 pub use ferrostat_core::metrics::McuHostSample;
+use ferrostat_core::sflow::{Datagram, Sample};
+use heapless::Deque;
+
+/// The gateway's state: its identity, its queue of samples waiting for the uplink, and
+/// its health counters. `Q` is the queue's capacity in samples.
+pub struct Gateway<const Q: usize> {
+    hello: Hello,
+    queue: Deque<HostCounters, Q>,
+    health: Health,
+}
+
+impl<const Q: usize> Gateway<Q> {
+    /// A gateway named `id` (at most 32 bytes), running `firmware`, presenting `token`.
+    pub fn new(id: &str, firmware: &str, token: &str) -> Self {
+        let mut hello = Hello::default();
+        // Over-long values are cut: the hello must always fit a frame.
+        for (dst, src) in [
+            (&mut hello.gateway_id as &mut dyn Push, id),
+            (&mut hello.firmware, firmware),
+            (&mut hello.token, token),
+        ] {
+            for c in src.chars() {
+                if !dst.push_char(c) {
+                    break;
+                }
+            }
+        }
+        Gateway {
+            hello,
+            queue: Deque::new(),
+            health: Health::default(),
+        }
+    }
+
+    /// Takes one sFlow datagram: every host counters sample in it joins the queue.
+    /// Returns how many did. A datagram that does not decode is counted, and what it
+    /// held before the error is kept.
+    pub fn on_datagram(&mut self, payload: &[u8]) -> usize {
+        self.health.datagrams = self.health.datagrams.wrapping_add(1);
+        let datagram = match Datagram::parse(payload) {
+            Ok(d) => d,
+            Err(_) => {
+                self.health.decode_errors = self.health.decode_errors.wrapping_add(1);
+                return 0;
+            }
+        };
+        let agent = match datagram.agent {
+            IpAddr::V4(a) => Agent::V4(a.octets()),
+            IpAddr::V6(a) => Agent::V6(a.octets()),
+        };
+        let mut queued = 0;
+        for sample in datagram.samples() {
+            let counters = match sample {
+                Ok(Sample::Counters(c)) => c,
+                Ok(_) => continue,
+                Err(_) => {
+                    self.health.decode_errors = self.health.decode_errors.wrapping_add(1);
+                    break;
+                }
+            };
+            match HostCounters::from_sample(agent, datagram.sub_agent_id, &counters) {
+                Ok(Some(h)) => {
+                    self.push(h);
+                    queued += 1;
+                }
+                Ok(None) => {}
+                Err(_) => {
+                    self.health.decode_errors = self.health.decode_errors.wrapping_add(1);
+                    break;
+                }
+            }
+        }
+        queued
+    }
+
+    /// Queues a sample, dropping the oldest when full: the newest counters matter most.
+    fn push(&mut self, h: HostCounters) {
+        if self.queue.is_full() {
+            self.queue.pop_front();
+            self.health.queue_drops = self.health.queue_drops.wrapping_add(1);
+        }
+        // Room was just made.
+        let _ = self.queue.push_back(h);
+    }
+
+    /// Samples waiting.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The hello frame every connection starts with, into `out`.
+    ///
+    /// # Errors
+    /// `out` shorter than [`FRAME_CAPACITY`] may be too small.
+    pub fn hello_frame(&self, out: &mut [u8]) -> Result<usize, ferrostat_core::Error> {
+        encode(&Message::Hello(self.hello.clone()), out)
+    }
+
+    /// The next sample's frame, into `out`; `None` when the queue is empty. The sample
+    /// leaves the queue only when the caller says it was sent ([`Gateway::sent`]), so a
+    /// connection lost mid-write loses nothing.
+    pub fn peek_frame(&self, out: &mut [u8]) -> Option<Result<usize, ferrostat_core::Error>> {
+        let h = self.queue.front()?;
+        Some(encode(&Message::Counters(h.clone()), out))
+    }
+
+    /// The frame from [`Gateway::peek_frame`] went out: drop it from the queue.
+    pub fn sent(&mut self) {
+        if self.queue.pop_front().is_some() {
+            self.health.frames_sent = self.health.frames_sent.wrapping_add(1);
+        }
+    }
+
+    /// A heartbeat frame with the gateway's health, into `out`.
+    ///
+    /// # Errors
+    /// `out` shorter than [`FRAME_CAPACITY`] may be too small.
+    pub fn heartbeat_frame(
+        &mut self,
+        uptime_ms: u64,
+        link_up: bool,
+        out: &mut [u8],
+    ) -> Result<usize, ferrostat_core::Error> {
+        self.health.uptime_ms = uptime_ms;
+        self.health.link_up = link_up;
+        let n = encode(&Message::Heartbeat(self.health), out)?;
+        self.health.frames_sent = self.health.frames_sent.wrapping_add(1);
+        Ok(n)
+    }
+
+    /// The health counters.
+    pub fn health(&self) -> Health {
+        self.health
+    }
+}
+
+/// A fixed-capacity string that takes characters until full.
+trait Push {
+    fn push_char(&mut self, c: char) -> bool;
+}
+
+impl<const N: usize> Push for heapless::String<N> {
+    fn push_char(&mut self, c: char) -> bool {
+        self.push(c).is_ok()
+    }
+}
 
 /// Encodes `sample` as one COBS frame, delimiter included, into `buf`.
 ///
 /// # Errors
 /// [`EncodeError::BufferFull`] when `buf` cannot hold the frame.
-pub fn frame_sample<'b>(sample: &McuHostSample, buf: &'b mut [u8]) -> Result<&'b mut [u8], EncodeError> {
+pub fn frame_sample<'b>(
+    sample: &McuHostSample,
+    buf: &'b mut [u8],
+) -> Result<&'b mut [u8], EncodeError> {
     ferrostat_core::metrics::encode::to_postcard_cobs(sample, buf)
 }
 
@@ -29,7 +187,93 @@ pub fn read_frame(frame: &mut [u8]) -> Result<McuHostSample, EncodeError> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
     use super::*;
+
+    /// The UDP payloads of a classic pcap of Ethernet/IPv4/UDP frames.
+    fn payloads(pcap: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut at = 24;
+        while at + 16 <= pcap.len() {
+            let len = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+            let frame = &pcap[at + 16..at + 16 + len];
+            at += 16 + len;
+            let ip = 14;
+            let udp = ip + usize::from(frame[ip] & 0x0f) * 4;
+            let udp_len = usize::from(u16::from_be_bytes([frame[udp + 4], frame[udp + 5]]));
+            out.push(frame[udp + 8..udp + udp_len].to_vec());
+        }
+        out
+    }
+
+    const LIVE: &[u8] = include_bytes!("../../core/tests/data/sflow/hsflowd-live.pcap");
+
+    /// hsflowd's real datagrams become frames the core decoder reads back: the stream
+    /// a collector sees, with the host's real values.
+    #[test]
+    fn real_datagrams_become_frames_that_decode() {
+        let mut g: Gateway<32> = Gateway::new("shelf-3", "0.1.0", "s3cret");
+        let datagrams = payloads(LIVE);
+        assert_eq!(datagrams.len(), 22);
+        let queued: usize = datagrams.iter().map(|d| g.on_datagram(d)).sum();
+        assert_eq!(queued, 15, "15 host samples in the capture");
+        let mut wire = Vec::new();
+        let mut buf = [0u8; FRAME_CAPACITY];
+        let n = g.hello_frame(&mut buf).unwrap();
+        wire.extend_from_slice(&buf[..n]);
+        while let Some(frame) = g.peek_frame(&mut buf) {
+            let n = frame.unwrap();
+            wire.extend_from_slice(&buf[..n]);
+            g.sent();
+        }
+        let n = g.heartbeat_frame(5_000, true, &mut buf).unwrap();
+        wire.extend_from_slice(&buf[..n]);
+        let mut messages = wire
+            .split_mut(|b| *b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| decode(f).unwrap());
+        assert!(matches!(messages.next(), Some(Message::Hello(h)) if h.gateway_id == "shelf-3"));
+        let counters: Vec<HostCounters> = messages
+            .by_ref()
+            .take(15)
+            .map(|m| match m {
+                Message::Counters(h) => h,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(counters
+            .iter()
+            .all(|h| h.agent == Agent::V4([192, 0, 2, 2]) && h.hostname == "vm"));
+        // The first host sample's host_cpu and memory, as sflowtool printed them.
+        let cpu = counters[0].cpu.unwrap();
+        assert_eq!((cpu.cpu_num, cpu.cpu_speed), (2, 2445));
+        assert!(counters[0].memory.unwrap().total > 0);
+        match messages.next() {
+            Some(Message::Heartbeat(h)) => {
+                assert_eq!(
+                    (h.datagrams, h.decode_errors, h.queue_drops, h.frames_sent),
+                    (22, 0, 0, 15)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(messages.next().is_none());
+    }
+
+    /// A full queue drops its oldest samples and counts them; a bad datagram is counted.
+    #[test]
+    fn full_queue_drops_oldest_and_bad_datagrams_count() {
+        let mut g: Gateway<4> = Gateway::new("g", "0.1.0", "t");
+        for d in payloads(LIVE) {
+            g.on_datagram(&d);
+        }
+        assert_eq!(g.queued(), 4);
+        assert_eq!(g.health().queue_drops, 11);
+        assert_eq!(g.on_datagram(&[0, 0, 0, 4]), 0);
+        assert_eq!(g.health().decode_errors, 1);
+    }
 
     #[test]
     fn frames_round_trip_and_fail_cleanly() {

@@ -115,7 +115,7 @@ pub struct ServeArgs {
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
     /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
     /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
-    /// history_queue).
+    /// history_queue, gateway_listen).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
@@ -194,6 +194,10 @@ pub struct ServeArgs {
     /// counted; default 16384).
     #[arg(long, env = "FERROSTAT_HISTORY_QUEUE")]
     pub history_queue: Option<usize>,
+    /// Accept edge gateways' sample streams on this TCP address (off by default; see
+    /// agent-embassy/PROTOCOL.md). Their hello must carry the agent's token.
+    #[arg(long, env = "FERROSTAT_GATEWAY_LISTEN")]
+    pub gateway_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for Command {

@@ -38,6 +38,7 @@ struct FileConfig {
     history_minute_hours: Option<u64>,
     history_retention_days: Option<u64>,
     history_queue: Option<usize>,
+    gateway_listen: Option<SocketAddr>,
 }
 
 /// The sFlow collector's settings.
@@ -47,10 +48,6 @@ pub struct SflowConfig {
     pub listen: SocketAddr,
     /// Source networks accepted (empty: any).
     pub allow: Vec<ipnet::IpNet>,
-    /// History retention tiers.
-    pub retention: crate::state::history::Retention,
-    /// History queue bound, in samples.
-    pub queue: usize,
 }
 
 /// Where the served certificate comes from.
@@ -99,6 +96,12 @@ pub struct ServeConfig {
     pub socktop: crate::endpoint::socktop::Settings,
     /// The sFlow collector, when enabled.
     pub sflow: Option<SflowConfig>,
+    /// The gateway uplink's TCP address, when enabled.
+    pub gateway_listen: Option<SocketAddr>,
+    /// History retention tiers (sFlow and gateway samples).
+    pub history_retention: crate::state::history::Retention,
+    /// History queue bound, in samples.
+    pub history_queue: usize,
 }
 
 /// The default listener: loopback only.
@@ -146,6 +149,9 @@ impl ServeConfig {
         let config = ServeConfig {
             listen,
             sflow: None,
+            gateway_listen: None,
+            history_retention: crate::state::history::Retention::default(),
+            history_queue: 16_384,
             token: args
                 .token
                 .or_else(|| env("SOCKTOP_TOKEN"))
@@ -225,50 +231,48 @@ impl ServeConfig {
                 }
             },
         };
-        let sflow = match args.sflow.or(file.sflow) {
-            None => None,
-            Some(listen) => {
-                let hours = |flag: Option<u64>, file: Option<u64>, default: std::time::Duration| {
-                    flag.or(file)
-                        .map_or(default, |h| Duration::from_secs(h.saturating_mul(3600)))
-                };
-                let d = crate::state::history::Retention::default();
-                let retention = crate::state::history::Retention {
-                    raw: hours(args.history_raw_hours, file.history_raw_hours, d.raw),
-                    minute: hours(
-                        args.history_minute_hours,
-                        file.history_minute_hours,
-                        d.minute,
-                    ),
-                    keep: hours(
-                        args.history_retention_days.map(|x| x.saturating_mul(24)),
-                        file.history_retention_days.map(|x| x.saturating_mul(24)),
-                        d.keep,
-                    ),
-                };
-                if !(retention.raw <= retention.minute && retention.minute <= retention.keep) {
-                    return Err(
-                        "history tiers must grow: raw hours <= minute hours <= retention days"
-                            .into(),
-                    );
-                }
-                let mut allow = args.sflow_allow;
-                if allow.is_empty() {
-                    allow = file.sflow_allow.unwrap_or_default();
-                }
-                Some(SflowConfig {
-                    listen,
-                    allow,
-                    retention,
-                    queue: args
-                        .history_queue
-                        .or(file.history_queue)
-                        .unwrap_or(16_384)
-                        .max(1),
-                })
-            }
+        let hours = |flag: Option<u64>, file: Option<u64>, default: Duration| {
+            flag.or(file)
+                .map_or(default, |h| Duration::from_secs(h.saturating_mul(3600)))
         };
-        let config = ServeConfig { sflow, ..config };
+        let d = crate::state::history::Retention::default();
+        let history_retention = crate::state::history::Retention {
+            raw: hours(args.history_raw_hours, file.history_raw_hours, d.raw),
+            minute: hours(
+                args.history_minute_hours,
+                file.history_minute_hours,
+                d.minute,
+            ),
+            keep: hours(
+                args.history_retention_days.map(|x| x.saturating_mul(24)),
+                file.history_retention_days.map(|x| x.saturating_mul(24)),
+                d.keep,
+            ),
+        };
+        let r = history_retention;
+        if !(r.raw <= r.minute && r.minute <= r.keep) {
+            return Err(
+                "history tiers must grow: raw hours <= minute hours <= retention days".into(),
+            );
+        }
+        let sflow = args.sflow.or(file.sflow).map(|listen| {
+            let mut allow = args.sflow_allow;
+            if allow.is_empty() {
+                allow = file.sflow_allow.unwrap_or_default();
+            }
+            SflowConfig { listen, allow }
+        });
+        let config = ServeConfig {
+            sflow,
+            gateway_listen: args.gateway_listen.or(file.gateway_listen),
+            history_retention,
+            history_queue: args
+                .history_queue
+                .or(file.history_queue)
+                .unwrap_or(16_384)
+                .max(1),
+            ..config
+        };
         config.check_exposure()?;
         Ok(config)
     }
@@ -278,7 +282,12 @@ impl ServeConfig {
         if self.token.is_some() || self.insecure {
             return Ok(());
         }
-        match self.listen.iter().find(|a| !a.ip().is_loopback()) {
+        match self
+            .listen
+            .iter()
+            .chain(&self.gateway_listen)
+            .find(|a| !a.ip().is_loopback())
+        {
             Some(addr) => Err(format!(
                 "refusing to listen on {addr} without a token: set --token (or FERROSTAT_TOKEN), or pass --insecure"
             )),

@@ -46,6 +46,8 @@ pub struct AppState {
     pub history: Option<Arc<History>>,
     /// The sFlow collector's per-source counters, when it is on.
     pub collector: Option<Arc<CollectorStats>>,
+    /// Edge gateways' counters.
+    pub gateways: Arc<endpoint::gateway::Gateways>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -91,23 +93,55 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         }
     };
     let registry = Arc::new(Registry::new(REGISTRY_CAPACITY));
-    let sflow = match &config.sflow {
-        None => None,
-        Some(sflow) => {
-            let (history, queue, writer) =
-                crate::state::history::open(&config.data_dir, sflow.retention, sflow.queue)
-                    .map_err(CommandError::Config)?;
-            let collector =
-                Collector::start(sflow.listen, sflow.allow.clone(), registry.clone(), queue)
-                    .map_err(|e| CommandError::Io(format!("sflow on udp {}", sflow.listen), e))?;
+    // The history opens when anything feeds it: the sFlow collector or gateways.
+    let history = if config.sflow.is_some() || config.gateway_listen.is_some() {
+        let (history, queue, writer) = crate::state::history::open(
+            &config.data_dir,
+            config.history_retention,
+            config.history_queue,
+        )
+        .map_err(CommandError::Config)?;
+        Some((Arc::new(history), queue, writer))
+    } else {
+        None
+    };
+    let collector = match (&config.sflow, &history) {
+        (Some(sflow), Some((history, queue, _))) => {
+            let collector = Collector::start(
+                sflow.listen,
+                sflow.allow.clone(),
+                registry.clone(),
+                queue.clone(),
+            )
+            .map_err(|e| CommandError::Io(format!("sflow on udp {}", sflow.listen), e))?;
             println!(
                 "ferrostat-agent sflow collector on udp://{} history {}",
                 collector.local,
                 history.path().display()
             );
-            Some((Arc::new(history), collector, writer))
+            Some(collector)
         }
+        _ => None,
     };
+    let gateways = Arc::new(endpoint::gateway::Gateways::default());
+    if let Some(addr) = config.gateway_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| CommandError::Io(format!("gateway uplink on {addr}"), e))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| CommandError::Io(format!("gateway uplink on {addr}"), e))?;
+        println!("ferrostat-agent gateway uplink on tcp://{bound}");
+        tokio::spawn(endpoint::gateway::serve(
+            listener,
+            endpoint::gateway::Uplink {
+                token: config.token.clone(),
+                registry: registry.clone(),
+                queue: history.as_ref().map(|h| h.1.clone()),
+                gateways: gateways.clone(),
+            },
+        ));
+    }
     let proc = Arc::new(ProcCache::new(&config.proc_root));
     let gpus = config.gpu.then(|| Arc::new(Gpus::new()));
     let state = Arc::new(AppState {
@@ -120,8 +154,9 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         stats_interval: config.stats_interval,
         metrics: endpoint::metrics::Source::new(proc, gpus, config.cache),
         registry,
-        history: sflow.as_ref().map(|s| s.0.clone()),
-        collector: sflow.as_ref().map(|s| s.1.stats.clone()),
+        history: history.as_ref().map(|h| h.0.clone()),
+        collector: collector.as_ref().map(|c| c.stats.clone()),
+        gateways,
     });
     let app = router(state);
     let mut servers = tokio::task::JoinSet::new();
@@ -182,10 +217,18 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         }
     }
     // Stop receiving, then let the writer commit what is queued before exiting.
-    if let Some((_, collector, writer)) = sflow {
+    if let Some((_, queue, writer)) = history {
         tokio::task::spawn_blocking(move || {
-            collector.stop();
-            let _ = writer.join();
+            if let Some(c) = collector {
+                c.stop();
+            }
+            // Gateway connections still hold queue handles; the writer commits what has
+            // arrived within a second of each batch, so wait for it only briefly.
+            drop(queue);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while !writer.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         })
         .await
         .ok();

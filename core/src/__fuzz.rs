@@ -332,3 +332,29 @@ pub const SFLOW_TARGETS: &[(&str, Target)] = &[
     ("sflow_datagram", sflow_datagram),
     ("sflow_roundtrip", sflow_roundtrip),
 ];
+
+/// The gateway uplink's frame decoder over a byte stream: every chunk between `0x00`
+/// delimiters decodes or fails with an offset inside it, and a frame that decodes
+/// re-encodes to one that decodes to the same message.
+#[cfg(feature = "serde")]
+pub fn gateway_frame(input: &[u8]) {
+    use crate::gateway::{decode, encode, FRAME_CAPACITY};
+    let mut copy = [0u8; 4096];
+    for chunk in input.split(|b| *b == 0).take(64) {
+        let n = chunk.len().min(copy.len());
+        copy[..n].copy_from_slice(&chunk[..n]);
+        match decode(&mut copy[..n]) {
+            Ok(message) => {
+                let mut out = [0u8; FRAME_CAPACITY];
+                let len = encode(&message, &mut out).expect("a decoded message re-encodes");
+                assert_eq!(out[len - 1], 0);
+                assert_eq!(decode(&mut out[..len - 1]).as_ref(), Ok(&message));
+            }
+            Err(e) => check(&chunk[..n], e),
+        }
+    }
+}
+
+/// The gateway targets, by name (with the `serde` feature).
+#[cfg(feature = "serde")]
+pub const GATEWAY_TARGETS: &[(&str, Target)] = &[("gateway_frame", gateway_frame)];

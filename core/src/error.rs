@@ -29,6 +29,8 @@ pub enum ErrorKind {
     BadValue,
     /// An encoder's output buffer is too small for what it must write.
     BufferTooSmall,
+    /// A frame's checksum disagrees with its content (the gateway uplink's CRC-32).
+    BadChecksum,
 }
 
 impl ErrorKind {
@@ -44,6 +46,7 @@ impl ErrorKind {
             ErrorKind::LengthMismatch => "length mismatch",
             ErrorKind::BadValue => "value out of range",
             ErrorKind::BufferTooSmall => "output buffer too small",
+            ErrorKind::BadChecksum => "checksum mismatch",
         }
     }
 }

@@ -36,6 +36,8 @@
 extern crate std;
 
 mod error;
+#[cfg(feature = "serde")]
+pub mod gateway;
 pub mod metrics;
 pub mod procfs;
 pub mod sflow;

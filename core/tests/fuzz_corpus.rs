@@ -7,9 +7,14 @@ use std::path::Path;
 fn replay_committed_fuzz_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
     let mut total = 0;
+    #[cfg(feature = "serde")]
+    let gateway = ferrostat_core::__fuzz::GATEWAY_TARGETS;
+    #[cfg(not(feature = "serde"))]
+    let gateway: &[(&str, ferrostat_core::__fuzz::Target)] = &[];
     let targets = ferrostat_core::__fuzz::PROC_TARGETS
         .iter()
-        .chain(ferrostat_core::__fuzz::SFLOW_TARGETS);
+        .chain(ferrostat_core::__fuzz::SFLOW_TARGETS)
+        .chain(gateway);
     for (name, target) in targets {
         let dir = root.join(name);
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

@@ -18,6 +18,7 @@ use tokio::sync::Mutex;
 use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
+use crate::endpoint::gateway::GatewayStats;
 use crate::server::AppState;
 use crate::sflow::collector::SourceStats;
 use crate::sflow::columns::{
@@ -170,6 +171,40 @@ fn render_remote(state: &AppState, page: &mut Page<'_>) {
         })
         .collect();
     render_columns(page, VM, &vm_values);
+    render_gateways(&state.gateways, page);
+    if let Some(history) = &state.history {
+        use std::sync::atomic::Ordering::Relaxed;
+        let h = &history.stats;
+        for (name, help, v) in [
+            (
+                "ferrostat_history_samples_queued_total",
+                "sFlow samples queued for the history store.",
+                &h.queued,
+            ),
+            (
+                "ferrostat_history_samples_committed_total",
+                "sFlow samples committed to the history store.",
+                &h.committed,
+            ),
+            (
+                "ferrostat_history_queue_drops_total",
+                "sFlow samples dropped because the history queue was full.",
+                &h.queue_drops,
+            ),
+            (
+                "ferrostat_history_write_errors_total",
+                "sFlow samples lost to a failed history write.",
+                &h.write_errors,
+            ),
+            (
+                "ferrostat_history_samples_deleted_total",
+                "sFlow samples removed by retention and downsampling.",
+                &h.deleted,
+            ),
+        ] {
+            page.single(name, "counter", help, v.load(Relaxed) as f64);
+        }
+    }
     let Some(collector) = &state.collector else {
         return;
     };
@@ -210,38 +245,89 @@ fn render_remote(state: &AppState, page: &mut Page<'_>) {
         "New hosts or VMs not listed because the registry was full.",
         state.registry.refused() as f64,
     );
-    if let Some(history) = &state.history {
-        use std::sync::atomic::Ordering::Relaxed;
-        let h = &history.stats;
-        for (name, help, v) in [
-            (
-                "ferrostat_history_samples_queued_total",
-                "sFlow samples queued for the history store.",
-                &h.queued,
-            ),
-            (
-                "ferrostat_history_samples_committed_total",
-                "sFlow samples committed to the history store.",
-                &h.committed,
-            ),
-            (
-                "ferrostat_history_queue_drops_total",
-                "sFlow samples dropped because the history queue was full.",
-                &h.queue_drops,
-            ),
-            (
-                "ferrostat_history_write_errors_total",
-                "sFlow samples lost to a failed history write.",
-                &h.write_errors,
-            ),
-            (
-                "ferrostat_history_samples_deleted_total",
-                "sFlow samples removed by retention and downsampling.",
-                &h.deleted,
-            ),
-        ] {
-            page.single(name, "counter", help, v.load(Relaxed) as f64);
+}
+
+/// Edge gateways: what they sent and what their heartbeats say.
+fn render_gateways(gateways: &crate::endpoint::gateway::Gateways, page: &mut Page<'_>) {
+    let list = gateways.list();
+    let refused = gateways.refused();
+    if list.is_empty() && refused.is_empty() {
+        return;
+    }
+    type Get = fn(&GatewayStats) -> Option<f64>;
+    let families: [(&str, &str, &str, Get); 8] = [
+        (
+            "ferrostat_gateway_connected",
+            "gauge",
+            "Whether the gateway's uplink is connected.",
+            |s| Some(f64::from(u8::from(s.connected))),
+        ),
+        (
+            "ferrostat_gateway_frames_total",
+            "counter",
+            "Frames decoded from the gateway.",
+            |s| Some(s.frames as f64),
+        ),
+        (
+            "ferrostat_gateway_samples_total",
+            "counter",
+            "Host samples the gateway forwarded.",
+            |s| Some(s.samples as f64),
+        ),
+        (
+            "ferrostat_gateway_uptime_seconds",
+            "gauge",
+            "Gateway uptime, from its heartbeat.",
+            |s| s.health.map(|h| h.uptime_ms as f64 / 1000.0),
+        ),
+        (
+            "ferrostat_gateway_link_up",
+            "gauge",
+            "Gateway Ethernet link state, from its heartbeat.",
+            |s| s.health.map(|h| f64::from(u8::from(h.link_up))),
+        ),
+        (
+            "ferrostat_gateway_sflow_datagrams_total",
+            "counter",
+            "sFlow datagrams the gateway received, from its heartbeat.",
+            |s| s.health.map(|h| f64::from(h.datagrams)),
+        ),
+        (
+            "ferrostat_gateway_sflow_decode_errors_total",
+            "counter",
+            "sFlow datagrams the gateway could not decode, from its heartbeat.",
+            |s| s.health.map(|h| f64::from(h.decode_errors)),
+        ),
+        (
+            "ferrostat_gateway_queue_drops_total",
+            "counter",
+            "Samples the gateway dropped from its queue, from its heartbeat.",
+            |s| s.health.map(|h| f64::from(h.queue_drops)),
+        ),
+    ];
+    for (name, kind, help, get) in families {
+        page.family(name, kind, help);
+        for (id, s) in &list {
+            if let Some(v) = get(s) {
+                page.sample(name, &[("gateway", id)], v);
+            }
         }
+    }
+    let name = "ferrostat_gateway_bad_frames_total";
+    page.family(
+        name,
+        "counter",
+        "Frames rejected (and skipped to the next delimiter), by gateway and reason.",
+    );
+    for (id, s) in &list {
+        for (kind, n) in &s.bad_frames {
+            page.sample(name, &[("gateway", id), ("kind", kind)], *n as f64);
+        }
+    }
+    let name = "ferrostat_gateway_refused_total";
+    page.family(name, "counter", "Gateway connections refused, by reason.");
+    for (reason, n) in &refused {
+        page.sample(name, &[("reason", reason)], *n as f64);
     }
 }
 

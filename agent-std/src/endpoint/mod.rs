@@ -1,5 +1,6 @@
 //! One module per endpoint.
 
+pub mod gateway;
 pub mod healthz;
 pub mod metrics;
 pub mod psiod;

@@ -2,6 +2,8 @@
 //! loopback port the kernel picks, and /proc values read independently.
 #![allow(dead_code)]
 
+pub mod sflow;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -20,6 +22,8 @@ pub struct Agent {
     pub data_dir: PathBuf,
     /// Where its standard error goes.
     pub stderr_path: PathBuf,
+    /// A query string the tests' helpers add to URLs (`?token=...`).
+    pub query: String,
 }
 
 impl Agent {
@@ -131,6 +135,7 @@ pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Agent {
                 banner,
                 data_dir,
                 stderr_path,
+                query: String::new(),
             };
         }
         banner.push(line.trim().to_owned());
