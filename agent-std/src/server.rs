@@ -247,19 +247,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ws", get(endpoint::socktop::handle))
         .route("/ws/stats", get(endpoint::stats_stream::handle))
         .route("/api/ws/stats", get(endpoint::stats_stream::handle))
-        .route(
-            "/api",
-            axum::routing::post(endpoint::sflow_api::handle)
-                .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT)),
-        )
+        .route("/api", axum::routing::post(endpoint::sflow_api::handle))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))
         .with_state(state)
 }
-
-/// The largest JSON-RPC body (a batch of a few thousand calls).
-const API_BODY_LIMIT: usize = 1 << 20;
 
 /// This host's name, for the generated certificate.
 fn hostname(proc_root: &std::path::Path) -> String {

@@ -20,8 +20,8 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::registry::Registry;
-use crate::sflow::columns::{HostValues, Method, H};
-use crate::sflow::sample::{Description, Entity, HostKey, Ingest, Name};
+use crate::sflow::columns::HostValues;
+use crate::sflow::sample::{apply_host_record, Description, Entity, HostKey, Ingest, Name};
 use crate::state::history::{now_ms, Queue};
 
 /// How long a gateway may stay silent.
@@ -218,91 +218,16 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, uplink: &Uplink) {
     }
 }
 
-/// A gateway's host sample as the collector's own: the same columns, all-ones unknown.
+/// A gateway's host sample as the collector's own: its records go through the same
+/// mapping to columns.
 pub fn ingest(c: &HostCounters, source: IpAddr) -> Ingest {
     let agent = match c.agent {
         Agent::V4(a) => IpAddr::from(a),
         Agent::V6(a) => IpAddr::from(a),
     };
     let mut v = HostValues::default();
-    let u32v = |x: u32| (x != u32::MAX).then_some(u64::from(x));
-    let u64v = |x: u64| (x != u64::MAX).then_some(x);
-    if let Some(cpu) = c.cpu {
-        v.record_mask |= Method::HostCpu.bit();
-        let load = |l: f32| Some((f64::from(l) * 1e6).round() / 1e6);
-        v.set_real(H::cpu_load_one as usize, load(cpu.load_one));
-        v.set_real(H::cpu_load_five as usize, load(cpu.load_five));
-        v.set_real(H::cpu_load_fifteen as usize, load(cpu.load_fifteen));
-        for (at, x) in [
-            (H::cpu_proc_run, cpu.proc_run),
-            (H::cpu_proc_total, cpu.proc_total),
-            (H::cpu_num, cpu.cpu_num),
-            (H::cpu_speed, cpu.cpu_speed),
-            (H::cpu_uptime, cpu.uptime),
-            (H::cpu_user, cpu.user),
-            (H::cpu_nice, cpu.nice),
-            (H::cpu_system, cpu.system),
-            (H::cpu_idle, cpu.idle),
-            (H::cpu_waiting_io, cpu.wio),
-            (H::cpu_intr, cpu.intr),
-            (H::cpu_sintr, cpu.sintr),
-            (H::cpu_interrupts, cpu.interrupts),
-            (H::cpu_contexts, cpu.contexts),
-        ] {
-            v.set_int(at as usize, u32v(x));
-        }
-    }
-    if let Some(m) = c.memory {
-        v.record_mask |= Method::HostMemory.bit();
-        for (at, x) in [
-            (H::mem_total, m.total),
-            (H::mem_free, m.free),
-            (H::mem_shared, m.shared),
-            (H::mem_buffers, m.buffers),
-            (H::mem_cached, m.cached),
-            (H::swap_total, m.swap_total),
-            (H::swap_free, m.swap_free),
-        ] {
-            v.set_int(at as usize, u64v(x));
-        }
-        for (at, x) in [
-            (H::page_in, m.page_in),
-            (H::page_out, m.page_out),
-            (H::swap_in, m.swap_in),
-            (H::swap_out, m.swap_out),
-        ] {
-            v.set_int(at as usize, u32v(x));
-        }
-    }
-    if let Some(d) = c.disk {
-        v.record_mask |= Method::HostDisk.bit();
-        v.set_int(H::disk_total as usize, u64v(d.total));
-        v.set_int(H::disk_free as usize, u64v(d.free));
-        v.set_real(
-            H::part_max_used as usize,
-            (d.part_max_used >= 0).then(|| f64::from(d.part_max_used) / 100.0),
-        );
-        v.set_int(H::reads as usize, u32v(d.reads));
-        v.set_int(H::read_time as usize, u32v(d.read_time));
-        v.set_int(H::writes as usize, u32v(d.writes));
-        v.set_int(H::write_time as usize, u32v(d.write_time));
-        v.set_int(H::bytes_read as usize, u64v(d.bytes_read));
-        v.set_int(H::bytes_written as usize, u64v(d.bytes_written));
-    }
-    if let Some(n) = c.net {
-        v.record_mask |= Method::HostNet.bit();
-        v.set_int(H::bytes_in as usize, u64v(n.bytes_in));
-        v.set_int(H::bytes_out as usize, u64v(n.bytes_out));
-        for (at, x) in [
-            (H::packets_in, n.pkts_in),
-            (H::errs_in, n.errs_in),
-            (H::drops_in, n.drops_in),
-            (H::packets_out, n.pkts_out),
-            (H::errs_out, n.errs_out),
-            (H::drops_out, n.drops_out),
-        ] {
-            v.set_int(at as usize, u32v(x));
-        }
+    for record in c.records() {
+        apply_host_record(&mut v, &record);
     }
     let descr = (!c.hostname.is_empty()).then(|| {
         let mut hostname = Name::new();

@@ -10,9 +10,9 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::metrics::rates::{rate_per_sec, CounterWidth};
 use serde_json::{Map, Value};
@@ -35,14 +35,33 @@ fn invalid_params(message: impl Into<String>) -> RpcError {
     (-32602, message.into())
 }
 
-/// Answers one request or a batch. 404 when the agent runs without `--sflow`.
-pub async fn handle(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+/// The largest body (a batch of a few thousand calls).
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// Answers one request or a batch. 404 when the agent runs without `--sflow`, 413 for a
+/// body over [`BODY_LIMIT`] (on its Content-Length, before reading it, when it has one).
+pub async fn handle(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some(history) = state.history.clone() else {
         return (
             StatusCode::NOT_FOUND,
             "the sFlow collector is off: start the agent with --sflow ADDR\n",
         )
             .into_response();
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = (StatusCode::PAYLOAD_TOO_LARGE, "request body over 1 MiB\n");
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return too_large.into_response();
+    }
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return too_large.into_response();
     };
     match tokio::task::spawn_blocking(move || respond(&history, &body, now_ms())).await {
         Ok(Some(text)) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),

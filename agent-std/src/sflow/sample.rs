@@ -163,95 +163,11 @@ pub fn decode(sample: &CountersSample<'_>) -> Result<Decoded, Error> {
         records += 1;
         match record? {
             CounterRecord::HostDescription(d) => descr = Some(Description::from_record(&d)),
-            CounterRecord::HostCpu(c) => {
-                let b = c.base;
-                host.record_mask |= Method::HostCpu.bit();
-                // host_cpu says -1 for an unknown load; sflow-monitor shows it as such.
-                // Rounded to the f32's own precision: 2.35 stays 2.35, not 2.3499999.
-                let load = |l: Load| Some(l.0.map_or(-1.0, |x| (f64::from(x) * 1e6).round() / 1e6));
-                host.set_real(H::cpu_load_one as usize, load(b.load_one));
-                host.set_real(H::cpu_load_five as usize, load(b.load_five));
-                host.set_real(H::cpu_load_fifteen as usize, load(b.load_fifteen));
-                let ints = [
-                    (H::cpu_proc_run, b.proc_run),
-                    (H::cpu_proc_total, b.proc_total),
-                    (H::cpu_num, b.cpu_num),
-                    (H::cpu_speed, b.cpu_speed),
-                    (H::cpu_uptime, b.uptime),
-                    (H::cpu_user, b.cpu_user),
-                    (H::cpu_nice, b.cpu_nice),
-                    (H::cpu_system, b.cpu_system),
-                    (H::cpu_idle, b.cpu_idle),
-                    (H::cpu_waiting_io, b.cpu_wio),
-                    (H::cpu_intr, b.cpu_intr),
-                    (H::cpu_sintr, b.cpu_sintr),
-                    (H::cpu_interrupts, b.interrupts),
-                    (H::cpu_contexts, b.contexts),
-                ];
-                for (at, v) in ints {
-                    host.set_int(at as usize, v.map(u64::from));
-                }
-            }
-            CounterRecord::HostMemory(m) => {
-                host.record_mask |= Method::HostMemory.bit();
-                let wide = [
-                    (H::mem_total, m.mem_total),
-                    (H::mem_free, m.mem_free),
-                    (H::mem_shared, m.mem_shared),
-                    (H::mem_buffers, m.mem_buffers),
-                    (H::mem_cached, m.mem_cached),
-                    (H::swap_total, m.swap_total),
-                    (H::swap_free, m.swap_free),
-                ];
-                for (at, v) in wide {
-                    host.set_int(at as usize, v);
-                }
-                let narrow = [
-                    (H::page_in, m.page_in),
-                    (H::page_out, m.page_out),
-                    (H::swap_in, m.swap_in),
-                    (H::swap_out, m.swap_out),
-                ];
-                for (at, v) in narrow {
-                    host.set_int(at as usize, v.map(u64::from));
-                }
-            }
-            CounterRecord::HostDiskIo(d) => {
-                host.record_mask |= Method::HostDisk.bit();
-                host.set_int(H::disk_total as usize, d.disk_total);
-                host.set_int(H::disk_free as usize, d.disk_free);
-                host.set_real(H::part_max_used as usize, percent(d.part_max_used));
-                host.set_int(H::reads as usize, d.reads.map(u64::from));
-                host.set_int(H::read_time as usize, d.read_time.map(u64::from));
-                host.set_int(H::writes as usize, d.writes.map(u64::from));
-                host.set_int(H::write_time as usize, d.write_time.map(u64::from));
-                host.set_int(H::bytes_read as usize, d.bytes_read);
-                host.set_int(H::bytes_written as usize, d.bytes_written);
-            }
-            CounterRecord::HostNetIo(n) => {
-                host.record_mask |= Method::HostNet.bit();
-                host.set_int(H::bytes_in as usize, n.bytes_in);
-                host.set_int(H::bytes_out as usize, n.bytes_out);
-                let narrow = [
-                    (H::packets_in, n.pkts_in),
-                    (H::errs_in, n.errs_in),
-                    (H::drops_in, n.drops_in),
-                    (H::packets_out, n.pkts_out),
-                    (H::errs_out, n.errs_out),
-                    (H::drops_out, n.drops_out),
-                ];
-                for (at, v) in narrow {
-                    host.set_int(at as usize, v.map(u64::from));
-                }
-            }
-            CounterRecord::VirtNode(n) => {
-                host.record_mask |= Method::HostNode.bit();
-                host.set_int(H::vnode_mhz as usize, n.mhz.map(u64::from));
-                host.set_int(H::vnode_cpus as usize, n.cpus.map(u64::from));
-                host.set_int(H::vnode_memory as usize, n.memory);
-                host.set_int(H::vnode_memory_free as usize, n.memory_free);
-                host.set_int(H::vnode_num_domains as usize, n.num_domains.map(u64::from));
-            }
+            r @ (CounterRecord::HostCpu(_)
+            | CounterRecord::HostMemory(_)
+            | CounterRecord::HostDiskIo(_)
+            | CounterRecord::HostNetIo(_)
+            | CounterRecord::VirtNode(_)) => apply_host_record(&mut host, &r),
             CounterRecord::VirtCpu(c) => {
                 vm.record_mask |= Method::VirtCpu.bit();
                 vm.set_int(V::vcpu_state as usize, Some(u64::from(c.state)));
@@ -315,6 +231,104 @@ pub fn decode(sample: &CountersSample<'_>) -> Result<Decoded, Error> {
         entity,
         records,
     })
+}
+
+/// Puts a host record's values (host_cpu, memory, disk, net, virt_node) into `host`;
+/// other records are left alone. Shared by the collector and the gateway uplink, whose
+/// samples carry the same records.
+pub fn apply_host_record(host: &mut HostValues, record: &CounterRecord<'_>) {
+    match *record {
+        CounterRecord::HostCpu(c) => {
+            let b = c.base;
+            host.record_mask |= Method::HostCpu.bit();
+            // host_cpu says -1 for an unknown load; sflow-monitor shows it as such.
+            // Rounded to the f32's own precision: 2.35 stays 2.35, not 2.3499999.
+            let load = |l: Load| Some(l.0.map_or(-1.0, |x| (f64::from(x) * 1e6).round() / 1e6));
+            host.set_real(H::cpu_load_one as usize, load(b.load_one));
+            host.set_real(H::cpu_load_five as usize, load(b.load_five));
+            host.set_real(H::cpu_load_fifteen as usize, load(b.load_fifteen));
+            let ints = [
+                (H::cpu_proc_run, b.proc_run),
+                (H::cpu_proc_total, b.proc_total),
+                (H::cpu_num, b.cpu_num),
+                (H::cpu_speed, b.cpu_speed),
+                (H::cpu_uptime, b.uptime),
+                (H::cpu_user, b.cpu_user),
+                (H::cpu_nice, b.cpu_nice),
+                (H::cpu_system, b.cpu_system),
+                (H::cpu_idle, b.cpu_idle),
+                (H::cpu_waiting_io, b.cpu_wio),
+                (H::cpu_intr, b.cpu_intr),
+                (H::cpu_sintr, b.cpu_sintr),
+                (H::cpu_interrupts, b.interrupts),
+                (H::cpu_contexts, b.contexts),
+            ];
+            for (at, v) in ints {
+                host.set_int(at as usize, v.map(u64::from));
+            }
+        }
+        CounterRecord::HostMemory(m) => {
+            host.record_mask |= Method::HostMemory.bit();
+            let wide = [
+                (H::mem_total, m.mem_total),
+                (H::mem_free, m.mem_free),
+                (H::mem_shared, m.mem_shared),
+                (H::mem_buffers, m.mem_buffers),
+                (H::mem_cached, m.mem_cached),
+                (H::swap_total, m.swap_total),
+                (H::swap_free, m.swap_free),
+            ];
+            for (at, v) in wide {
+                host.set_int(at as usize, v);
+            }
+            let narrow = [
+                (H::page_in, m.page_in),
+                (H::page_out, m.page_out),
+                (H::swap_in, m.swap_in),
+                (H::swap_out, m.swap_out),
+            ];
+            for (at, v) in narrow {
+                host.set_int(at as usize, v.map(u64::from));
+            }
+        }
+        CounterRecord::HostDiskIo(d) => {
+            host.record_mask |= Method::HostDisk.bit();
+            host.set_int(H::disk_total as usize, d.disk_total);
+            host.set_int(H::disk_free as usize, d.disk_free);
+            host.set_real(H::part_max_used as usize, percent(d.part_max_used));
+            host.set_int(H::reads as usize, d.reads.map(u64::from));
+            host.set_int(H::read_time as usize, d.read_time.map(u64::from));
+            host.set_int(H::writes as usize, d.writes.map(u64::from));
+            host.set_int(H::write_time as usize, d.write_time.map(u64::from));
+            host.set_int(H::bytes_read as usize, d.bytes_read);
+            host.set_int(H::bytes_written as usize, d.bytes_written);
+        }
+        CounterRecord::HostNetIo(n) => {
+            host.record_mask |= Method::HostNet.bit();
+            host.set_int(H::bytes_in as usize, n.bytes_in);
+            host.set_int(H::bytes_out as usize, n.bytes_out);
+            let narrow = [
+                (H::packets_in, n.pkts_in),
+                (H::errs_in, n.errs_in),
+                (H::drops_in, n.drops_in),
+                (H::packets_out, n.pkts_out),
+                (H::errs_out, n.errs_out),
+                (H::drops_out, n.drops_out),
+            ];
+            for (at, v) in narrow {
+                host.set_int(at as usize, v.map(u64::from));
+            }
+        }
+        CounterRecord::VirtNode(n) => {
+            host.record_mask |= Method::HostNode.bit();
+            host.set_int(H::vnode_mhz as usize, n.mhz.map(u64::from));
+            host.set_int(H::vnode_cpus as usize, n.cpus.map(u64::from));
+            host.set_int(H::vnode_memory as usize, n.memory);
+            host.set_int(H::vnode_memory_free as usize, n.memory_free);
+            host.set_int(H::vnode_num_domains as usize, n.num_domains.map(u64::from));
+        }
+        _ => {}
+    }
 }
 
 /// Hundredths of a percent to a percentage.

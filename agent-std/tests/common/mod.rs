@@ -199,3 +199,52 @@ pub fn pcap_udp_payloads(path: &str) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// `promtool check metrics` on a page: its exit code and its findings, one per line.
+pub fn promtool(page: &str) -> (i32, Vec<String>) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package `prometheus`; scripts/test.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        text.lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect(),
+    )
+}
+
+/// promtool parses the page, and its only remarks are the camelCase of the
+/// node_memory_ names node_exporter uses too (checked against node_exporter's own page
+/// in tests/serve.rs).
+pub fn promtool_accepts(page: &str) {
+    let (code, findings) = promtool(page);
+    assert!(
+        code == 0 || code == 3,
+        "promtool could not parse the page: {findings:?}"
+    );
+    for f in &findings {
+        assert!(
+            f.starts_with("node_memory_")
+                && f.ends_with("should be written in 'snake_case' not 'camelCase'"),
+            "{f}"
+        );
+    }
+}

@@ -6,7 +6,9 @@ use heapless::String;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::sflow::counter::{HostCpu, HostDiskIo, HostMemory, HostNetIo};
+use crate::sflow::counter::{
+    HostCpu, HostCpuBase, HostDiskIo, HostMemory, HostNetIo, Load, Percent,
+};
 use crate::sflow::{CounterRecord, CountersSample};
 
 /// One uplink message.
@@ -264,5 +266,109 @@ fn net(n: &HostNetIo) -> Net {
         pkts_out: n.pkts_out.unwrap_or(U32),
         errs_out: n.errs_out.unwrap_or(U32),
         drops_out: n.drops_out.unwrap_or(U32),
+    }
+}
+
+fn known32(x: u32) -> Option<u32> {
+    (x != U32).then_some(x)
+}
+
+fn known64(x: u64) -> Option<u64> {
+    (x != U64).then_some(x)
+}
+
+impl Cpu {
+    /// Back to the sFlow record it came from (the 68-byte form).
+    pub fn to_record(&self) -> HostCpu {
+        let load = |l: f32| Load((l >= 0.0).then_some(l));
+        HostCpu {
+            base: HostCpuBase {
+                load_one: load(self.load_one),
+                load_five: load(self.load_five),
+                load_fifteen: load(self.load_fifteen),
+                proc_run: known32(self.proc_run),
+                proc_total: known32(self.proc_total),
+                cpu_num: known32(self.cpu_num),
+                cpu_speed: known32(self.cpu_speed),
+                uptime: known32(self.uptime),
+                cpu_user: known32(self.user),
+                cpu_nice: known32(self.nice),
+                cpu_system: known32(self.system),
+                cpu_idle: known32(self.idle),
+                cpu_wio: known32(self.wio),
+                cpu_intr: known32(self.intr),
+                cpu_sintr: known32(self.sintr),
+                interrupts: known32(self.interrupts),
+                contexts: known32(self.contexts),
+            },
+            extra: None,
+        }
+    }
+}
+
+impl Memory {
+    /// Back to the sFlow record it came from.
+    pub fn to_record(&self) -> HostMemory {
+        HostMemory {
+            mem_total: known64(self.total),
+            mem_free: known64(self.free),
+            mem_shared: known64(self.shared),
+            mem_buffers: known64(self.buffers),
+            mem_cached: known64(self.cached),
+            swap_total: known64(self.swap_total),
+            swap_free: known64(self.swap_free),
+            page_in: known32(self.page_in),
+            page_out: known32(self.page_out),
+            swap_in: known32(self.swap_in),
+            swap_out: known32(self.swap_out),
+        }
+    }
+}
+
+impl Disk {
+    /// Back to the sFlow record it came from.
+    pub fn to_record(&self) -> HostDiskIo {
+        HostDiskIo {
+            disk_total: known64(self.total),
+            disk_free: known64(self.free),
+            part_max_used: Percent((self.part_max_used >= 0).then_some(self.part_max_used)),
+            reads: known32(self.reads),
+            bytes_read: known64(self.bytes_read),
+            read_time: known32(self.read_time),
+            writes: known32(self.writes),
+            bytes_written: known64(self.bytes_written),
+            write_time: known32(self.write_time),
+        }
+    }
+}
+
+impl Net {
+    /// Back to the sFlow record it came from.
+    pub fn to_record(&self) -> HostNetIo {
+        HostNetIo {
+            bytes_in: known64(self.bytes_in),
+            pkts_in: known32(self.pkts_in),
+            errs_in: known32(self.errs_in),
+            drops_in: known32(self.drops_in),
+            bytes_out: known64(self.bytes_out),
+            pkts_out: known32(self.pkts_out),
+            errs_out: known32(self.errs_out),
+            drops_out: known32(self.drops_out),
+        }
+    }
+}
+
+impl HostCounters {
+    /// The records it carries, as sFlow records again.
+    pub fn records(&self) -> impl Iterator<Item = CounterRecord<'static>> + '_ {
+        [
+            self.cpu.map(|c| CounterRecord::HostCpu(c.to_record())),
+            self.memory
+                .map(|m| CounterRecord::HostMemory(m.to_record())),
+            self.disk.map(|d| CounterRecord::HostDiskIo(d.to_record())),
+            self.net.map(|n| CounterRecord::HostNetIo(n.to_record())),
+        ]
+        .into_iter()
+        .flatten()
     }
 }
