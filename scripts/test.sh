@@ -53,6 +53,8 @@ for features in "" "serde" "defmt" "serde,defmt"; do
 done
 
 step "embedded crate: host tests and thumbv7em build"
+cargo fmt --manifest-path agent-embassy/Cargo.toml -- --check
+cargo clippy --manifest-path agent-embassy/Cargo.toml --all-targets -- -D warnings
 cargo test --manifest-path agent-embassy/Cargo.toml
 cargo build --manifest-path agent-embassy/Cargo.toml --target thumbv7em-none-eabihf --release
 

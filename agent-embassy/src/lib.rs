@@ -14,6 +14,8 @@
 
 use core::net::IpAddr;
 
+pub mod net;
+
 pub use ferrostat_core::gateway::{
     decode, encode, Agent, Health, Hello, HostCounters, Message, FRAME_CAPACITY, PROTOCOL_VERSION,
 };
