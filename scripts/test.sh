@@ -10,13 +10,16 @@ step "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf
 # Real peers the tests start: unshare(1) for private mount namespaces, Prometheus's
-# promtool and Debian's node_exporter for /metrics, sqlite3 on the sFlow history.
+# promtool and Debian's node_exporter for /metrics, sqlite3 on the sFlow history,
+# qemu-system-arm to boot the gateway firmware and arm-none-eabi-size to measure it.
 missing=()
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
+command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
+command -v arm-none-eabi-size >/dev/null || missing+=(binutils-arm-none-eabi)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
@@ -56,6 +59,10 @@ step "embedded crate: host tests and thumbv7em build"
 cargo fmt --manifest-path agent-embassy/Cargo.toml -- --check
 cargo clippy --manifest-path agent-embassy/Cargo.toml --all-targets -- -D warnings
 cargo test --manifest-path agent-embassy/Cargo.toml
+cargo fmt --manifest-path agent-embassy/qemu/Cargo.toml -- --check
+cargo clippy --manifest-path agent-embassy/qemu/Cargo.toml --target thumbv7em-none-eabihf -- -D warnings
+step "the gateway firmware under QEMU (mps2-an386)"
+scripts/qemu-gateway.sh
 cargo build --manifest-path agent-embassy/Cargo.toml --target thumbv7em-none-eabihf --release
 
 step "benchmarks compile"
