@@ -61,8 +61,12 @@ cargo clippy --manifest-path agent-embassy/Cargo.toml --all-targets -- -D warnin
 cargo test --manifest-path agent-embassy/Cargo.toml
 cargo fmt --manifest-path agent-embassy/qemu/Cargo.toml -- --check
 cargo clippy --manifest-path agent-embassy/qemu/Cargo.toml --target thumbv7em-none-eabihf -- -D warnings
+cargo fmt --manifest-path agent-embassy/nucleo-f767zi/Cargo.toml -- --check
+cargo clippy --manifest-path agent-embassy/nucleo-f767zi/Cargo.toml --target thumbv7em-none-eabihf -- -D warnings
 step "the gateway firmware under QEMU (mps2-an386)"
 scripts/qemu-gateway.sh
+step "the NUCLEO-F767ZI gateway image and its size"
+scripts/firmware-size.sh
 cargo build --manifest-path agent-embassy/Cargo.toml --target thumbv7em-none-eabihf --release
 
 step "benchmarks compile"

@@ -17,7 +17,8 @@ use core::net::IpAddr;
 pub mod net;
 
 pub use ferrostat_core::gateway::{
-    decode, encode, Agent, Health, Hello, HostCounters, Message, FRAME_CAPACITY, PROTOCOL_VERSION,
+    decode, encode, fit, Agent, Health, Hello, HostCounters, Message, FRAME_CAPACITY,
+    PROTOCOL_VERSION,
 };
 pub use ferrostat_core::metrics::encode::EncodeError;
 pub use ferrostat_core::metrics::McuHostSample;
@@ -35,19 +36,12 @@ pub struct Gateway<const Q: usize> {
 impl<const Q: usize> Gateway<Q> {
     /// A gateway named `id` (at most 32 bytes), running `firmware`, presenting `token`.
     pub fn new(id: &str, firmware: &str, token: &str) -> Self {
-        let mut hello = Hello::default();
         // Over-long values are cut: the hello must always fit a frame.
-        for (dst, src) in [
-            (&mut hello.gateway_id as &mut dyn Push, id),
-            (&mut hello.firmware, firmware),
-            (&mut hello.token, token),
-        ] {
-            for c in src.chars() {
-                if !dst.push_char(c) {
-                    break;
-                }
-            }
-        }
+        let hello = Hello {
+            gateway_id: fit(id),
+            firmware: fit(firmware),
+            token: fit(token),
+        };
         Gateway {
             hello,
             queue: Deque::new(),
@@ -154,17 +148,6 @@ impl<const Q: usize> Gateway<Q> {
     /// The health counters.
     pub fn health(&self) -> Health {
         self.health
-    }
-}
-
-/// A fixed-capacity string that takes characters until full.
-trait Push {
-    fn push_char(&mut self, c: char) -> bool;
-}
-
-impl<const N: usize> Push for heapless::String<N> {
-    fn push_char(&mut self, c: char) -> bool {
-        self.push(c).is_ok()
     }
 }
 

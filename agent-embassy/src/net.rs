@@ -34,7 +34,8 @@ pub async fn sflow_listener<M: RawMutex, const Q: usize>(
     port: u16,
 ) -> ! {
     let mut rx_meta = [PacketMetadata::EMPTY; 4];
-    let mut rx = [0u8; 4096];
+    // Room for one full-size datagram and a small one behind it.
+    let mut rx = [0u8; 2048];
     let mut tx_meta = [PacketMetadata::EMPTY; 1];
     let mut tx = [0u8; 64];
     let mut socket = UdpSocket::new(stack, &mut rx_meta, &mut rx, &mut tx_meta, &mut tx);
@@ -88,62 +89,65 @@ pub async fn uplink<M: RawMutex, const Q: usize>(
     let booted = Instant::now();
     let mut backoff = config.backoff;
     let mut rx = [0u8; 128];
-    let mut tx = [0u8; 2048];
+    let mut tx = [0u8; 1024];
     let mut frame = [0u8; FRAME_CAPACITY];
     loop {
         stack.wait_config_up().await;
         let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
         socket.set_timeout(Some(Duration::from_secs(30)));
-        if socket.connect(config.agent).await.is_err() {
-            Timer::after(backoff).await;
-            backoff = (backoff * 2).min(config.max_backoff);
-            continue;
-        }
-        backoff = config.backoff;
-        let hello = gateway.lock(|g| g.borrow().hello_frame(&mut frame));
-        let mut ok = match hello {
-            Ok(n) => socket.write_all(&frame[..n]).await.is_ok(),
-            Err(_) => false,
-        };
-        let mut next_beat = Instant::now();
-        while ok {
-            // Every queued sample, each removed only once written.
-            while let Some(encoded) = gateway.lock(|g| g.borrow().peek_frame(&mut frame)) {
-                match encoded {
-                    Ok(n) => {
-                        if socket.write_all(&frame[..n]).await.is_err() {
-                            ok = false;
-                            break;
-                        }
-                        gateway.lock(|g| g.borrow_mut().sent());
+        if socket.connect(config.agent).await.is_ok() {
+            backoff = config.backoff;
+            let mut said_hello = false;
+            let mut next_beat = Instant::now();
+            // One write point for every kind of frame keeps the task's state machine
+            // (and the firmware) small.
+            loop {
+                let link = stack.is_link_up();
+                let next = gateway.lock(|g| {
+                    let mut g = g.borrow_mut();
+                    if !said_hello {
+                        return Some((Next::Hello, g.hello_frame(&mut frame)));
                     }
-                    // A sample that cannot be framed would block the queue: drop it.
-                    Err(_) => gateway.lock(|g| g.borrow_mut().sent()),
+                    if let Some(f) = g.peek_frame(&mut frame) {
+                        return Some((Next::Sample, f));
+                    }
+                    (Instant::now() >= next_beat).then(|| {
+                        let uptime = booted.elapsed().as_millis();
+                        (Next::Beat, g.heartbeat_frame(uptime, link, &mut frame))
+                    })
+                });
+                let Some((kind, encoded)) = next else {
+                    if socket.flush().await.is_err() {
+                        break;
+                    }
+                    Timer::after(config.poll).await;
+                    continue;
+                };
+                // A frame that cannot be encoded is skipped, never retried forever.
+                if let Ok(n) = encoded {
+                    if socket.write_all(&frame[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                match kind {
+                    Next::Hello => said_hello = true,
+                    Next::Sample => gateway.lock(|g| g.borrow_mut().sent()),
+                    Next::Beat => next_beat = Instant::now() + config.heartbeat,
                 }
             }
-            if ok && Instant::now() >= next_beat {
-                let uptime = booted.elapsed().as_millis();
-                let link = stack.is_link_up();
-                let beat =
-                    gateway.lock(|g| g.borrow_mut().heartbeat_frame(uptime, link, &mut frame));
-                ok = match beat {
-                    Ok(n) => socket.write_all(&frame[..n]).await.is_ok(),
-                    Err(_) => true,
-                };
-                next_beat = Instant::now() + config.heartbeat;
-            }
-            if ok {
-                ok = socket.flush().await.is_ok();
-            }
-            if ok {
-                Timer::after(config.poll).await;
-            }
+            socket.abort();
+            let _ = socket.flush().await;
         }
-        socket.abort();
-        let _ = socket.flush().await;
         Timer::after(backoff).await;
         backoff = (backoff * 2).min(config.max_backoff);
     }
+}
+
+/// What the uplink writes next.
+enum Next {
+    Hello,
+    Sample,
+    Beat,
 }
 
 /// The Ethernet frame size the cable carries.

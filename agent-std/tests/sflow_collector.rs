@@ -35,7 +35,11 @@ fn send_all(agent: &Agent, from: &str, to: SocketAddr, datagrams: &[Vec<u8>]) {
         want += batch.len() as f64;
         let deadline = Instant::now() + Duration::from_secs(20);
         while taken() < want {
-            assert!(Instant::now() < deadline, "collector took {} of {want}", taken());
+            assert!(
+                Instant::now() < deadline,
+                "collector took {} of {want}",
+                taken()
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -338,7 +342,12 @@ fn json_rpc_errors_batches_ranges_and_rates() {
 #[test]
 fn readme_client_jsonrpclib_pelix() {
     let agent = start(&["--sflow", "127.0.0.1:0"]);
-    send_all(&agent, "127.0.0.1:0", agent.sflow_addr(), &payloads(HARNESS));
+    send_all(
+        &agent,
+        "127.0.0.1:0",
+        agent.sflow_addr(),
+        &payloads(HARNESS),
+    );
     let (_, stored) = expected(&sflowtool(HARNESS), None);
     wait_committed(&agent, stored as f64);
     let script = format!(
@@ -469,7 +478,12 @@ fn committed_samples_survive_sigkill_and_ingest_resumes() {
         .unwrap()
         .len();
     assert!(before as f64 >= committed.min(after_kill), "{before}");
-    send_all(&agent, "127.0.0.1:0", agent.sflow_addr(), &payloads(HARNESS));
+    send_all(
+        &agent,
+        "127.0.0.1:0",
+        agent.sflow_addr(),
+        &payloads(HARNESS),
+    );
     let (_, stored) = expected(&sflowtool(HARNESS), None);
     wait_committed(&agent, stored as f64);
     assert_eq!(count(), after_kill + stored as f64);

@@ -151,6 +151,17 @@ pub struct Net {
     pub drops_out: u32,
 }
 
+/// `text` cut to fit `N` bytes, at a character boundary.
+pub fn fit<const N: usize>(text: &str) -> String<N> {
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.push(c).is_err() {
+            break;
+        }
+    }
+    out
+}
+
 const U32: u32 = u32::MAX;
 const U64: u64 = u64::MAX;
 
@@ -175,10 +186,18 @@ impl HostCounters {
             net: None,
         };
         let mut any = false;
-        for record in sample.records() {
-            match record? {
+        for record in sample.host_records() {
+            let Some(record) = record? else { continue };
+            match record {
                 CounterRecord::HostDescription(d) => {
-                    for c in d.hostname.0.utf8_chunks().flat_map(|c| c.valid().chars()) {
+                    // Host names are ASCII (RFC 1123); any other byte shows as U+FFFD.
+                    // (No UTF-8 decoder: this runs on the gateway, where flash is short.)
+                    for &b in d.hostname.0 {
+                        let c = if b.is_ascii() {
+                            char::from(b)
+                        } else {
+                            '\u{fffd}'
+                        };
                         if out.hostname.push(c).is_err() {
                             break;
                         }

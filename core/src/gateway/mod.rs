@@ -10,4 +10,4 @@ pub mod frame;
 pub mod message;
 
 pub use frame::{decode, encode, FRAME_CAPACITY, PROTOCOL_VERSION};
-pub use message::{Agent, Cpu, Disk, Health, Hello, HostCounters, Memory, Message, Net};
+pub use message::{fit, Agent, Cpu, Disk, Health, Hello, HostCounters, Memory, Message, Net};

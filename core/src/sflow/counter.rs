@@ -898,28 +898,21 @@ macro_rules! fixed {
     }};
 }
 
-pub(crate) fn parse(format: DataFormat, body: &[u8], at: usize) -> Result<CounterRecord<'_>> {
+/// Decodes only the Host sFlow records a gateway forwards (2000 host_descr, 2003-2006
+/// host_cpu, memory, disk and net); `None` for any other record. A firmware that needs no
+/// others links this instead of the full decoder.
+pub(crate) fn parse_host(
+    format: DataFormat,
+    body: &[u8],
+    at: usize,
+) -> Result<Option<CounterRecord<'_>>> {
     if format.enterprise != 0 {
-        return Ok(CounterRecord::Unknown { format, data: body });
+        return Ok(None);
     }
-    Ok(match format.format {
-        1 => fixed!(InterfaceCounters, Interface, body, at),
-        2 => fixed!(EthernetCounters, Ethernet, body, at),
-        5 => fixed!(VlanCounters, Vlan, body, at),
-        1001 => fixed!(ProcessorCounters, Processor, body, at),
-        2002 => fixed!(HostParent, HostParent, body, at),
+    Ok(Some(match format.format {
         2004 => fixed!(HostMemory, HostMemory, body, at),
         2005 => fixed!(HostDiskIo, HostDiskIo, body, at),
         2006 => fixed!(HostNetIo, HostNetIo, body, at),
-        2007 => fixed!(HostIp, HostIp, body, at),
-        2008 => fixed!(HostIcmp, HostIcmp, body, at),
-        2009 => fixed!(HostTcp, HostTcp, body, at),
-        2010 => fixed!(HostUdp, HostUdp, body, at),
-        2100 => fixed!(VirtNode, VirtNode, body, at),
-        2101 => fixed!(VirtCpu, VirtCpu, body, at),
-        2102 => fixed!(VirtMemory, VirtMemory, body, at),
-        2103 => fixed!(VirtDiskIo, VirtDiskIo, body, at),
-        2104 => fixed!(VirtNetIo, VirtNetIo, body, at),
         2003 => {
             if body.len() < HostCpuBase::LEN {
                 return Err(Error::new(ErrorKind::LengthMismatch, at));
@@ -933,7 +926,6 @@ pub(crate) fn parse(format: DataFormat, body: &[u8], at: usize) -> Result<Counte
             };
             CounterRecord::HostCpu(HostCpu { base, extra })
         }
-        1005 => CounterRecord::PortName(crate::text::Text(Reader::new(body, at).opaque_var(255)?)),
         2000 => {
             let mut r = Reader::new(body, at);
             let hostname = r.opaque_var(64)?;
@@ -948,6 +940,33 @@ pub(crate) fn parse(format: DataFormat, body: &[u8], at: usize) -> Result<Counte
                 os_release: crate::text::Text(r.opaque_var(32)?),
             })
         }
+        _ => return Ok(None),
+    }))
+}
+
+pub(crate) fn parse(format: DataFormat, body: &[u8], at: usize) -> Result<CounterRecord<'_>> {
+    if format.enterprise != 0 {
+        return Ok(CounterRecord::Unknown { format, data: body });
+    }
+    if let Some(host) = parse_host(format, body, at)? {
+        return Ok(host);
+    }
+    Ok(match format.format {
+        1 => fixed!(InterfaceCounters, Interface, body, at),
+        2 => fixed!(EthernetCounters, Ethernet, body, at),
+        5 => fixed!(VlanCounters, Vlan, body, at),
+        1001 => fixed!(ProcessorCounters, Processor, body, at),
+        2002 => fixed!(HostParent, HostParent, body, at),
+        2007 => fixed!(HostIp, HostIp, body, at),
+        2008 => fixed!(HostIcmp, HostIcmp, body, at),
+        2009 => fixed!(HostTcp, HostTcp, body, at),
+        2010 => fixed!(HostUdp, HostUdp, body, at),
+        2100 => fixed!(VirtNode, VirtNode, body, at),
+        2101 => fixed!(VirtCpu, VirtCpu, body, at),
+        2102 => fixed!(VirtMemory, VirtMemory, body, at),
+        2103 => fixed!(VirtDiskIo, VirtDiskIo, body, at),
+        2104 => fixed!(VirtNetIo, VirtNetIo, body, at),
+        1005 => CounterRecord::PortName(crate::text::Text(Reader::new(body, at).opaque_var(255)?)),
         2001 => {
             let mut r = Reader::new(body, at);
             let num_adapters = r.u32()?;

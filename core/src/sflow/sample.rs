@@ -172,6 +172,18 @@ impl<'a> CountersSample<'a> {
         )
     }
 
+    /// Only the Host sFlow records 2000 and 2003-2006, decoded; `None` for every other
+    /// record (skipped by its length, still checked for length). What a gateway needs,
+    /// without linking the decoders of every other record.
+    pub fn host_records(&self) -> Records<'a, Option<CounterRecord<'a>>> {
+        Records::new(
+            self.records,
+            self.records_at,
+            self.num_records,
+            counter::parse_host,
+        )
+    }
+
     /// A sample header for the encoder (records are written by [`emit_counters`]).
     pub const fn new(expanded: bool, sequence_number: u32, source_id: SourceId) -> Self {
         CountersSample {
