@@ -18,6 +18,7 @@ command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
+command -v ip >/dev/null || missing+=(iproute2)
 command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
 command -v arm-none-eabi-size >/dev/null || missing+=(binutils-arm-none-eabi)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -67,6 +68,8 @@ step "the gateway firmware under QEMU (mps2-an386)"
 scripts/qemu-gateway.sh
 step "the NUCLEO-F767ZI gateway image and its size"
 scripts/firmware-size.sh
+step "gateway to agent end to end (network namespace, TAP device, real agent)"
+scripts/gateway-e2e.sh
 cargo build --manifest-path agent-embassy/Cargo.toml --target thumbv7em-none-eabihf --release
 
 step "benchmarks compile"
