@@ -138,6 +138,36 @@ impl Registry {
         true
     }
 
+    /// Notes a source that sends no samples of its own (an edge gateway): listed under
+    /// `name`, seen at `at_ms`. Returns false when it is new and the registry is full.
+    pub fn touch(&self, key: HostKey, source: IpAddr, name: &str, at_ms: i64) -> bool {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if inner.hosts.len() >= self.capacity && !inner.hosts.contains_key(&key) {
+            inner.refused += 1;
+            return false;
+        }
+        let host = inner.hosts.entry(key).or_insert_with(|| RemoteHost {
+            key,
+            source,
+            descr: None,
+            last_seen_ms: at_ms,
+            latest: None,
+            previous: None,
+        });
+        host.source = source;
+        host.last_seen_ms = host.last_seen_ms.max(at_ms);
+        if host.descr.as_ref().map(|d| d.hostname.as_str()) != Some(name) {
+            let mut d = Description::default();
+            for c in name.chars() {
+                if d.hostname.push(c).is_err() {
+                    break;
+                }
+            }
+            host.descr = Some(d);
+        }
+        true
+    }
+
     /// Every host, sorted by agent address.
     pub fn hosts(&self) -> Vec<RemoteHost> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());

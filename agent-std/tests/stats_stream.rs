@@ -220,3 +220,61 @@ fn sflow_hosts_are_backends() {
     assert_eq!(remote["Sflow"]["Datagrams"], datagrams.len());
     assert_eq!(remote["Sflow"]["DecodeErrors"], 0);
 }
+
+/// An edge gateway is a backend too: after its hello it is in sysDesc and ping says OK.
+#[test]
+fn gateways_are_backends() {
+    use ferrostat_core::gateway::{encode, Health, Hello, Message, FRAME_CAPACITY};
+    use std::io::Write;
+    let agent = start(&["--gateway-listen", "127.0.0.1:0"]);
+    let uplink = agent
+        .banner
+        .iter()
+        .find_map(|l| l.split_once("gateway uplink on tcp://"))
+        .map(|(_, a)| a.trim().to_owned())
+        .expect("gateway banner line");
+    let mut hello = Hello::default();
+    hello.gateway_id.push_str("shelf-9").unwrap();
+    let mut wire = Vec::new();
+    for m in [
+        Message::Hello(hello),
+        Message::Heartbeat(Health {
+            uptime_ms: 1_000,
+            link_up: true,
+            ..Health::default()
+        }),
+    ] {
+        let mut out = [0u8; FRAME_CAPACITY];
+        let n = encode(&m, &mut out).unwrap();
+        wire.extend_from_slice(&out[..n]);
+    }
+    let mut stream = std::net::TcpStream::connect(uplink).unwrap();
+    stream.write_all(&wire).unwrap();
+    // The registry has it once the agent counted the heartbeat.
+    let metrics = format!("{}/metrics", agent.base());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ureq::get(&metrics)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .contains("ferrostat_gateway_uptime_seconds{gateway=\"shelf-9\"} 1")
+    {
+        assert!(std::time::Instant::now() < deadline, "heartbeat not seen");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let url = format!("ws://{}/ws/stats", agent.addr);
+    let messages = run(&url, &format!("http://{}", agent.addr), "", ALL, 0.5);
+    let desc = messages.iter().find(|m| m["type"] == "sysDesc").unwrap();
+    assert!(desc["data"].get("shelf-9").is_some(), "{desc}");
+    let ping = messages.iter().find(|m| m["type"] == "ping").unwrap();
+    let states = ping["data"]["States"].as_array().unwrap();
+    assert!(
+        states
+            .iter()
+            .any(|s| s["Addr"] == "shelf-9" && s["State"] == "OK"),
+        "{states:?}"
+    );
+    drop(stream);
+}

@@ -176,6 +176,9 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, uplink: &Uplink) {
                         s.connected = true;
                         s.frames += 1;
                     });
+                    uplink
+                        .registry
+                        .touch(gateway_key(peer_ip), peer_ip, &name, now_ms());
                     id = Some(name);
                 }
                 (None, _) => {
@@ -201,6 +204,10 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, uplink: &Uplink) {
                         s.frames += 1;
                         s.health = Some(h);
                     });
+                    // Heartbeats keep the gateway "OK" among the stats stream's backends.
+                    uplink
+                        .registry
+                        .touch(gateway_key(peer_ip), peer_ip, name, now_ms());
                 }
                 (Some(name), Ok(Message::Hello(_))) => {
                     uplink.gateways.update(name, |s| s.frames += 1);
@@ -215,6 +222,15 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, uplink: &Uplink) {
     }
     if let Some(name) = id {
         uplink.gateways.update(&name, |s| s.connected = false);
+    }
+}
+
+/// A gateway's own entry in the registry: its address, and sub-agent 0 (sFlow agents
+/// use their own sub-agent ids, hsflowd 100000).
+fn gateway_key(peer: IpAddr) -> HostKey {
+    HostKey {
+        agent: peer,
+        sub_agent: 0,
     }
 }
 
