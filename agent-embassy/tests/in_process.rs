@@ -3,8 +3,11 @@
 //! real datagrams to the gateway's sFlow port and reads what the gateway streams back to
 //! it over TCP.
 
+mod common;
+
 use std::cell::RefCell;
 
+use common::{payloads, LIVE};
 use embassy_futures::join::join5;
 use embassy_futures::select::{select, Either};
 use embassy_net::tcp::TcpSocket;
@@ -17,23 +20,7 @@ use embassy_time::{Duration, Timer};
 use ferrostat_embassy::net::{cable, sflow_listener, uplink, UplinkConfig, MTU, SFLOW_PORT};
 use ferrostat_embassy::{decode, Agent, Gateway, Message};
 
-const LIVE: &[u8] = include_bytes!("../../core/tests/data/sflow/hsflowd-live.pcap");
 const AGENT_PORT: u16 = 7343;
-
-/// The UDP payloads of a classic pcap of Ethernet/IPv4/UDP frames.
-fn payloads(pcap: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut at = 24;
-    while at + 16 <= pcap.len() {
-        let len = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
-        let frame = &pcap[at + 16..at + 16 + len];
-        at += 16 + len;
-        let udp = 14 + usize::from(frame[14] & 0x0f) * 4;
-        let udp_len = usize::from(u16::from_be_bytes([frame[udp + 4], frame[udp + 5]]));
-        out.push(frame[udp + 8..udp + udp_len].to_vec());
-    }
-    out
-}
 
 fn config(last: u8) -> Config {
     Config::ipv4_static(StaticConfigV4 {
