@@ -11,7 +11,8 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf
 # Real peers the tests start: unshare(1) for private mount namespaces, Prometheus's
 # promtool and Debian's node_exporter for /metrics, sqlite3 on the sFlow history,
-# qemu-system-arm to boot the gateway firmware and arm-none-eabi-size to measure it.
+# qemu-system-arm to boot the gateway firmware and arm-none-eabi-size to measure it,
+# OpenSSH's sshd for the agentless /monitor tests.
 missing=()
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v promtool >/dev/null || missing+=(prometheus)
@@ -19,6 +20,7 @@ command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-expo
 command -v openssl >/dev/null || missing+=(openssl)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v ip >/dev/null || missing+=(iproute2)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
 command -v arm-none-eabi-size >/dev/null || missing+=(binutils-arm-none-eabi)
 if [ ${#missing[@]} -gt 0 ]; then

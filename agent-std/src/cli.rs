@@ -115,7 +115,7 @@ pub struct ServeArgs {
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
     /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
     /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
-    /// history_queue, gateway_listen).
+    /// history_queue, gateway_listen, ssh_key, ssh_known_hosts, ssh_require_known_hosts).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
@@ -198,6 +198,16 @@ pub struct ServeArgs {
     /// agent-embassy/PROTOCOL.md). Their hello must carry the agent's token.
     #[arg(long, env = "FERROSTAT_GATEWAY_LISTEN")]
     pub gateway_listen: Option<std::net::SocketAddr>,
+    /// The agent's own SSH private key, for `/monitor` requests with `agentKey: true`.
+    #[arg(long, env = "FERROSTAT_SSH_KEY")]
+    pub ssh_key: Option<PathBuf>,
+    /// Where watched hosts' keys are recorded (default <data dir>/ssh/known_hosts).
+    #[arg(long, env = "FERROSTAT_SSH_KNOWN_HOSTS")]
+    pub ssh_known_hosts: Option<PathBuf>,
+    /// Watch only hosts whose key is already in the known-hosts file (no trust on
+    /// first use).
+    #[arg(long, env = "FERROSTAT_SSH_REQUIRE_KNOWN_HOSTS")]
+    pub ssh_require_known_hosts: bool,
 }
 
 impl Default for Command {

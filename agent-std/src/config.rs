@@ -39,6 +39,9 @@ struct FileConfig {
     history_retention_days: Option<u64>,
     history_queue: Option<usize>,
     gateway_listen: Option<SocketAddr>,
+    ssh_key: Option<PathBuf>,
+    ssh_known_hosts: Option<PathBuf>,
+    ssh_require_known_hosts: Option<bool>,
 }
 
 /// The sFlow collector's settings.
@@ -102,6 +105,12 @@ pub struct ServeConfig {
     pub history_retention: crate::state::history::Retention,
     /// History queue bound, in samples.
     pub history_queue: usize,
+    /// The agent's own SSH key.
+    pub ssh_key: Option<PathBuf>,
+    /// The known-hosts file (None: <data dir>/ssh/known_hosts).
+    pub ssh_known_hosts: Option<PathBuf>,
+    /// No trust on first use.
+    pub ssh_require_known_hosts: bool,
 }
 
 /// The default listener: loopback only.
@@ -152,6 +161,9 @@ impl ServeConfig {
             gateway_listen: None,
             history_retention: crate::state::history::Retention::default(),
             history_queue: 16_384,
+            ssh_key: None,
+            ssh_known_hosts: None,
+            ssh_require_known_hosts: false,
             token: args
                 .token
                 .or_else(|| env("SOCKTOP_TOKEN"))
@@ -265,6 +277,10 @@ impl ServeConfig {
         let config = ServeConfig {
             sflow,
             gateway_listen: args.gateway_listen.or(file.gateway_listen),
+            ssh_key: args.ssh_key.or(file.ssh_key),
+            ssh_known_hosts: args.ssh_known_hosts.or(file.ssh_known_hosts),
+            ssh_require_known_hosts: args.ssh_require_known_hosts
+                || file.ssh_require_known_hosts.unwrap_or(false),
             history_retention,
             history_queue: args
                 .history_queue

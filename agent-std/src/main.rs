@@ -10,6 +10,7 @@ mod endpoint;
 mod registry;
 mod server;
 mod sflow;
+mod ssh;
 mod state;
 
 use std::process::ExitCode;

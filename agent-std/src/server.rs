@@ -48,6 +48,10 @@ pub struct AppState {
     pub collector: Option<Arc<CollectorStats>>,
     /// Edge gateways' counters.
     pub gateways: Arc<endpoint::gateway::Gateways>,
+    /// Hosts watched over SSH for `/monitor`.
+    pub ssh: Arc<crate::ssh::hub::Hub>,
+    /// The agent's own SSH key, if it has one.
+    pub ssh_key: Option<std::path::PathBuf>,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -142,6 +146,21 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             },
         ));
     }
+    let known_hosts = match &config.ssh_known_hosts {
+        Some(path) => path.clone(),
+        None => {
+            let dir = config.data_dir.join("ssh");
+            crate::state::data_dir::create_private_dir(&dir).map_err(CommandError::Config)?;
+            dir.join("known_hosts")
+        }
+    };
+    let ssh = Arc::new(crate::ssh::hub::Hub::new(
+        crate::ssh::session::HostKeys {
+            path: known_hosts,
+            require_known: config.ssh_require_known_hosts,
+        },
+        crate::ssh::session::Timeouts::default(),
+    ));
     let proc = Arc::new(ProcCache::new(&config.proc_root));
     let gpus = config.gpu.then(|| Arc::new(Gpus::new()));
     let state = Arc::new(AppState {
@@ -157,6 +176,8 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         history: history.as_ref().map(|h| h.0.clone()),
         collector: collector.as_ref().map(|c| c.stats.clone()),
         gateways,
+        ssh,
+        ssh_key: config.ssh_key.clone(),
     });
     let app = router(state);
     let mut servers = tokio::task::JoinSet::new();
@@ -248,6 +269,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ws/stats", get(endpoint::stats_stream::handle))
         .route("/api/ws/stats", get(endpoint::stats_stream::handle))
         .route("/api", axum::routing::post(endpoint::sflow_api::handle))
+        .route("/monitor", get(endpoint::argusyes::handle))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))

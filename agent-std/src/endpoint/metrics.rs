@@ -172,6 +172,12 @@ fn render_remote(state: &AppState, page: &mut Page<'_>) {
         .collect();
     render_columns(page, VM, &vm_values);
     render_gateways(&state.gateways, page);
+    page.single(
+        "ferrostat_ssh_watched_hosts",
+        "gauge",
+        "Hosts watched over SSH for /monitor (one connection each, shared by every client).",
+        state.ssh.watched().len() as f64,
+    );
     if let Some(history) = &state.history {
         use std::sync::atomic::Ordering::Relaxed;
         let h = &history.stats;

@@ -1,5 +1,6 @@
 //! One module per endpoint.
 
+pub mod argusyes;
 pub mod gateway;
 pub mod healthz;
 pub mod metrics;

@@ -75,7 +75,7 @@ pub async fn handle(
 }
 
 /// No Origin (not a browser) or one naming the Host the request came to.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

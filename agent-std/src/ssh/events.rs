@@ -1,0 +1,669 @@
+//! The eleven events of Argusyes's `/monitor` (PROTOCOLS.md §1.5), built from remote
+//! /proc and /sys files read over SFTP and parsed with ferrostat-core. Payloads are in
+//! camelCase; [`snake_case`] turns them into the README's spelling.
+//!
+//! Sizes are "value + unit" pairs (1024 steps, B to TB, two decimals), fractions ("...
+//! Occupy") are 0..1, percentages 0..100, as Argusyes sends them. Rates are over the time
+//! between two polls; the first poll of a rate event only primes it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use ferrostat_core::metrics::rates::{counter_delta, CounterWidth};
+use ferrostat_core::procfs::{
+    cpuinfo, diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pid_stat, pid_statm, uptime,
+};
+use serde_json::{json, Map, Value};
+
+use super::session::{Remote, RemoteError};
+
+/// Two decimals.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Bytes as Argusyes shows them: divided by 1024 until under 1024, unit B to TB.
+pub fn human(bytes: f64) -> (f64, &'static str) {
+    let mut v = bytes;
+    for unit in ["B", "KB", "MB", "GB"] {
+        if v < 1024.0 {
+            return (round2(v), unit);
+        }
+        v /= 1024.0;
+    }
+    (round2(v), "TB")
+}
+
+/// Inserts `name` and `name + "Unit"` for a byte count.
+fn put_human(m: &mut Map<String, Value>, name: &str, bytes: f64) {
+    let (v, unit) = human(bytes);
+    m.insert(name.to_owned(), v.into());
+    m.insert(format!("{name}Unit"), unit.into());
+}
+
+fn ratio(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        round2(part / whole)
+    } else {
+        0.0
+    }
+}
+
+/// The README's spelling: camelCase keys to snake_case (`cpuCoreInfo` →
+/// `cpu_core_info`). Keys that are data (CPU ids, interface and device names) and
+/// all-capital keys (`CPUMHz`, `PID`) are left as they are.
+pub fn snake_case(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (snake_key(k), snake_case(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(snake_case).collect()),
+        other => other.clone(),
+    }
+}
+
+fn snake_key(k: &str) -> String {
+    let identifier = k.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && k.chars().all(|c| c.is_ascii_alphanumeric());
+    if !identifier {
+        return k.to_owned();
+    }
+    let mut out = String::with_capacity(k.len() + 4);
+    for c in k.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The README's name of an event (`cpuInfo` → `cpu_info`).
+pub fn snake_event(name: &str) -> String {
+    snake_key(name)
+}
+
+/// Per interface: bytes sent, bytes received.
+type NetCounters = HashMap<String, (u64, u64)>;
+/// Per device: bytes read, bytes written, reads, writes.
+type DiskCounters = HashMap<String, (u64, u64, u64, u64)>;
+/// Per (pid, name): CPU jiffies.
+type ProcessJiffies = HashMap<(i64, String), u64>;
+/// The machine's CPU lines.
+type CpuSnapshot = (
+    ferrostat_core::procfs::stat::CpuTimes,
+    Vec<ferrostat_core::procfs::stat::CpuLine>,
+);
+
+/// What the poller remembers between polls, for rates and the `rough` summary.
+#[derive(Default)]
+pub struct State {
+    siblings: Option<f64>,
+    stat: Option<CpuSnapshot>,
+    net: Option<(Instant, NetCounters)>,
+    disk: Option<(Instant, DiskCounters)>,
+    processes: Option<(u64, ProcessJiffies)>,
+    rough: Map<String, Value>,
+}
+
+/// One poll's events: (camelCase name, message without the target fields).
+pub type Events = Vec<(&'static str, Value)>;
+
+impl State {
+    /// `cpuInfo`: sockets → cores → processors (every 10 s).
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub async fn cpu_info(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
+        let bytes = remote.read("/proc/cpuinfo").await?;
+        let mut sockets: BTreeMap<u64, Map<String, Value>> = BTreeMap::new();
+        let mut block: HashMap<String, String> = HashMap::new();
+        let mut flush = |block: &mut HashMap<String, String>| {
+            if block.is_empty() {
+                return;
+            }
+            let int = |k: &str| {
+                block
+                    .get(k)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            let text = |k: &str| block.get(k).cloned().unwrap_or_default();
+            let float = |k: &str| {
+                block
+                    .get(k)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            let (socket, core, processor) = (int("physical id"), int("core id"), int("processor"));
+            let entry = sockets.entry(socket).or_insert_with(|| {
+                let mut m = Map::new();
+                m.insert("cpuCoreInfo".into(), json!({}));
+                for (key, field) in [
+                    ("vendorId", "vendor_id"),
+                    ("cpuFamily", "cpu family"),
+                    ("model", "model"),
+                    ("modelName", "model name"),
+                    ("stepping", "stepping"),
+                    ("cacheSize", "cache size"),
+                    ("addressSizes", "address sizes"),
+                ] {
+                    m.insert(key.into(), text(field).into());
+                }
+                m.insert("physicalId".into(), socket.into());
+                m.insert("siblings".into(), int("siblings").into());
+                m.insert("cpuCores".into(), int("cpu cores").into());
+                m.insert("fpu".into(), (text("fpu") == "yes").into());
+                m.insert(
+                    "fpuException".into(),
+                    (text("fpu_exception") == "yes").into(),
+                );
+                m.insert("bogomips".into(), float("bogomips").into());
+                m.insert("clFlushSize".into(), int("clflush size").into());
+                m.insert("cacheAlignment".into(), int("cache_alignment").into());
+                m
+            });
+            let cores = entry["cpuCoreInfo"].as_object_mut().expect("made above");
+            let core_entry = cores
+                .entry(core.to_string())
+                .or_insert_with(|| json!({ "cpuProcessorInfo": {}, "coreId": core }));
+            core_entry["cpuProcessorInfo"][processor.to_string()] = json!({
+                "processor": processor,
+                "CPUMHz": float("cpu MHz"),
+                "apicid": int("apicid"),
+            });
+            block.clear();
+        };
+        for record in cpuinfo::records(&bytes).filter_map(Result::ok) {
+            match record {
+                cpuinfo::Record::Entry { key, value } => {
+                    block.insert(key.to_string(), value.to_string());
+                }
+                cpuinfo::Record::BlockEnd => flush(&mut block),
+            }
+        }
+        flush(&mut block);
+        let siblings = sockets
+            .values()
+            .next()
+            .and_then(|s| s["siblings"].as_u64())
+            .filter(|s| *s > 0);
+        self.siblings = siblings.map(|s| s as f64);
+        let map: Map<String, Value> = sockets
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::Object(v)))
+            .collect();
+        Ok(vec![("cpuInfo", json!({ "cpuInfo": map }))])
+    }
+
+    /// The 2-second events: cpuPerformance, memoryPerformance, uptime, loadavg, netDev,
+    /// netStat, temp, disk, then rough.
+    ///
+    /// # Errors
+    /// A file every host has cannot be read (the connection is then retried).
+    pub async fn fast(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
+        let mut out = Events::new();
+        out.extend(self.cpu_performance(&remote.read("/proc/stat").await?));
+        out.push(self.memory(&remote.read("/proc/meminfo").await?));
+        out.extend(uptime_event(&remote.read("/proc/uptime").await?));
+        out.extend(self.loadavg(&remote.read("/proc/loadavg").await?));
+        let virtual_ifs: HashSet<String> = remote
+            .list("/sys/devices/virtual/net")
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        out.push(self.net_dev(&remote.read("/proc/net/dev").await?, &virtual_ifs));
+        out.push(self.net_stat(&remote.read("/proc/net/snmp").await?));
+        out.extend(self.temp(remote).await);
+        out.push(self.disk(remote).await?);
+        out.push(("rough", Value::Object(self.rough.clone())));
+        Ok(out)
+    }
+
+    fn cpu_performance(&mut self, bytes: &[u8]) -> Option<(&'static str, Value)> {
+        let (total, cpus) = crate::collect::procfs::cpu_lines(bytes).ok()?;
+        let prev = self.stat.replace((total, cpus.clone()))?;
+        let shares = |a: &ferrostat_core::procfs::stat::CpuTimes,
+                      b: &ferrostat_core::procfs::stat::CpuTimes| {
+            let span = b.total().saturating_sub(a.total()).max(1) as f64;
+            let pct = |x: u64, y: u64| round2(y.saturating_sub(x) as f64 * 100.0 / span);
+            let free = pct(a.idle, b.idle);
+            json!({
+                "utilization": round2(100.0 - free),
+                "free": free,
+                "system": pct(a.system, b.system),
+                "user": pct(a.user, b.user),
+                "IO": pct(a.iowait, b.iowait),
+                "steal": pct(a.steal, b.steal),
+            })
+        };
+        let mut per_cpu = Map::new();
+        for line in &cpus {
+            if let Some(p) = prev.1.iter().find(|p| p.id == line.id) {
+                let mut v = shares(&p.times, &line.times);
+                v["processor"] = line.id.into();
+                per_cpu.insert(format!("cpu{}", line.id), v);
+            }
+        }
+        let mut t = shares(&prev.0, &total);
+        // All jiffies at 100 Hz over the CPUs: about the uptime.
+        let secs = total.total() as f64 / 100.0 / cpus.len().max(1) as f64;
+        let (value, unit) = if secs >= 86_400.0 {
+            (secs / 86_400.0, "D")
+        } else if secs >= 3_600.0 {
+            (secs / 3_600.0, "H")
+        } else if secs >= 60.0 {
+            (secs / 60.0, "M")
+        } else {
+            (secs, "S")
+        };
+        t["totalTime"] = (value as u64).into();
+        t["totalTimeUnit"] = unit.into();
+        self.rough
+            .insert("CPU".into(), json!({ "utilization": t["utilization"] }));
+        Some((
+            "cpuPerformance",
+            json!({ "total": t, "cpuPerformance": per_cpu }),
+        ))
+    }
+
+    fn memory(&mut self, bytes: &[u8]) -> (&'static str, Value) {
+        let m = meminfo::parse(bytes).ok();
+        let kb = |f: fn(&meminfo::Meminfo) -> Option<u64>| {
+            m.as_ref().and_then(f).unwrap_or(0) as f64 * 1024.0
+        };
+        let total = kb(meminfo::Meminfo::mem_total);
+        let available = kb(meminfo::Meminfo::mem_available);
+        let swap_total = kb(meminfo::Meminfo::swap_total);
+        let mut v = Map::new();
+        put_human(&mut v, "totalMem", total);
+        for (name, occupy, bytes, whole) in [
+            (
+                "freeMem",
+                "freeMemOccupy",
+                kb(meminfo::Meminfo::mem_free),
+                total,
+            ),
+            ("availableMem", "availableMemOccupy", available, total),
+            (
+                "usedMem",
+                "usedMemOccupy",
+                (total - available).max(0.0),
+                total,
+            ),
+            (
+                "buffer",
+                "bufferOccupy",
+                kb(meminfo::Meminfo::buffers),
+                total,
+            ),
+            ("cached", "cacheOccupy", kb(meminfo::Meminfo::cached), total),
+            ("dirty", "dirtyOccupy", kb(meminfo::Meminfo::dirty), total),
+            (
+                "freeSwap",
+                "freeSwapOccupy",
+                kb(meminfo::Meminfo::swap_free),
+                swap_total,
+            ),
+            (
+                "cachedSwap",
+                "cachedSwapOccupy",
+                kb(meminfo::Meminfo::swap_cached),
+                swap_total,
+            ),
+        ] {
+            put_human(&mut v, name, bytes);
+            v.insert(occupy.into(), ratio(bytes, whole).into());
+        }
+        put_human(&mut v, "totalSwap", swap_total);
+        self.rough.insert(
+            "Memory".into(),
+            json!({
+                "freeMemOccupy": v["freeMemOccupy"],
+                "usedMemOccupy": v["usedMemOccupy"],
+                "cacheSwapOccupy": v["cachedSwapOccupy"],
+            }),
+        );
+        ("memoryPerformance", json!({ "memory": v }))
+    }
+
+    fn loadavg(&mut self, bytes: &[u8]) -> Option<(&'static str, Value)> {
+        let l = loadavg::parse(bytes).ok()?;
+        // Argusyes relates loads to the CPU count, known once cpuinfo was read.
+        let cpus = self.siblings?;
+        let v = json!({
+            "one": l.one, "oneOccupy": round2(l.one / cpus),
+            "five": l.five, "fiveOccupy": round2(l.five / cpus),
+            "fifteen": l.fifteen, "fifteenOccupy": round2(l.fifteen / cpus),
+            "running": l.running, "active": l.total, "lastPid": l.last_pid,
+        });
+        self.rough.insert(
+            "Loadavg".into(),
+            json!({ "oneOccupy": v["oneOccupy"], "fiveOccupy": v["fiveOccupy"], "fifteenOccupy": v["fifteenOccupy"] }),
+        );
+        Some(("loadavg", json!({ "loadavg": v })))
+    }
+
+    fn net_dev(&mut self, bytes: &[u8], virtual_ifs: &HashSet<String>) -> (&'static str, Value) {
+        let now = Instant::now();
+        let counters: NetCounters = net_dev::records(bytes)
+            .filter_map(Result::ok)
+            .map(|i| (i.name.to_string(), (i.tx_bytes, i.rx_bytes)))
+            .collect();
+        let packets: HashMap<String, (u64, u64)> = net_dev::records(bytes)
+            .filter_map(Result::ok)
+            .map(|i| (i.name.to_string(), (i.tx_packets, i.rx_packets)))
+            .collect();
+        let prev = self.net.replace((now, counters.clone()));
+        let secs = prev
+            .as_ref()
+            .map_or(0.0, |(at, _)| now.duration_since(*at).as_secs_f64());
+        let mut per_if = Map::new();
+        let mut total = (0u64, 0u64, 0u64, 0u64, 0.0f64, 0.0f64);
+        let mut names: Vec<&String> = counters.keys().collect();
+        names.sort();
+        for name in names {
+            let (up, down) = counters[name];
+            let (up_p, down_p) = packets.get(name).copied().unwrap_or_default();
+            let (up_rate, down_rate) = match prev.as_ref().and_then(|(_, p)| p.get(name)) {
+                Some((pu, pd)) if secs > 0.0 => (
+                    counter_delta(*pu, up, CounterWidth::Bits64) as f64 / secs,
+                    counter_delta(*pd, down, CounterWidth::Bits64) as f64 / secs,
+                ),
+                _ => (0.0, 0.0),
+            };
+            let is_virtual = virtual_ifs.contains(name);
+            let mut m = Map::new();
+            m.insert("name".into(), name.as_str().into());
+            put_human(&mut m, "upBytesH", up as f64);
+            m.insert("upBytes".into(), up.into());
+            put_human(&mut m, "downBytesH", down as f64);
+            m.insert("downBytes".into(), down.into());
+            m.insert("upPackets".into(), up_p.into());
+            m.insert("downPackets".into(), down_p.into());
+            put_human(&mut m, "upSpeed", up_rate);
+            put_human(&mut m, "downSpeed", down_rate);
+            m.insert("ip".into(), json!([]));
+            m.insert("virtual".into(), is_virtual.into());
+            if !is_virtual {
+                total.0 += up;
+                total.1 += down;
+                total.2 += up_p;
+                total.3 += down_p;
+                total.4 += up_rate;
+                total.5 += down_rate;
+            }
+            per_if.insert(name.clone(), Value::Object(m));
+        }
+        let mut t = Map::new();
+        put_human(&mut t, "upBytesH", total.0 as f64);
+        t.insert("upBytes".into(), total.0.into());
+        put_human(&mut t, "downBytesH", total.1 as f64);
+        t.insert("downBytes".into(), total.1.into());
+        t.insert("upPackets".into(), total.2.into());
+        t.insert("downPackets".into(), total.3.into());
+        put_human(&mut t, "upSpeed", total.4);
+        put_human(&mut t, "downSpeed", total.5);
+        let rough_keys = [
+            "upBytesH",
+            "upBytesHUnit",
+            "downBytesH",
+            "downBytesHUnit",
+            "upSpeed",
+            "upSpeedUnit",
+            "downSpeed",
+            "downSpeedUnit",
+        ];
+        let rough: Map<String, Value> = rough_keys
+            .iter()
+            .map(|k| ((*k).to_owned(), t[*k].clone()))
+            .collect();
+        self.rough.insert("Net".into(), Value::Object(rough));
+        ("netDev", json!({ "netDevTotal": t, "netDev": per_if }))
+    }
+
+    fn net_stat(&mut self, bytes: &[u8]) -> (&'static str, Value) {
+        let counters: HashMap<(String, String), i64> = net_snmp::records(bytes)
+            .filter_map(Result::ok)
+            .map(|c| ((c.section.to_string(), c.name.to_string()), c.value))
+            .collect();
+        let get = |s: &str, n: &str| {
+            counters
+                .get(&(s.to_owned(), n.to_owned()))
+                .copied()
+                .unwrap_or(0)
+        };
+        let out_segs = get("Tcp", "OutSegs");
+        let retrans = get("Tcp", "RetransSegs");
+        (
+            "netStat",
+            json!({
+                "netTCP": {
+                    "activeOpens": get("Tcp", "ActiveOpens"),
+                    "passiveOpens": get("Tcp", "PassiveOpens"),
+                    "failOpens": get("Tcp", "AttemptFails"),
+                    "currConn": get("Tcp", "CurrEstab"),
+                    "inSegments": get("Tcp", "InSegs"),
+                    "outSegments": out_segs,
+                    "reTransSegments": retrans,
+                    "reTransRate": if out_segs > 0 { round2(retrans as f64 * 100.0 / out_segs as f64) } else { 0.0 },
+                },
+                "netUDP": {
+                    "inDatagrams": get("Udp", "InDatagrams"),
+                    "outDatagrams": get("Udp", "OutDatagrams"),
+                    "receiveBufErrors": get("Udp", "RcvbufErrors"),
+                    "sendBufErrors": get("Udp", "SndbufErrors"),
+                },
+            }),
+        )
+    }
+
+    async fn temp(&mut self, remote: &Remote) -> Option<(&'static str, Value)> {
+        let mut zones = Map::new();
+        for zone in 0..10 {
+            let Ok(bytes) = remote
+                .read(&format!("/sys/class/thermal/thermal_zone{zone}/temp"))
+                .await
+            else {
+                break;
+            };
+            let Ok(milli) = String::from_utf8_lossy(&bytes).trim().parse::<i64>() else {
+                break;
+            };
+            zones.insert(format!("zone{zone}"), milli.into());
+        }
+        let highest = zones.values().filter_map(Value::as_i64).max()?;
+        self.rough
+            .insert("Temp".into(), json!({ "highestTemp": highest }));
+        Some(("temp", json!({ "tempMap": zones })))
+    }
+
+    async fn disk(&mut self, remote: &Remote) -> Result<(&'static str, Value), RemoteError> {
+        let now = Instant::now();
+        let stats = remote.read("/proc/diskstats").await?;
+        let mounted = remote.read("/proc/mounts").await?;
+        let counters: DiskCounters = diskstats::records(&stats)
+            .filter_map(Result::ok)
+            .map(|d| {
+                (
+                    format!("/dev/{}", d.name),
+                    (
+                        d.sectors_read * 512,
+                        d.sectors_written * 512,
+                        d.reads_completed,
+                        d.writes_completed,
+                    ),
+                )
+            })
+            .collect();
+        let prev = self.disk.replace((now, counters.clone()));
+        let secs = prev
+            .as_ref()
+            .map_or(0.0, |(at, _)| now.duration_since(*at).as_secs_f64());
+        let mut map = Map::new();
+        let mut totals = (0u64, 0u64, 0.0f64, 0.0f64);
+        for m in mounts::records(&mounted).filter_map(Result::ok) {
+            let fs = m.vfstype.to_string();
+            // Argusyes reports local filesystems only.
+            if fs != "ext4" && fs != "vfat" {
+                continue;
+            }
+            let dev = m.spec.to_string();
+            let mount = m.file.to_string();
+            let (read, write, reads, writes) = counters.get(&dev).copied().unwrap_or_default();
+            let (read_rate, write_rate, read_iops, write_iops) =
+                match prev.as_ref().and_then(|(_, p)| p.get(&dev)) {
+                    Some(p) if secs > 0.0 => (
+                        read.saturating_sub(p.0) as f64 / secs,
+                        write.saturating_sub(p.1) as f64 / secs,
+                        round2(reads.saturating_sub(p.2) as f64 / secs),
+                        round2(writes.saturating_sub(p.3) as f64 / secs),
+                    ),
+                    _ => (0.0, 0.0, 0.0, 0.0),
+                };
+            let (total, free) = remote.space(&mount).await.unwrap_or((0, 0));
+            let used = total.saturating_sub(free);
+            let mut d = Map::new();
+            d.insert("devName".into(), dev.clone().into());
+            d.insert("mount".into(), mount.into());
+            d.insert("fileSystem".into(), fs.into());
+            d.insert("freeRate".into(), ratio(free as f64, total as f64).into());
+            put_human(&mut d, "free", free as f64);
+            d.insert("usedRate".into(), ratio(used as f64, total as f64).into());
+            put_human(&mut d, "used", used as f64);
+            put_human(&mut d, "total", total as f64);
+            put_human(&mut d, "write", write as f64);
+            put_human(&mut d, "read", read as f64);
+            put_human(&mut d, "writeRate", write_rate);
+            put_human(&mut d, "readRate", read_rate);
+            d.insert("writeIOPS".into(), write_iops.into());
+            d.insert("readIOPS".into(), read_iops.into());
+            if !map.contains_key(&dev) {
+                totals.0 += read;
+                totals.1 += write;
+                totals.2 += read_rate;
+                totals.3 += write_rate;
+            }
+            map.insert(dev, Value::Object(d));
+        }
+        let mut v = Map::new();
+        v.insert("diskMap".into(), Value::Object(map));
+        put_human(&mut v, "write", totals.1 as f64);
+        put_human(&mut v, "read", totals.0 as f64);
+        put_human(&mut v, "writeRate", totals.3);
+        put_human(&mut v, "readRate", totals.2);
+        let rough_keys = [
+            "write",
+            "writeUnit",
+            "read",
+            "readUnit",
+            "writeRate",
+            "writeRateUnit",
+            "readRate",
+            "readRateUnit",
+        ];
+        let rough: Map<String, Value> = rough_keys
+            .iter()
+            .map(|k| ((*k).to_owned(), v[*k].clone()))
+            .collect();
+        self.rough.insert("Disk".into(), Value::Object(rough));
+        Ok(("disk", Value::Object(v)))
+    }
+
+    /// `process`: the top 50 by CPU then memory (every 5 s). CPU is percent of one CPU
+    /// (× siblings), from jiffies between two polls.
+    ///
+    /// # Errors
+    /// /proc/stat or the /proc listing cannot be read.
+    pub async fn processes(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
+        let stat = remote.read("/proc/stat").await?;
+        let (total, _) = crate::collect::procfs::cpu_lines(&stat).unwrap_or_default();
+        let total = total.total();
+        let mut now: ProcessJiffies = HashMap::new();
+        let mut rows = Vec::new();
+        for name in remote.list("/proc").await? {
+            if !name.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            // A process may end between the listing and the read: skip it.
+            let Ok(stat) = remote.read(&format!("/proc/{name}/stat")).await else {
+                continue;
+            };
+            let Ok(s) = pid_stat::parse(&stat) else {
+                continue;
+            };
+            let rss = match remote.read(&format!("/proc/{name}/statm")).await {
+                Ok(b) => pid_statm::parse(&b).map_or(0, |m| m.resident) * 4096,
+                Err(_) => 0,
+            };
+            let comm = format!("({})", s.comm);
+            let jiffies = s.utime + s.stime + s.cutime.max(0) as u64 + s.cstime.max(0) as u64;
+            now.insert((s.pid, comm.clone()), jiffies);
+            rows.push((s.pid, comm, jiffies, rss));
+        }
+        let prev = self.processes.replace((total, now));
+        let siblings = self.siblings.unwrap_or(1.0);
+        let mut list: Vec<(f64, u64, i64, String)> = rows
+            .into_iter()
+            .map(|(pid, comm, jiffies, rss)| {
+                let cpu = match &prev {
+                    Some((prev_total, before)) => {
+                        let span = total.saturating_sub(*prev_total).max(1) as f64;
+                        let used = before
+                            .get(&(pid, comm.clone()))
+                            .map_or(0, |b| jiffies.saturating_sub(*b));
+                        round2(siblings * 100.0 * used as f64 / span)
+                    }
+                    None => 0.0,
+                };
+                (cpu, rss, pid, comm)
+            })
+            .collect();
+        list.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        list.truncate(50);
+        let process: Vec<Value> = list
+            .into_iter()
+            .map(|(cpu, rss, pid, name)| {
+                let (mem, unit) = human(rss as f64);
+                json!({ "PID": pid, "name": name, "CPU": cpu, "mem": mem, "memUnit": unit, "MemRaw": rss })
+            })
+            .collect();
+        Ok(vec![("process", json!({ "process": process }))])
+    }
+}
+
+fn uptime_event(bytes: &[u8]) -> Option<(&'static str, Value)> {
+    let secs = uptime::parse(bytes).ok()?.uptime_secs as u64;
+    Some((
+        "uptime",
+        json!({ "uptime": {
+            "upDay": secs / 86_400,
+            "UpHour": secs % 86_400 / 3_600,
+            "upMin": secs % 3_600 / 60,
+            "upSec": secs % 60,
+        }}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_spellings() {
+        assert_eq!(human(512.0), (512.0, "B"));
+        assert_eq!(human(8_589_934_592.0), (8.0, "GB"));
+        assert_eq!(human(1536.0), (1.5, "KB"));
+        let v = json!({ "cpuInfo": { "0": { "cpuCoreInfo": { "1": { "coreId": 1, "cpuProcessorInfo": { "2": { "CPUMHz": 800.0 } } } }, "modelName": "x" } }, "UpHour": 3, "eth0": 1 });
+        assert_eq!(
+            snake_case(&v),
+            json!({ "cpu_info": { "0": { "cpu_core_info": { "1": { "core_id": 1, "cpu_processor_info": { "2": { "CPUMHz": 800.0 } } } }, "model_name": "x" } }, "UpHour": 3, "eth0": 1 })
+        );
+        assert_eq!(snake_event("cpuPerformance"), "cpu_performance");
+    }
+}

@@ -1,0 +1,260 @@
+//! Watched hosts, shared: one SSH connection and one poller per `user@host:port`,
+//! whatever number of clients watch it, closed a few seconds after the last one leaves.
+//! A failed connection is retried with backoff and every subscriber is told why.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::broadcast;
+
+use super::events::State;
+use super::session::{HostKeys, Remote, RemoteError, Secret, Target, Timeouts};
+
+/// How long a host stays connected after its last subscriber leaves.
+const LINGER: Duration = Duration::from_secs(5);
+/// The fast events' period.
+const FAST: Duration = Duration::from_secs(2);
+/// The process list's period.
+const PROCESSES: Duration = Duration::from_secs(5);
+/// cpuinfo's period.
+const CPU_INFO: Duration = Duration::from_secs(10);
+/// Hosts watched at once.
+const MAX_TARGETS: usize = 1024;
+
+/// One event for the subscribers of a host.
+#[derive(Debug)]
+pub struct Notice {
+    /// The host.
+    pub target: Target,
+    /// camelCase event name, or `error`.
+    pub event: &'static str,
+    /// The payload (without the target fields).
+    pub message: Value,
+}
+
+struct Watch {
+    notices: broadcast::Sender<Arc<Notice>>,
+    listeners: AtomicUsize,
+    /// Hash of the secret it logged in with: a later subscriber with other credentials
+    /// must prove them before sharing the connection.
+    secret_hash: [u8; 32],
+}
+
+/// Every watched host.
+pub struct Hub {
+    watches: Mutex<HashMap<Target, Arc<Watch>>>,
+    keys: HostKeys,
+    timeouts: Timeouts,
+}
+
+fn hash(secret: &Secret) -> [u8; 32] {
+    let mut h = Sha256::new();
+    match secret {
+        Secret::Password(p) => {
+            h.update(b"password\0");
+            h.update(p.as_bytes());
+        }
+        Secret::Key(k) => {
+            h.update(b"key\0");
+            h.update(k.as_bytes());
+        }
+        Secret::AgentKey(path) => {
+            h.update(b"agent-key\0");
+            h.update(path.to_string_lossy().as_bytes());
+        }
+    }
+    h.finalize().into()
+}
+
+impl Hub {
+    /// A hub checking host keys with `keys`.
+    pub fn new(keys: HostKeys, timeouts: Timeouts) -> Self {
+        Hub {
+            watches: Mutex::new(HashMap::new()),
+            keys,
+            timeouts,
+        }
+    }
+
+    fn watches(&self) -> std::sync::MutexGuard<'_, HashMap<Target, Arc<Watch>>> {
+        self.watches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts watching `target` for one more subscriber: connects first if nobody
+    /// watches it yet (so the caller learns at once whether it worked).
+    ///
+    /// # Errors
+    /// Why the host could not be reached or logged into.
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        target: &Target,
+        secret: Secret,
+    ) -> Result<broadcast::Receiver<Arc<Notice>>, RemoteError> {
+        let secret_hash = hash(&secret);
+        let same = self
+            .watches()
+            .get(target)
+            .map(|w| w.secret_hash == secret_hash);
+        if same == Some(false) {
+            // Other credentials: prove them on a connection of their own before sharing.
+            Remote::connect(target, &secret, &self.keys, self.timeouts)
+                .await?
+                .close()
+                .await;
+        }
+        if same.is_some() {
+            // Counted under the lock, so a poller about to let go sees the newcomer.
+            let watches = self.watches();
+            if let Some(watch) = watches.get(target) {
+                watch.listeners.fetch_add(1, Ordering::SeqCst);
+                return Ok(watch.notices.subscribe());
+            }
+        }
+        if self.watches().len() >= MAX_TARGETS {
+            return Err(RemoteError::Protocol(format!(
+                "the agent already watches {MAX_TARGETS} hosts"
+            )));
+        }
+        let remote = Remote::connect(target, &secret, &self.keys, self.timeouts).await?;
+        // Another subscriber may have connected meanwhile: share theirs.
+        let shared = {
+            let mut watches = self.watches();
+            match watches.get(target) {
+                Some(watch) => {
+                    watch.listeners.fetch_add(1, Ordering::SeqCst);
+                    Err(watch.notices.subscribe())
+                }
+                None => {
+                    let (tx, rx) = broadcast::channel(256);
+                    let watch = Arc::new(Watch {
+                        notices: tx,
+                        listeners: AtomicUsize::new(1),
+                        secret_hash,
+                    });
+                    watches.insert(target.clone(), watch.clone());
+                    Ok((watch, rx))
+                }
+            }
+        };
+        let (watch, rx) = match shared {
+            Ok(new) => new,
+            Err(rx) => {
+                remote.close().await;
+                return Ok(rx);
+            }
+        };
+        tokio::spawn(poll(self.clone(), target.clone(), watch, remote, secret));
+        Ok(rx)
+    }
+
+    /// One subscriber fewer; the host is let go `LINGER` after the last.
+    pub fn unsubscribe(&self, target: &Target) -> bool {
+        let watches = self.watches();
+        let Some(watch) = watches.get(target) else {
+            return false;
+        };
+        let _ = watch
+            .listeners
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        true
+    }
+
+    /// Hosts watched now.
+    pub fn watched(&self) -> Vec<Target> {
+        let mut v: Vec<Target> = self.watches().keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+/// The poller of one host: events on their periods, reconnection with backoff, and the
+/// end once nobody has listened for `LINGER`. The secret lives here and goes with it.
+async fn poll(hub: Arc<Hub>, target: Target, watch: Arc<Watch>, first: Remote, secret: Secret) {
+    let send = |event: &'static str, message: Value| {
+        let _ = watch.notices.send(Arc::new(Notice {
+            target: target.clone(),
+            event,
+            message,
+        }));
+    };
+    let mut remote = Some(first);
+    let mut state = State::default();
+    let mut backoff = Duration::from_secs(1);
+    let (mut cpu_info_at, mut processes_at): (Option<Instant>, Option<Instant>) = (None, None);
+    let mut idle_since: Option<Instant> = None;
+    loop {
+        if watch.listeners.load(Ordering::SeqCst) == 0 {
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= LINGER {
+                let mut watches = hub.watches();
+                if watch.listeners.load(Ordering::SeqCst) == 0 {
+                    watches.remove(&target);
+                    break;
+                }
+            }
+        } else {
+            idle_since = None;
+        }
+        let Some(r) = &remote else {
+            match Remote::connect(&target, &secret, &hub.keys, hub.timeouts).await {
+                Ok(r) => {
+                    remote = Some(r);
+                    backoff = Duration::from_secs(1);
+                    state = State::default();
+                    cpu_info_at = None;
+                    processes_at = None;
+                }
+                Err(e) => {
+                    send(
+                        "error",
+                        json!({ "error": format!("{e}; retrying in {} s", backoff.as_secs()) }),
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+            continue;
+        };
+        let started = Instant::now();
+        let mut result = Ok(());
+        if cpu_info_at.is_none_or(|t| t.elapsed() >= CPU_INFO) {
+            cpu_info_at = Some(Instant::now());
+            result = state
+                .cpu_info(r)
+                .await
+                .map(|evs| evs.into_iter().for_each(|(n, m)| send(n, m)));
+        }
+        if result.is_ok() {
+            result = state
+                .fast(r)
+                .await
+                .map(|evs| evs.into_iter().for_each(|(n, m)| send(n, m)));
+        }
+        if result.is_ok() && processes_at.is_none_or(|t| t.elapsed() >= PROCESSES) {
+            processes_at = Some(Instant::now());
+            result = state
+                .processes(r)
+                .await
+                .map(|evs| evs.into_iter().for_each(|(n, m)| send(n, m)));
+        }
+        if let Err(e) = result {
+            send(
+                "error",
+                json!({ "error": format!("connection lost: {e}; reconnecting") }),
+            );
+            if let Some(r) = remote.take() {
+                r.close().await;
+            }
+            continue;
+        }
+        tokio::time::sleep(FAST.saturating_sub(started.elapsed())).await;
+    }
+    if let Some(r) = remote {
+        r.close().await;
+    }
+    // `secret` drops here; its Zeroizing contents are wiped.
+}

@@ -1,0 +1,426 @@
+//! `/monitor` from outside: a real OpenSSH server (Debian's `sshd`, started here on a
+//! loopback port with a throwaway host key and a test user with a password and a key),
+//! a real agent watching this machine through it, and a client written the way the
+//! README's browser example is: a plain WebSocket sending JSON (Python `websockets`).
+//! Event values are checked against /proc read locally.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use common::{meminfo_bytes, start, temp_dir};
+use serde_json::{json, Value};
+
+const USER: &str = "ferrostat-ssh";
+const PASSWORD: &str = "Ferrostat-Test-7";
+
+/// A running sshd, killed when dropped.
+struct Sshd {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The test user (created once, with a password), and a fresh key pair for it.
+fn test_user(dir: &Path) -> String {
+    let exists = Command::new("id")
+        .arg(USER)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    if !exists {
+        run(Command::new("useradd").args(["--create-home", "--shell", "/bin/sh", USER]));
+    }
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("chpasswd (the tests run as root, as CI does)");
+    use std::io::Write;
+    writeln!(chpasswd.stdin.take().unwrap(), "{USER}:{PASSWORD}").unwrap();
+    assert!(chpasswd.wait().unwrap().success());
+    let key = dir.join("user_key");
+    run(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", ""])
+        .arg("-f")
+        .arg(&key));
+    std::fs::copy(dir.join("user_key.pub"), dir.join("authorized_keys")).unwrap();
+    std::fs::read_to_string(key).unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// sshd on `port` with the host key `host_key` (made if missing).
+fn sshd(dir: &Path, port: u16, host_key: &str) -> Sshd {
+    let key = dir.join(host_key);
+    if !key.exists() {
+        run(Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", ""])
+            .arg("-f")
+            .arg(&key));
+    }
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let config = dir.join("sshd_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {key}\nPidFile {dir}/sshd.pid\n\
+             PasswordAuthentication yes\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+             AuthorizedKeysFile {dir}/authorized_keys\nUsePAM no\nStrictModes no\n\
+             AllowUsers {USER}\nSubsystem sftp /usr/lib/openssh/sftp-server\n",
+            key = key.display(),
+            dir = dir.display(),
+        ),
+    )
+    .unwrap();
+    let child = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
+        .spawn()
+        .expect("sshd (Debian package openssh-server; scripts/test.sh installs it)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "sshd did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Sshd { child, port }
+}
+
+/// The README's browser client, in Python: sends each request (a JSON text) in turn,
+/// then prints every frame received for `seconds`, one per line.
+const CLIENT: &str = r#"
+import asyncio, json, sys
+import websockets
+
+async def main(url, seconds, *requests):
+    async with websockets.connect(url, max_size=None) as ws:
+        for r in requests:
+            await ws.send(r)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + float(seconds)
+        try:
+            while loop.time() < end:
+                msg = await asyncio.wait_for(ws.recv(), timeout=end - loop.time())
+                print(msg, flush=True)
+        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+            pass
+
+asyncio.run(main(*sys.argv[1:]))
+"#;
+
+fn client(url: &str, seconds: f64, requests: &[Value]) -> Vec<Value> {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", CLIENT, url, &seconds.to_string()]);
+    for r in requests {
+        cmd.arg(r.to_string());
+    }
+    let out = cmd.output().expect("python3 with websockets");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn events<'a>(frames: &'a [Value], name: &str) -> Vec<&'a Value> {
+    frames
+        .iter()
+        .filter(|f| f["method"] == "ssh.notification" && f["params"][0]["event"] == name)
+        .map(|f| &f["params"][0]["message"])
+        .collect()
+}
+
+fn human(bytes: f64) -> (f64, &'static str) {
+    let mut v = bytes;
+    for unit in ["B", "KB", "MB", "GB"] {
+        if v < 1024.0 {
+            return ((v * 100.0).round() / 100.0, unit);
+        }
+        v /= 1024.0;
+    }
+    ((v * 100.0).round() / 100.0, "TB")
+}
+
+/// This machine through its own sshd: every event of the spec (temperature where the
+/// machine has thermal zones), with values from this machine's /proc, camelCase for
+/// `ssh.startMonitor`, snake_case with `ssh_key` for the README's `ssh.start_monitor`,
+/// `rough` only for `ssh.startRoughMonitor`; one SSH connection for all of them.
+#[test]
+fn watches_this_machine_through_real_sshd() {
+    let dir = temp_dir("sshd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = test_user(&dir);
+    let sshd = sshd(&dir, free_port(), "host_key");
+    let agent = start(&[]);
+    let url = format!("ws://{}/monitor", agent.addr);
+    let host = json!({"host": "127.0.0.1", "port": sshd.port, "user": USER, "passwd": PASSWORD});
+    let frames = client(
+        &url,
+        7.0,
+        &[json!({"id": "c1", "method": "ssh.startMonitor", "params": [host]})],
+    );
+    let reply = frames.iter().find(|f| f["id"] == "c1").expect("reply");
+    assert_eq!(
+        reply["result"],
+        json!([{"port": sshd.port, "host": "127.0.0.1", "user": USER, "monitor": true, "error": null}]),
+        "{reply}"
+    );
+    assert_eq!(reply["error"], Value::Null);
+    for name in [
+        "cpuInfo",
+        "cpuPerformance",
+        "memoryPerformance",
+        "uptime",
+        "loadavg",
+        "netDev",
+        "netStat",
+        "disk",
+        "process",
+    ] {
+        let seen = events(&frames, name);
+        assert!(
+            !seen.is_empty(),
+            "no {name} event in {} frames",
+            frames.len()
+        );
+        assert_eq!(seen[0]["host"], "127.0.0.1");
+        assert_eq!(seen[0]["user"], USER);
+        assert_eq!(seen[0]["port"], sshd.port);
+    }
+    assert!(
+        events(&frames, "rough").is_empty(),
+        "rough goes to rough subscribers only"
+    );
+    let has_thermal = Path::new("/sys/class/thermal/thermal_zone0/temp").exists();
+    assert_eq!(!events(&frames, "temp").is_empty(), has_thermal);
+
+    // Values, against this machine's own /proc.
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+    let processors = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
+    let info = &events(&frames, "cpuInfo")[0]["cpuInfo"];
+    let counted: usize = info
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|s| s["cpuCoreInfo"].as_object().unwrap().values())
+        .map(|c| c["cpuProcessorInfo"].as_object().unwrap().len())
+        .sum();
+    assert_eq!(counted, processors);
+    let mem = &events(&frames, "memoryPerformance")[0]["memory"];
+    let (total, unit) = human(meminfo_bytes("MemTotal") as f64);
+    assert_eq!(
+        (
+            mem["totalMem"].as_f64().unwrap(),
+            mem["totalMemUnit"].as_str().unwrap()
+        ),
+        (total, unit)
+    );
+    let up = &events(&frames, "uptime")[0]["uptime"];
+    let secs = up["upDay"].as_u64().unwrap() * 86_400
+        + up["UpHour"].as_u64().unwrap() * 3_600
+        + up["upMin"].as_u64().unwrap() * 60
+        + up["upSec"].as_u64().unwrap();
+    let local: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (local - secs as f64).abs() < 30.0,
+        "uptime {secs} vs {local}"
+    );
+    let tcp = &events(&frames, "netStat")[0]["netTCP"];
+    assert!(
+        tcp["currConn"].as_u64().unwrap() >= 1,
+        "the SSH connection itself"
+    );
+    let perf = events(&frames, "cpuPerformance");
+    assert_eq!(
+        perf[0]["cpuPerformance"].as_object().unwrap().len(),
+        processors
+    );
+    let u = perf[0]["total"]["utilization"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&u));
+    let processes = events(&frames, "process");
+    let list = processes[0]["process"].as_array().unwrap();
+    assert!(list.len() <= 50 && !list.is_empty());
+    assert!(
+        list.iter().all(|p| p["PID"].as_i64().unwrap() > 0),
+        "no zero padding"
+    );
+    assert!(
+        list.iter().any(|p| p["name"] == "(sshd)"),
+        "sshd serves us: {list:?}"
+    );
+    let load = &events(&frames, "loadavg")[0]["loadavg"];
+    assert!(load["active"].as_u64().unwrap() > 0);
+    let net = &events(&frames, "netDev")[0];
+    assert!(net["netDev"].get("lo").is_some() && net["netDev"]["lo"]["virtual"] == true);
+
+    // The README's spelling, and rough, on two more clients at once: still one
+    // connection to the host.
+    let snake = json!({"id": "s1", "method": "ssh.start_monitor", "params": [host]});
+    let rough = json!({"id": "r1", "method": "ssh.startRoughMonitor", "params": [host]});
+    let url2 = url.clone();
+    let rough_client = std::thread::spawn(move || client(&url2, 5.0, &[rough]));
+    let snake_frames = client(&url, 5.0, &[snake]);
+    let rough_frames = rough_client.join().unwrap();
+    let reply = snake_frames.iter().find(|f| f["id"] == "s1").unwrap();
+    assert_eq!(reply["error"], Value::Null, "{reply}");
+    assert_eq!(
+        reply["result"][0]["ssh_key"],
+        format!("{USER}@127.0.0.1:{}", sshd.port)
+    );
+    let info = events(&snake_frames, "cpu_info");
+    assert!(!info.is_empty(), "README event name");
+    assert_eq!(
+        info[0]["ssh_key"],
+        format!("{USER}@127.0.0.1:{}", sshd.port)
+    );
+    assert!(
+        info[0]["cpu_info"]["0"].get("cpu_core_info").is_some(),
+        "{}",
+        info[0]
+    );
+    assert!(info[0].get("host").is_none());
+    let r = events(&rough_frames, "rough");
+    assert!(!r.is_empty());
+    assert!(
+        r[0]["CPU"].get("utilization").is_some() && r[0]["Memory"].get("usedMemOccupy").is_some(),
+        "{}",
+        r[0]
+    );
+    assert!(events(&rough_frames, "cpuInfo").is_empty());
+    let page = ureq::get(&format!("{}/metrics", agent.base()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        page.contains("ferrostat_ssh_watched_hosts 1")
+            || page.contains("ferrostat_ssh_watched_hosts 0"),
+        "one shared connection at most: {}",
+        page.lines()
+            .find(|l| l.starts_with("ferrostat_ssh_watched_hosts"))
+            .unwrap_or("")
+    );
+    drop(sshd);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A key instead of a password; a wrong password, a closed port and a changed host key
+/// each give their own error, and the other hosts of the request still connect.
+#[test]
+fn keys_and_faults() {
+    let dir = temp_dir("sshd-faults");
+    std::fs::create_dir_all(&dir).unwrap();
+    let private_key = test_user(&dir);
+    let port = free_port();
+    let sshd_a = sshd(&dir, port, "host_key_a");
+    let agent = start(&[]);
+    let url = format!("ws://{}/monitor", agent.addr);
+    let closed = free_port();
+    let frames = client(
+        &url,
+        1.0,
+        &[json!({"id": "k", "method": "ssh.startMonitor", "params": [
+            {"host": "127.0.0.1", "port": port, "user": USER, "privateKey": private_key},
+            {"host": "127.0.0.1", "port": port, "user": USER, "passwd": "wrong"},
+            {"host": "127.0.0.1", "port": closed, "user": USER, "passwd": PASSWORD},
+        ]})],
+    );
+    let reply = frames.iter().find(|f| f["id"] == "k").unwrap();
+    let r = reply["result"].as_array().unwrap();
+    assert_eq!(r[0]["monitor"], true, "{reply}");
+    assert_eq!(r[1]["monitor"], false);
+    assert!(
+        r[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("authentication failed"),
+        "{reply}"
+    );
+    assert_eq!(r[2]["monitor"], false);
+    assert!(
+        r[2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("connect failed"),
+        "{reply}"
+    );
+    // Malformed requests and unknown methods get answers.
+    let frames = client(
+        &url,
+        0.5,
+        &[
+            json!({"id": "m", "method": "ssh.fly", "params": []}),
+            json!({"id": "v", "method": "ssh.startMonitor", "params": [{"host": "h"}]}),
+        ],
+    );
+    let unknown = frames.iter().find(|f| f["id"] == "m").unwrap();
+    assert!(unknown["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("method not found"));
+    let invalid = frames.iter().find(|f| f["id"] == "v").unwrap();
+    assert_eq!(invalid["error"]["code"], 400);
+    // The same port, another host key: refused, and said so.
+    drop(sshd_a);
+    let _sshd_b = sshd(&dir, port, "host_key_b");
+    let frames = client(
+        &url,
+        1.0,
+        &[json!({"id": "c", "method": "ssh.startMonitor", "params": [
+            {"host": "127.0.0.1", "port": port, "user": USER, "passwd": PASSWORD},
+        ]})],
+    );
+    let reply = frames.iter().find(|f| f["id"] == "c").unwrap();
+    assert_eq!(reply["result"][0]["monitor"], false);
+    assert!(
+        reply["result"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("host key changed"),
+        "{reply}"
+    );
+    // The password never reaches the log.
+    assert!(!agent.stderr().contains(PASSWORD));
+    let _ = std::fs::remove_dir_all(dir);
+}
