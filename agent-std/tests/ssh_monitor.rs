@@ -357,13 +357,18 @@ fn keys_and_faults() {
     let agent = start(&[]);
     let url = format!("ws://{}/monitor", agent.addr);
     let closed = free_port();
+    // A host that accepts the connection and then never says a word.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    // The silent host takes the connect timeout (5 s) to give up.
     let frames = client(
         &url,
-        1.0,
+        8.0,
         &[json!({"id": "k", "method": "ssh.startMonitor", "params": [
             {"host": "127.0.0.1", "port": port, "user": USER, "privateKey": private_key},
             {"host": "127.0.0.1", "port": port, "user": USER, "passwd": "wrong"},
             {"host": "127.0.0.1", "port": closed, "user": USER, "passwd": PASSWORD},
+            {"host": "127.0.0.1", "port": silent_port, "user": USER, "passwd": PASSWORD},
         ]})],
     );
     let reply = frames.iter().find(|f| f["id"] == "k").unwrap();
@@ -423,4 +428,84 @@ fn keys_and_faults() {
     // The password never reaches the log.
     assert!(!agent.stderr().contains(PASSWORD));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The host's sshd dies mid-stream and comes back: the client sees an error event,
+/// then data again, on the same subscription.
+#[test]
+fn sshd_restart_mid_stream() {
+    let dir = temp_dir("sshd-restart");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = test_user(&dir);
+    let port = free_port();
+    let first = sshd(&dir, port, "host_key");
+    let agent = start(&[]);
+    let url = format!("ws://{}/monitor", agent.addr);
+    let host = json!({"host": "127.0.0.1", "port": port, "user": USER, "passwd": PASSWORD});
+    let watching = std::thread::spawn(move || {
+        client(
+            &url,
+            16.0,
+            &[json!({"id": "w", "method": "ssh.startMonitor", "params": [host]})],
+        )
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    // The listener and every session process under it: the host is gone.
+    for pid in descendants(first.child.id()) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    drop(first);
+    std::thread::sleep(Duration::from_secs(2));
+    let _second = sshd(&dir, port, "host_key");
+    let frames = watching.join().unwrap();
+    let position = |pred: &dyn Fn(&Value) -> bool| frames.iter().position(pred);
+    let error_at = position(&|f| f["params"][0]["event"] == "error").expect("an error event");
+    let error = &frames[error_at]["params"][0]["message"];
+    assert_eq!(error["host"], "127.0.0.1");
+    assert!(!error["error"].as_str().unwrap().is_empty());
+    let before = frames[..error_at]
+        .iter()
+        .filter(|f| f["params"][0]["event"] == "cpuPerformance")
+        .count();
+    let after = frames[error_at..]
+        .iter()
+        .filter(|f| f["params"][0]["event"] == "memoryPerformance")
+        .count();
+    assert!(before >= 1, "data before the restart");
+    assert!(
+        after >= 1,
+        "data again after the restart: {} frames",
+        frames.len()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Every process under `root`, from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
