@@ -77,6 +77,12 @@ fn free_port() -> u16 {
 
 /// sshd on `port` with the host key `host_key` (made if missing).
 fn sshd(dir: &Path, port: u16, host_key: &str) -> Sshd {
+    sshd_on(dir, &[port], host_key)
+}
+
+/// sshd on every port of `ports`.
+fn sshd_on(dir: &Path, ports: &[u16], host_key: &str) -> Sshd {
+    let port = ports[0];
     let key = dir.join(host_key);
     if !key.exists() {
         run(Command::new("ssh-keygen")
@@ -85,14 +91,15 @@ fn sshd(dir: &Path, port: u16, host_key: &str) -> Sshd {
             .arg(&key));
     }
     std::fs::create_dir_all("/run/sshd").unwrap();
-    let config = dir.join("sshd_config");
+    let config = dir.join(format!("sshd_{port}.config"));
     std::fs::write(
         &config,
         format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {key}\nPidFile {dir}/sshd.pid\n\
+            "{ports}ListenAddress 127.0.0.1\nHostKey {key}\nPidFile {dir}/sshd_{port}.pid\n\
              PasswordAuthentication yes\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              AuthorizedKeysFile {dir}/authorized_keys\nUsePAM no\nStrictModes no\n\
              AllowUsers {USER}\nSubsystem sftp /usr/lib/openssh/sftp-server\n",
+            ports = ports.iter().map(|p| format!("Port {p}\n")).collect::<String>(),
             key = key.display(),
             dir = dir.display(),
         ),
@@ -101,13 +108,15 @@ fn sshd(dir: &Path, port: u16, host_key: &str) -> Sshd {
     let child = Command::new("/usr/sbin/sshd")
         .args(["-D", "-e", "-f"])
         .arg(&config)
-        .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
+        .stderr(std::fs::File::create(dir.join(format!("sshd_{port}.log"))).unwrap())
         .spawn()
         .expect("sshd (Debian package openssh-server; scripts/test.sh installs it)");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "sshd did not listen");
-        std::thread::sleep(Duration::from_millis(20));
+    for p in ports {
+        while std::net::TcpStream::connect(("127.0.0.1", *p)).is_err() {
+            assert!(Instant::now() < deadline, "sshd did not listen on {p}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     Sshd { child, port }
 }
@@ -508,4 +517,67 @@ fn descendants(root: u32) -> Vec<u32> {
     }
     found.remove(0);
     found
+}
+
+/// Twenty hosts in one request, one of them dead: nineteen are watched and stream, the
+/// dead one says why; when the client leaves, every connection is let go a few seconds
+/// later.
+#[test]
+fn twenty_targets_one_dead_then_all_let_go() {
+    let dir = temp_dir("sshd-twenty");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = test_user(&dir);
+    let ports: Vec<u16> = (0..19).map(|_| free_port()).collect();
+    // sshd listens on at most 16 sockets: two of them.
+    let _a = sshd_on(&dir, &ports[..10], "host_key");
+    let _b = sshd_on(&dir, &ports[10..], "host_key");
+    let dead = free_port();
+    let agent = start(&[]);
+    let url = format!("ws://{}/monitor", agent.addr);
+    let params: Vec<Value> = ports
+        .iter()
+        .chain([&dead])
+        .map(|p| json!({"host": "127.0.0.1", "port": p, "user": USER, "passwd": PASSWORD}))
+        .collect();
+    let frames = client(
+        &url,
+        9.0,
+        &[json!({"id": "t", "method": "ssh.startMonitor", "params": params})],
+    );
+    let reply = frames.iter().find(|f| f["id"] == "t").unwrap();
+    let results = reply["result"].as_array().unwrap();
+    assert_eq!(results.len(), 20);
+    for (r, p) in results.iter().zip(ports.iter().chain([&dead])) {
+        assert_eq!(r["port"], *p);
+        assert_eq!(r["monitor"], *p != dead, "{r}");
+    }
+    let streaming: std::collections::HashSet<u64> = events(&frames, "memoryPerformance")
+        .iter()
+        .map(|m| m["port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(streaming.len(), 19, "every live host streams");
+    // The client has gone: connections close after the linger.
+    let metric = || {
+        let page = ureq::get(&format!("{}/metrics", agent.base()))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        page.lines()
+            .find_map(|l| l.strip_prefix("ferrostat_ssh_watched_hosts "))
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric() != 0.0 {
+        assert!(
+            Instant::now() < deadline,
+            "still watching {} hosts",
+            metric()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
