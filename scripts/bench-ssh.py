@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""What agentless monitoring costs the watched host: one ferrostat-agent watches this
+machine through a local OpenSSH sshd for --seconds, and the script reports the CPU time
+of every sshd/sftp-server process serving it, and the bytes on the SSH connection, per
+2-second poll. Needs root (a test user, sshd), Debian's openssh-server, Python websockets.
+
+    cargo build --release -p ferrostat-agent
+    python3 scripts/bench-ssh.py [--seconds 60]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import websockets
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+USER, PASSWORD = "ferrostat-ssh", "Ferrostat-Test-7"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(root):
+    parents = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        parents[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, i = [root], 0
+    while i < len(found):
+        found += [c for c, p in parents.items() if p == found[i]]
+        i += 1
+    return found[1:]
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        try:
+            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])
+        except OSError:
+            pass
+    return total
+
+
+def connection_bytes(port):
+    out = subprocess.run(["ss", "-tinH", f"sport = :{port}"], capture_output=True, text=True).stdout
+    sent = sum(int(x) for x in re.findall(r"bytes_sent:(\d+)", out))
+    received = sum(int(x) for x in re.findall(r"bytes_received:(\d+)", out))
+    return sent + received
+
+
+async def watch(url, port, seconds, sshd_pid):
+    async with websockets.connect(url, max_size=None) as ws:
+        await ws.send(json.dumps({"id": "b", "method": "ssh.startMonitor", "params": [
+            {"host": "127.0.0.1", "port": port, "user": USER, "passwd": PASSWORD}]}))
+        polls, started, t0 = 0, False, None
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+            if msg.get("method") != "ssh.notification":
+                continue
+            if msg["params"][0]["event"] == "memoryPerformance":
+                if not started:
+                    # Measure from the first full poll: connection set-up is not a poll.
+                    started = True
+                    t0 = (cpu_ticks(descendants(sshd_pid)), connection_bytes(port))
+                    end = time.monotonic() + seconds
+                else:
+                    polls += 1
+        t1 = (cpu_ticks(descendants(sshd_pid)), connection_bytes(port))
+        return polls, t1[0] - t0[0], t1[1] - t0[1]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--seconds", type=float, default=60)
+    args = p.parse_args()
+    work = tempfile.mkdtemp(prefix="ferrostat-bench-ssh-")
+    if subprocess.run(["id", USER], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", USER], check=True)
+    subprocess.run(["chpasswd"], input=f"{USER}:{PASSWORD}\n", text=True, check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{work}/host_key"], check=True)
+    os.makedirs("/run/sshd", exist_ok=True)
+    port = free_port()
+    with open(f"{work}/sshd_config", "w") as f:
+        f.write(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work}/host_key\nPidFile {work}/sshd.pid\n"
+                "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM no\n"
+                f"AllowUsers {USER}\nSubsystem sftp /usr/lib/openssh/sftp-server\n")
+    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", f"{work}/sshd_config"],
+                            stderr=subprocess.DEVNULL)
+    # The newest build of the agent (release if it is current).
+    builds = [os.path.join(ROOT, "target", b, "ferrostat-agent") for b in ("release", "debug")]
+    binary = max((b for b in builds if os.path.exists(b)), key=os.path.getmtime)
+    agent = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", f"{work}/agent"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        addr = None
+        while addr is None:
+            m = re.search(r"listening on http://(\S+)", agent.stdout.readline())
+            addr = m.group(1) if m else None
+        time.sleep(0.5)
+        polls, ticks, nbytes = asyncio.run(watch(f"ws://{addr}/monitor", port, args.seconds, sshd.pid))
+        print(f"{polls} polls in {args.seconds:.0f} s (every 2 s: 8 fast events; process every 5 s; cpuInfo every 10 s)")
+        print(f"remote CPU (sshd session + sftp-server): {ticks / TICK * 1000 / max(polls, 1):.2f} ms per poll, "
+              f"{ticks / TICK / args.seconds * 100:.2f} % of one CPU")
+        print(f"bytes on the SSH connection: {nbytes / max(polls, 1) / 1024:.1f} KiB per poll")
+    finally:
+        agent.terminate()
+        sshd.terminate()
+        agent.wait()
+        sshd.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
