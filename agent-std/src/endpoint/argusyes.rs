@@ -308,14 +308,15 @@ async fn request(
     let result = Value::Array(results);
     Some(match spelling {
         Spelling::Camel => reply(&id, result, Value::Null),
-        // The README: error is null or a string.
+        // The README's shape: result null, error null or a string naming each host that
+        // could not be watched and why.
         Spelling::Snake => {
             let err = if failures.is_empty() {
                 Value::Null
             } else {
                 Value::String(failures.join("; "))
             };
-            reply(&id, snake_case(&result), err)
+            reply(&id, Value::Null, err)
         }
     })
 }

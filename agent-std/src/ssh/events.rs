@@ -217,7 +217,10 @@ impl State {
             .unwrap_or_default()
             .into_iter()
             .collect();
-        out.push(self.net_dev(&remote.read("/proc/net/dev").await?, &virtual_ifs));
+        let fib = remote.read("/proc/net/fib_trie").await.unwrap_or_default();
+        let routes = remote.read("/proc/net/route").await.unwrap_or_default();
+        let ips = interface_addresses(&fib, &routes);
+        out.push(self.net_dev(&remote.read("/proc/net/dev").await?, &virtual_ifs, &ips));
         out.push(self.net_stat(&remote.read("/proc/net/snmp").await?));
         out.extend(self.temp(remote).await);
         out.push(self.disk(remote).await?);
@@ -349,7 +352,12 @@ impl State {
         Some(("loadavg", json!({ "loadavg": v })))
     }
 
-    fn net_dev(&mut self, bytes: &[u8], virtual_ifs: &HashSet<String>) -> (&'static str, Value) {
+    fn net_dev(
+        &mut self,
+        bytes: &[u8],
+        virtual_ifs: &HashSet<String>,
+        ips: &HashMap<String, Vec<String>>,
+    ) -> (&'static str, Value) {
         let now = Instant::now();
         let counters: NetCounters = net_dev::records(bytes)
             .filter_map(Result::ok)
@@ -388,7 +396,10 @@ impl State {
             m.insert("downPackets".into(), down_p.into());
             put_human(&mut m, "upSpeed", up_rate);
             put_human(&mut m, "downSpeed", down_rate);
-            m.insert("ip".into(), json!([]));
+            m.insert(
+                "ip".into(),
+                json!(ips.get(name).cloned().unwrap_or_default()),
+            );
             m.insert("virtual".into(), is_virtual.into());
             if !is_virtual {
                 total.0 += up;
@@ -637,6 +648,58 @@ impl State {
     }
 }
 
+/// Each interface's IPv4 addresses, as Argusyes finds them: the host's own addresses
+/// (`/32 host LOCAL` in /proc/net/fib_trie; link-local 169.254/16 left out), each given
+/// to the interface whose route (/proc/net/route) covers it; 127/8 is `lo`'s.
+fn interface_addresses(fib_trie: &[u8], route: &[u8]) -> HashMap<String, Vec<String>> {
+    let fib = String::from_utf8_lossy(fib_trie);
+    let mut local: Vec<std::net::Ipv4Addr> = Vec::new();
+    let mut last: Option<std::net::Ipv4Addr> = None;
+    for line in fib.lines() {
+        let t = line.trim();
+        if let Some(a) = t.strip_prefix("|-- ") {
+            last = a.parse().ok();
+        } else if t == "/32 host LOCAL" {
+            if let Some(a) = last.filter(|a| !a.is_link_local() && !local.contains(a)) {
+                local.push(a);
+            }
+        }
+    }
+    let routes: Vec<(String, u32, u32)> = String::from_utf8_lossy(route)
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let dest = u32::from_str_radix(f.get(1)?, 16).ok()?;
+            let mask = u32::from_str_radix(f.get(7)?, 16).ok()?;
+            // The kernel prints these in host (little-endian) byte order.
+            Some((
+                f[0].to_owned(),
+                u32::from_be(dest.to_le()),
+                u32::from_be(mask.to_le()),
+            ))
+        })
+        .filter(|(_, _, mask)| *mask != 0)
+        .collect();
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for a in local {
+        let bits = u32::from(a);
+        let iface = if a.is_loopback() {
+            Some("lo".to_owned())
+        } else {
+            routes
+                .iter()
+                .filter(|(_, dest, mask)| bits & mask == *dest)
+                .max_by_key(|(_, _, mask)| mask.count_ones())
+                .map(|(i, _, _)| i.clone())
+        };
+        if let Some(i) = iface {
+            out.entry(i).or_default().push(a.to_string());
+        }
+    }
+    out
+}
+
 fn uptime_event(bytes: &[u8]) -> Option<(&'static str, Value)> {
     let secs = uptime::parse(bytes).ok()?.uptime_secs as u64;
     Some((
@@ -665,5 +728,15 @@ mod tests {
             json!({ "cpu_info": { "0": { "cpu_core_info": { "1": { "core_id": 1, "cpu_processor_info": { "2": { "CPUMHz": 800.0 } } } }, "model_name": "x" } }, "UpHour": 3, "eth0": 1 })
         );
         assert_eq!(snake_event("cpuPerformance"), "cpu_performance");
+    }
+
+    #[test]
+    fn addresses_from_fib_trie_and_routes() {
+        let fib = b"Local:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 127.0.0.1\n        /32 host LOCAL\n     |-- 192.0.2.2\n        /32 host LOCAL\n     |-- 192.0.2.255\n        /32 link BROADCAST\n     |-- 169.254.1.1\n        /32 host LOCAL\n";
+        let route = b"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\neth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+        let ips = interface_addresses(fib, route);
+        assert_eq!(ips["eth0"], ["192.0.2.2"]);
+        assert_eq!(ips["lo"], ["127.0.0.1"]);
+        assert_eq!(ips.len(), 2, "link-local left out: {ips:?}");
     }
 }
