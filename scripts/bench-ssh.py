@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""What agentless monitoring costs the watched host: one ferrostat-agent watches this
-machine through a local OpenSSH sshd for --seconds, and the script reports the CPU time
-of every sshd/sftp-server process serving it, and the bytes on the SSH connection, per
-2-second poll. Needs root (a test user, sshd), Debian's openssh-server, Python websockets.
+"""What agentless monitoring costs: one ferrostat-agent watches this machine through a
+local OpenSSH sshd for --seconds. With one target (the default) the script reports the
+CPU time of every sshd/sftp-server process serving it and the bytes on the SSH
+connection, per 2-second poll; with --targets N it watches the same sshd under N ports
+and reports the agent's own CPU. Needs root (a test user, sshd), Debian's
+openssh-server, Python websockets.
 
     cargo build --release -p ferrostat-agent
-    python3 scripts/bench-ssh.py [--seconds 60]
+    python3 scripts/bench-ssh.py [--seconds 60] [--targets 50]
 """
 
 import argparse
@@ -65,6 +67,27 @@ def connection_bytes(port):
     return sent + received
 
 
+async def watch_many(url, ports, seconds, agent_pid):
+    """Agent CPU seconds over `seconds` with every port watched, after all connected."""
+    async with websockets.connect(url, max_size=None) as ws:
+        await ws.send(json.dumps({"id": "m", "method": "ssh.startMonitor", "params": [
+            {"host": "127.0.0.1", "port": p, "user": USER, "passwd": PASSWORD} for p in ports]}))
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=120))
+            if msg.get("id") == "m":
+                ok = sum(1 for r in msg["result"] if r["monitor"])
+                break
+        t0, c0, events = time.monotonic(), cpu_ticks([agent_pid]), 0
+        end = t0 + seconds
+        while time.monotonic() < end:
+            try:
+                await asyncio.wait_for(ws.recv(), timeout=max(end - time.monotonic(), 0.01))
+                events += 1
+            except asyncio.TimeoutError:
+                break
+        return ok, (cpu_ticks([agent_pid]) - c0) / TICK, time.monotonic() - t0, events
+
+
 async def watch(url, port, seconds, sshd_pid):
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"id": "b", "method": "ssh.startMonitor", "params": [
@@ -90,6 +113,7 @@ async def watch(url, port, seconds, sshd_pid):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--targets", type=int, default=1)
     args = p.parse_args()
     work = tempfile.mkdtemp(prefix="ferrostat-bench-ssh-")
     if subprocess.run(["id", USER], capture_output=True).returncode != 0:
@@ -97,13 +121,28 @@ def main():
     subprocess.run(["chpasswd"], input=f"{USER}:{PASSWORD}\n", text=True, check=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{work}/host_key"], check=True)
     os.makedirs("/run/sshd", exist_ok=True)
-    port = free_port()
-    with open(f"{work}/sshd_config", "w") as f:
-        f.write(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work}/host_key\nPidFile {work}/sshd.pid\n"
-                "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM no\n"
-                f"AllowUsers {USER}\nSubsystem sftp /usr/lib/openssh/sftp-server\n")
-    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", f"{work}/sshd_config"],
-                            stderr=subprocess.DEVNULL)
+    ports = [free_port() for _ in range(args.targets)]
+    port = ports[0]
+    sshds = []
+    # sshd listens on at most 16 sockets: one sshd per 16 ports.
+    for i in range(0, len(ports), 16):
+        chunk = ports[i:i + 16]
+        with open(f"{work}/sshd_{i}.config", "w") as f:
+            f.write("".join(f"Port {p}\n" for p in chunk))
+            f.write(f"ListenAddress 127.0.0.1\nHostKey {work}/host_key\nPidFile {work}/sshd_{i}.pid\n"
+                    "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM no\n"
+                    "MaxStartups 100\n"
+                    f"AllowUsers {USER}\nSubsystem sftp /usr/lib/openssh/sftp-server\n")
+        sshds.append(subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", f"{work}/sshd_{i}.config"],
+                                      stderr=subprocess.DEVNULL))
+    sshd = sshds[0]
+    for p_ in ports:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", p_), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
     # The newest build of the agent (release if it is current).
     builds = [os.path.join(ROOT, "target", b, "ferrostat-agent") for b in ("release", "debug")]
     binary = max((b for b in builds if os.path.exists(b)), key=os.path.getmtime)
@@ -115,6 +154,13 @@ def main():
             m = re.search(r"listening on http://(\S+)", agent.stdout.readline())
             addr = m.group(1) if m else None
         time.sleep(0.5)
+        if args.targets > 1:
+            ok, cpu, secs, events = asyncio.run(
+                watch_many(f"ws://{addr}/monitor", ports, args.seconds, agent.pid))
+            print(f"{ok} of {args.targets} targets watched; {events} notifications in {secs:.0f} s")
+            print(f"agent CPU: {cpu:.2f} s in {secs:.0f} s = {cpu / secs * 100:.1f} % of one CPU "
+                  f"({binary.split('/')[-2]} build)")
+            return
         polls, ticks, nbytes = asyncio.run(watch(f"ws://{addr}/monitor", port, args.seconds, sshd.pid))
         print(f"{polls} polls in {args.seconds:.0f} s (every 2 s: 8 fast events; process every 5 s; cpuInfo every 10 s)")
         print(f"remote CPU (sshd session + sftp-server): {ticks / TICK * 1000 / max(polls, 1):.2f} ms per poll, "
@@ -122,9 +168,11 @@ def main():
         print(f"bytes on the SSH connection: {nbytes / max(polls, 1) / 1024:.1f} KiB per poll")
     finally:
         agent.terminate()
-        sshd.terminate()
+        for s_ in sshds:
+            s_.terminate()
         agent.wait()
-        sshd.wait()
+        for s_ in sshds:
+            s_.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 
