@@ -157,13 +157,10 @@ impl Registry {
         host.source = source;
         host.last_seen_ms = host.last_seen_ms.max(at_ms);
         if host.descr.as_ref().map(|d| d.hostname.as_str()) != Some(name) {
-            let mut d = Description::default();
-            for c in name.chars() {
-                if d.hostname.push(c).is_err() {
-                    break;
-                }
-            }
-            host.descr = Some(d);
+            host.descr = Some(Description {
+                hostname: ferrostat_core::gateway::fit(name),
+                ..Description::default()
+            });
         }
         true
     }

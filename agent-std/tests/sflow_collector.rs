@@ -17,6 +17,13 @@ use serde_json::{json, Value};
 const HARNESS: &str = "libsflow-harness-virt-ipv4";
 const LIVE: &str = "hsflowd-live";
 
+/// Sends a corpus capture from 127.0.0.1 to the agent's collector; returns how many
+/// samples of it the history will hold (sflowtool's count).
+fn replay(agent: &Agent, capture: &str) -> usize {
+    send_all(agent, "127.0.0.1:0", agent.sflow_addr(), &payloads(capture));
+    expected(&sflowtool(capture), None).1
+}
+
 /// Sends datagrams from `from`, 32 at a time, each batch only once the collector has
 /// taken the one before: a loaded machine must not overflow the socket buffer and turn
 /// exact counts into luck.
@@ -173,9 +180,7 @@ fn promtool_accepts(agent: &Agent) {
 #[test]
 fn json_rpc_errors_batches_ranges_and_rates() {
     let agent = start(&["--sflow", "127.0.0.1:0"]);
-    let datagrams = payloads(LIVE);
-    send_all(&agent, "127.0.0.1:0", agent.sflow_addr(), &datagrams);
-    let (_, stored) = expected(&sflowtool(LIVE), None);
+    let stored = replay(&agent, LIVE);
     wait_committed(&agent, stored as f64);
     let url = format!("{}/api", agent.base());
     let post = |body: &str| {
@@ -342,13 +347,7 @@ fn json_rpc_errors_batches_ranges_and_rates() {
 #[test]
 fn readme_client_jsonrpclib_pelix() {
     let agent = start(&["--sflow", "127.0.0.1:0"]);
-    send_all(
-        &agent,
-        "127.0.0.1:0",
-        agent.sflow_addr(),
-        &payloads(HARNESS),
-    );
-    let (_, stored) = expected(&sflowtool(HARNESS), None);
+    let stored = replay(&agent, HARNESS);
     wait_committed(&agent, stored as f64);
     let script = format!(
         r#"
@@ -478,13 +477,7 @@ fn committed_samples_survive_sigkill_and_ingest_resumes() {
         .unwrap()
         .len();
     assert!(before as f64 >= committed.min(after_kill), "{before}");
-    send_all(
-        &agent,
-        "127.0.0.1:0",
-        agent.sflow_addr(),
-        &payloads(HARNESS),
-    );
-    let (_, stored) = expected(&sflowtool(HARNESS), None);
+    let stored = replay(&agent, HARNESS);
     wait_committed(&agent, stored as f64);
     assert_eq!(count(), after_kill + stored as f64);
     drop(agent);
@@ -536,8 +529,7 @@ fn malformed_datagrams_and_garbage_are_counted_and_logged_once() {
     let fine: Vec<Vec<u8>> = skipped.iter().flat_map(|n| payloads(n)).collect();
     send_all(&agent, "127.0.0.1:0", to, &fine);
     // Still ingesting.
-    send_all(&agent, "127.0.0.1:0", to, &payloads(HARNESS));
-    let (_, stored) = expected(&sflowtool(HARNESS), None);
+    let stored = replay(&agent, HARNESS);
     wait_committed(&agent, stored as f64);
     let errors = metric(
         &agent,

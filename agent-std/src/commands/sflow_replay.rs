@@ -43,8 +43,8 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
     };
     let total = args.count.unwrap_or(variants.len() as u64);
     let bind = args.from.unwrap_or(match args.to {
-        SocketAddr::V4(_) => "0.0.0.0:0".parse().expect("literal"),
-        SocketAddr::V6(_) => "[::]:0".parse().expect("literal"),
+        SocketAddr::V4(_) => SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0)),
+        SocketAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
     });
     let io = |e| CommandError::Io(format!("udp to {}", args.to), e);
     let socket = UdpSocket::bind(bind).map_err(io)?;

@@ -110,10 +110,13 @@ fn error(code: u16, message: String) -> Value {
 }
 
 /// A host of `params` and how to log in.
+/// A host of `params`, and for a start how to log in (`agent_key`: the agent's own key,
+/// if it has one).
 fn parse_target(
     item: &Value,
     index: usize,
     start: bool,
+    agent_key: Option<&std::path::Path>,
 ) -> Result<(Target, Option<Secret>), String> {
     let field = |name: &str| {
         item.get(name)
@@ -138,7 +141,17 @@ fn parse_target(
     if !start {
         return Ok((target, None));
     }
-    let secret = if let Some(p) = item.get("passwd").and_then(Value::as_str) {
+    let wants_agent_key = item
+        .get("agentKey")
+        .or_else(|| item.get("agent_key"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    let secret = if wants_agent_key {
+        let path = agent_key.ok_or(format!(
+            "params[{index}]: the agent has no key of its own (--ssh-key)"
+        ))?;
+        Secret::AgentKey(path.to_owned())
+    } else if let Some(p) = item.get("passwd").and_then(Value::as_str) {
         Secret::Password(Zeroizing::new(p.to_owned()))
     } else if let Some(k) = item
         .get("privateKey")
@@ -146,15 +159,6 @@ fn parse_target(
         .and_then(Value::as_str)
     {
         Secret::Key(Zeroizing::new(k.to_owned()))
-    } else if item
-        .get("agentKey")
-        .or_else(|| item.get("agent_key"))
-        .and_then(Value::as_bool)
-        == Some(true)
-    {
-        return Err(format!(
-            "params[{index}]: agentKey is resolved by the caller"
-        ));
     } else {
         return Err(format!(
             "params[{index}]: give passwd, privateKey, or agentKey: true"
@@ -222,20 +226,7 @@ async fn request(
     }
     let mut parsed = Vec::new();
     for (i, item) in params.iter().enumerate() {
-        let agent_key = item
-            .get("agentKey")
-            .or_else(|| item.get("agent_key"))
-            .and_then(Value::as_bool)
-            == Some(true);
-        let p = if agent_key && start {
-            parse_target(&json!({"host": item.get("host"), "user": item.get("user"), "port": item.get("port")}), i, false)
-                .and_then(|(t, _)| match &state.ssh_key {
-                    Some(path) => Ok((t, Some(Secret::AgentKey(path.clone())))),
-                    None => Err(format!("params[{i}]: the agent has no key of its own (--ssh-key)")),
-                })
-        } else {
-            parse_target(item, i, start)
-        };
+        let p = parse_target(item, i, start, state.ssh_key.as_deref());
         match p {
             Ok(p) => parsed.push(p),
             Err(e) => {
@@ -254,7 +245,8 @@ async fn request(
         let mut dialling = tokio::task::JoinSet::new();
         for (i, (target, secret)) in parsed.into_iter().enumerate() {
             let hub = state.ssh.clone();
-            let secret = secret.expect("start has secrets");
+            // A start always carries a secret (parse_target).
+            let Some(secret) = secret else { continue };
             dialling.spawn(async move {
                 let r = hub.subscribe(&target, secret).await;
                 (i, target, r)
@@ -398,18 +390,33 @@ mod tests {
             Some("ab12")
         );
         assert_eq!(recover_id("{nonsense"), None);
-        let (t, s) =
-            parse_target(&json!({"host": "h", "user": "u", "passwd": "p"}), 0, true).unwrap();
+        let (t, s) = parse_target(
+            &json!({"host": "h", "user": "u", "passwd": "p"}),
+            0,
+            true,
+            None,
+        )
+        .unwrap();
         assert_eq!(
             (t.to_string(), format!("{s:?}")),
             ("u@h:22".into(), "Some(Secret::Password(..))".into())
         );
-        assert!(parse_target(&json!({"host": "h", "passwd": "p"}), 3, true)
-            .unwrap_err()
-            .contains("params[3].user"));
-        assert!(parse_target(&json!({"host": "h", "user": "u"}), 0, true)
-            .unwrap_err()
-            .contains("passwd"));
-        assert!(parse_target(&json!({"host": "h", "user": "u", "port": 70000}), 0, false).is_err());
+        assert!(
+            parse_target(&json!({"host": "h", "passwd": "p"}), 3, true, None)
+                .unwrap_err()
+                .contains("params[3].user")
+        );
+        assert!(
+            parse_target(&json!({"host": "h", "user": "u"}), 0, true, None)
+                .unwrap_err()
+                .contains("passwd")
+        );
+        assert!(parse_target(
+            &json!({"host": "h", "user": "u", "port": 70000}),
+            0,
+            false,
+            None
+        )
+        .is_err());
     }
 }

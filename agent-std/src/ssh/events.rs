@@ -120,7 +120,9 @@ impl State {
     /// The file cannot be read.
     pub async fn cpu_info(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
         let bytes = remote.read("/proc/cpuinfo").await?;
-        let mut sockets: BTreeMap<u64, Map<String, Value>> = BTreeMap::new();
+        // Per socket: its description, and per core its processors.
+        type Cores = BTreeMap<u64, Map<String, Value>>;
+        let mut sockets: BTreeMap<u64, (Map<String, Value>, Cores)> = BTreeMap::new();
         let mut block: HashMap<String, String> = HashMap::new();
         let mut flush = |block: &mut HashMap<String, String>| {
             if block.is_empty() {
@@ -140,9 +142,8 @@ impl State {
                     .unwrap_or(0.0)
             };
             let (socket, core, processor) = (int("physical id"), int("core id"), int("processor"));
-            let entry = sockets.entry(socket).or_insert_with(|| {
+            let (_, cores) = sockets.entry(socket).or_insert_with(|| {
                 let mut m = Map::new();
-                m.insert("cpuCoreInfo".into(), json!({}));
                 for (key, field) in [
                     ("vendorId", "vendor_id"),
                     ("cpuFamily", "cpu family"),
@@ -165,17 +166,16 @@ impl State {
                 m.insert("bogomips".into(), float("bogomips").into());
                 m.insert("clFlushSize".into(), int("clflush size").into());
                 m.insert("cacheAlignment".into(), int("cache_alignment").into());
-                m
+                (m, Cores::new())
             });
-            let cores = entry["cpuCoreInfo"].as_object_mut().expect("made above");
-            let core_entry = cores
-                .entry(core.to_string())
-                .or_insert_with(|| json!({ "cpuProcessorInfo": {}, "coreId": core }));
-            core_entry["cpuProcessorInfo"][processor.to_string()] = json!({
-                "processor": processor,
-                "CPUMHz": float("cpu MHz"),
-                "apicid": int("apicid"),
-            });
+            cores.entry(core).or_default().insert(
+                processor.to_string(),
+                json!({
+                    "processor": processor,
+                    "CPUMHz": float("cpu MHz"),
+                    "apicid": int("apicid"),
+                }),
+            );
             block.clear();
         };
         for record in cpuinfo::records(&bytes).filter_map(Result::ok) {
@@ -190,12 +190,22 @@ impl State {
         let siblings = sockets
             .values()
             .next()
-            .and_then(|s| s["siblings"].as_u64())
+            .and_then(|(s, _)| s.get("siblings")?.as_u64())
             .filter(|s| *s > 0);
         self.siblings = siblings.map(|s| s as f64);
         let map: Map<String, Value> = sockets
             .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::Object(v)))
+            .map(|(socket, (mut m, cores))| {
+                let cores: Map<String, Value> = cores
+                    .into_iter()
+                    .map(|(core, processors)| {
+                        let v = json!({ "cpuProcessorInfo": processors, "coreId": core });
+                        (core.to_string(), v)
+                    })
+                    .collect();
+                m.insert("cpuCoreInfo".into(), Value::Object(cores));
+                (socket.to_string(), Value::Object(m))
+            })
             .collect();
         Ok(vec![("cpuInfo", json!({ "cpuInfo": map }))])
     }
@@ -359,14 +369,13 @@ impl State {
         ips: &HashMap<String, Vec<String>>,
     ) -> (&'static str, Value) {
         let now = Instant::now();
-        let counters: NetCounters = net_dev::records(bytes)
-            .filter_map(Result::ok)
-            .map(|i| (i.name.to_string(), (i.tx_bytes, i.rx_bytes)))
-            .collect();
-        let packets: HashMap<String, (u64, u64)> = net_dev::records(bytes)
-            .filter_map(Result::ok)
-            .map(|i| (i.name.to_string(), (i.tx_packets, i.rx_packets)))
-            .collect();
+        let mut counters = NetCounters::new();
+        let mut packets: HashMap<String, (u64, u64)> = HashMap::new();
+        for i in net_dev::records(bytes).filter_map(Result::ok) {
+            let name = i.name.to_string();
+            packets.insert(name.clone(), (i.tx_packets, i.rx_packets));
+            counters.insert(name, (i.tx_bytes, i.rx_bytes));
+        }
         let prev = self.net.replace((now, counters.clone()));
         let secs = prev
             .as_ref()
@@ -587,14 +596,14 @@ impl State {
     }
 
     /// `process`: the top 50 by CPU then memory (every 5 s). CPU is percent of one CPU
-    /// (× siblings), from jiffies between two polls.
+    /// (× siblings), from jiffies between two polls; the machine's jiffies are those of
+    /// the [`State::fast`] poll it follows, so /proc/stat is read once.
     ///
     /// # Errors
-    /// /proc/stat or the /proc listing cannot be read.
+    /// The /proc listing cannot be read.
     pub async fn processes(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
-        let stat = remote.read("/proc/stat").await?;
-        let (total, _) = crate::collect::procfs::cpu_lines(&stat).unwrap_or_default();
-        let total = total.total();
+        // The machine's jiffies from the fast poll that runs just before this one.
+        let total = self.stat.as_ref().map_or(0, |(t, _)| t.total());
         let mut now: ProcessJiffies = HashMap::new();
         let mut rows = Vec::new();
         for name in remote.list("/proc").await? {

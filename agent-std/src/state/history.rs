@@ -212,6 +212,9 @@ struct Writer {
     thinned_to_hour: i64,
     last_maintenance: Option<Instant>,
     last_error_log: Option<Instant>,
+    /// The two inserts, built once: the statement cache is keyed by their text.
+    insert_host: String,
+    insert_vm: String,
 }
 
 fn insert_sql(table: &str, keys: &str, columns: &[Column]) -> String {
@@ -276,6 +279,8 @@ impl Writer {
             thinned_to_hour: 0,
             last_maintenance: None,
             last_error_log: None,
+            insert_host: insert_sql("host_samples", "host_id, timestamp", HOST),
+            insert_vm: insert_sql("vm_samples", "vm_id, host_id, timestamp", VM),
         })
     }
 
@@ -352,21 +357,13 @@ impl Writer {
             let host_id = self.host_id(sample)?;
             match &sample.entity {
                 Entity::Host(values) => {
-                    let mut stmt = self.conn.prepare_cached(&insert_sql(
-                        "host_samples",
-                        "host_id, timestamp",
-                        HOST,
-                    ))?;
+                    let mut stmt = self.conn.prepare_cached(&self.insert_host)?;
                     bind_values(&mut stmt, &[host_id, sample.at_ms], HOST, values)?;
                     stmt.raw_execute()?;
                 }
                 Entity::Vm { name, values } => {
                     let vm_id = self.vm_id(name, host_id, sample)?;
-                    let mut stmt = self.conn.prepare_cached(&insert_sql(
-                        "vm_samples",
-                        "vm_id, host_id, timestamp",
-                        VM,
-                    ))?;
+                    let mut stmt = self.conn.prepare_cached(&self.insert_vm)?;
                     bind_values(&mut stmt, &[vm_id, host_id, sample.at_ms], VM, values)?;
                     stmt.raw_execute()?;
                 }

@@ -172,6 +172,11 @@ fn tighten_key_mode(key: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// A file's permission bits.
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
     #[test]
     fn generates_once_with_a_private_key_then_reuses_the_pair() {
         let dir = std::env::temp_dir().join(format!("ferrostat-tls-{}", std::process::id()));
@@ -183,18 +188,8 @@ mod tests {
         )
         .unwrap();
         assert!(a.generated);
-        assert_eq!(
-            fs::metadata(dir.join("key.pem"))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
-        assert_eq!(
-            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(mode(&dir.join("key.pem")), 0o600);
+        assert_eq!(mode(&dir), 0o700);
         assert_eq!(a.fingerprint.len(), 32 * 3 - 1);
         let b = TlsIdentity::load_or_generate(&dir, "testhost", &[]).unwrap();
         assert!(!b.generated);
@@ -203,14 +198,7 @@ mod tests {
         // A key someone widened is narrowed again on the next start.
         fs::set_permissions(dir.join("key.pem"), fs::Permissions::from_mode(0o644)).unwrap();
         TlsIdentity::load_or_generate(&dir, "testhost", &[]).unwrap();
-        assert_eq!(
-            fs::metadata(dir.join("key.pem"))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
+        assert_eq!(mode(&dir.join("key.pem")), 0o600);
         // Half a pair is an error, not a silent regeneration that changes the pin.
         fs::remove_file(dir.join("key.pem")).unwrap();
         let e = TlsIdentity::load_or_generate(&dir, "testhost", &[]).unwrap_err();
