@@ -115,7 +115,8 @@ pub struct ServeArgs {
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
     /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
     /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
-    /// history_queue, gateway_listen, ssh_key, ssh_known_hosts, ssh_require_known_hosts).
+    /// history_queue, gateway_listen, ssh_key, ssh_known_hosts, ssh_require_known_hosts,
+    /// ssh_watch).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
@@ -208,6 +209,12 @@ pub struct ServeArgs {
     /// first use).
     #[arg(long, env = "FERROSTAT_SSH_REQUIRE_KNOWN_HOSTS")]
     pub ssh_require_known_hosts: bool,
+    /// Hosts to watch over SSH from startup, logging in with --ssh-key
+    /// (user@host[:port], repeat or separate with commas). Each is served at
+    /// /metrics, /ws/stats, /ws?host= and /?host= whether or not a /monitor client
+    /// watches it.
+    #[arg(long, env = "FERROSTAT_SSH_WATCH", value_delimiter = ',')]
+    pub ssh_watch: Vec<crate::ssh::session::Target>,
 }
 
 impl Default for Command {

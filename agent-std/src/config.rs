@@ -42,6 +42,7 @@ struct FileConfig {
     ssh_key: Option<PathBuf>,
     ssh_known_hosts: Option<PathBuf>,
     ssh_require_known_hosts: Option<bool>,
+    ssh_watch: Option<Vec<String>>,
 }
 
 /// The sFlow collector's settings.
@@ -111,6 +112,8 @@ pub struct ServeConfig {
     pub ssh_known_hosts: Option<PathBuf>,
     /// No trust on first use.
     pub ssh_require_known_hosts: bool,
+    /// Hosts watched over SSH from startup, with the agent's key.
+    pub ssh_watch: Vec<crate::ssh::session::Target>,
 }
 
 /// The default listener: loopback only.
@@ -164,6 +167,7 @@ impl ServeConfig {
             ssh_key: None,
             ssh_known_hosts: None,
             ssh_require_known_hosts: false,
+            ssh_watch: Vec::new(),
             token: args
                 .token
                 .or_else(|| env("SOCKTOP_TOKEN"))
@@ -274,10 +278,25 @@ impl ServeConfig {
             }
             SflowConfig { listen, allow }
         });
+        let ssh_watch = if args.ssh_watch.is_empty() {
+            file.ssh_watch
+                .unwrap_or_default()
+                .iter()
+                .map(|t| t.parse())
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(|e| format!("ssh_watch: {e}"))?
+        } else {
+            args.ssh_watch
+        };
+        let ssh_key = args.ssh_key.or(file.ssh_key);
+        if !ssh_watch.is_empty() && ssh_key.is_none() {
+            return Err("--ssh-watch logs in with the agent's key: set --ssh-key too".into());
+        }
         let config = ServeConfig {
             sflow,
+            ssh_watch,
             gateway_listen: args.gateway_listen.or(file.gateway_listen),
-            ssh_key: args.ssh_key.or(file.ssh_key),
+            ssh_key,
             ssh_known_hosts: args.ssh_known_hosts.or(file.ssh_known_hosts),
             ssh_require_known_hosts: args.ssh_require_known_hosts
                 || file.ssh_require_known_hosts.unwrap_or(false),
@@ -326,6 +345,19 @@ mod tests {
 
     fn resolve(args: ServeArgs) -> Result<ServeConfig, String> {
         ServeConfig::resolve_with(args, |_| None)
+    }
+
+    #[test]
+    fn ssh_watch_needs_the_agents_key() {
+        let mut a = args(&[]);
+        a.ssh_watch = vec!["mon@web1:2222".parse().unwrap()];
+        let e = resolve(a).unwrap_err();
+        assert!(e.contains("--ssh-key"), "{e}");
+        let mut a = args(&[]);
+        a.ssh_watch = vec!["mon@web1:2222".parse().unwrap()];
+        a.ssh_key = Some("/etc/ferrostat/id_ed25519".into());
+        let c = resolve(a).unwrap();
+        assert_eq!(c.ssh_watch[0].to_string(), "mon@web1:2222");
     }
 
     #[test]

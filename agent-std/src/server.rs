@@ -35,7 +35,9 @@ pub struct AppState {
     /// WebSocket sessions left before new ones get 503.
     pub connections: Arc<tokio::sync::Semaphore>,
     /// socktop's shared caches.
-    pub socktop: endpoint::socktop::Shared,
+    pub socktop: Arc<endpoint::socktop::Shared>,
+    /// socktop's caches for watched hosts (`/ws?host=`).
+    pub socktop_remote: endpoint::socktop::RemoteShared,
     /// How often the stats stream pushes sysStats and idxStats.
     pub stats_interval: std::time::Duration,
     /// The Prometheus endpoint's collector and cache.
@@ -161,6 +163,14 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         },
         crate::ssh::session::Timeouts::default(),
     ));
+    if let Some(key) = &config.ssh_key {
+        for target in &config.ssh_watch {
+            ssh.keep(
+                target.clone(),
+                crate::ssh::session::Secret::AgentKey(key.clone()),
+            );
+        }
+    }
     let proc = Arc::new(ProcCache::new(&config.proc_root));
     let gpus = config.gpu.then(|| Arc::new(Gpus::new()));
     let state = Arc::new(AppState {
@@ -169,7 +179,12 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         cache: config.cache,
         allow_kill: config.allow_kill,
         connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
-        socktop: endpoint::socktop::Shared::new(proc.clone(), config.socktop.clone(), gpus.clone()),
+        socktop: Arc::new(endpoint::socktop::Shared::new(
+            proc.clone(),
+            config.socktop.clone(),
+            gpus.clone(),
+        )),
+        socktop_remote: endpoint::socktop::RemoteShared::default(),
         stats_interval: config.stats_interval,
         metrics: endpoint::metrics::Source::new(proc, gpus, config.cache),
         registry,

@@ -564,9 +564,10 @@ fn twenty_targets_one_dead_then_all_let_go() {
         .chain([&dead])
         .map(|p| json!({"host": "127.0.0.1", "port": p, "user": USER, "passwd": PASSWORD}))
         .collect();
+    // Long enough for 19 first polls on a 2-CPU machine running other tests.
     let frames = client(
         &url,
-        9.0,
+        15.0,
         &[json!({"id": "t", "method": "ssh.startMonitor", "params": params})],
     );
     let reply = frames.iter().find(|f| f["id"] == "t").unwrap();
@@ -604,5 +605,218 @@ fn twenty_targets_one_dead_then_all_let_go() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A query value: `user@host:port` percent-encoded.
+fn encoded(name: &str) -> String {
+    name.replace('@', "%40").replace(':', "%3A")
+}
+
+fn get(url: &str) -> Result<String, String> {
+    match ureq::get(url).call() {
+        Ok(mut r) => Ok(r.body_mut().read_to_string().unwrap()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The value of the first sample line of `page` that starts with `series` (a name and
+/// maybe a label set).
+fn sample(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .unwrap_or_else(|| panic!("no {series} in the page"))
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// A host named by `--ssh-watch` (logging in with the agent's own key) is watched from
+/// startup with no `/monitor` client, and joins every other endpoint: `/metrics`
+/// (`ferrostat_ssh_*` with a `host` label; `?host=` under node_exporter's names),
+/// `/ws/stats` as a backend, socktop's `/ws?host=` through socktop's own client library,
+/// psiod's `/?host=`. Values are this machine's, read locally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watched_hosts_join_every_endpoint() {
+    let dir = temp_dir("sshwatch");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = test_user(&dir);
+    let sshd = sshd(&dir, free_port(), "host_key");
+    let name = format!("{USER}@127.0.0.1:{}", sshd.port);
+    let key = dir.join("user_key");
+    let agent = start(&["--ssh-key", key.to_str().unwrap(), "--ssh-watch", &name]);
+    let host_page = format!("{}/metrics?host={}", agent.base(), encoded(&name));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let page = loop {
+        match get(&host_page) {
+            Ok(page) => break page,
+            Err(e) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "never polled: {e}\n{}",
+                    agent.stderr()
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    };
+    let mem_total = meminfo_bytes("MemTotal");
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as usize;
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let hostname = hostname.trim();
+
+    // Prometheus: the host's own page, and the agent's page with every watched host.
+    assert_eq!(
+        sample(&page, "node_memory_MemTotal_bytes"),
+        mem_total as f64
+    );
+    assert!(page.contains("node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}"));
+    assert!(page.contains("node_network_receive_bytes_total{device=\"lo\"}"));
+    common::promtool_accepts(&page);
+    let main = get(&format!("{}/metrics", agent.base())).unwrap();
+    let label = format!("{{host=\"{name}\"}}");
+    assert_eq!(sample(&main, &format!("ferrostat_ssh_up{label}")), 1.0);
+    assert_eq!(
+        sample(
+            &main,
+            &format!("ferrostat_ssh_memory_MemTotal_bytes{label}")
+        ),
+        mem_total as f64
+    );
+    assert!(main.contains(&format!(
+        "ferrostat_ssh_cpu_seconds_total{{host=\"{name}\",cpu=\"0\",mode=\"idle\"}}"
+    )));
+    common::promtool_accepts(&main);
+    assert!(get(&format!(
+        "{}/metrics?host=nobody%40nowhere%3A22",
+        agent.base()
+    ))
+    .unwrap_err()
+    .contains("404"));
+
+    // Two polls, so rates have a previous reading.
+    std::thread::sleep(Duration::from_millis(2500));
+
+    // The stats stream: a backend named after the target, beside this host.
+    let frames = client(
+        &format!("ws://{}/ws/stats?format=current", agent.addr),
+        3.0,
+        &[json!({"Subs": ["sysDesc", "ping", "sysStats"]})],
+    );
+    let of = |kind: &str| {
+        frames
+            .iter()
+            .find(|f| f["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {frames:?}"))["data"]
+            .clone()
+    };
+    let desc = &of("sysDesc")[&name];
+    assert_eq!(desc["CPUCount"], online, "{desc}");
+    assert_eq!(desc["TotalMemoryMB"], mem_total >> 20);
+    assert_eq!(of("ping")["States"][&name], "OK");
+    let stats = &of("sysStats")["Stats"][&name];
+    assert_eq!(stats["Error"], "", "{stats}");
+    assert_eq!(stats["Stats"]["TotalMemory"], mem_total);
+    assert_eq!(stats["Stats"]["CPUCount"], online);
+    let cpu = stats["Stats"]["CPUUsage"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&cpu));
+    assert!(
+        of("sysStats")["Stats"].get(hostname).is_some(),
+        "this host too"
+    );
+
+    // socktop's own client, on the watched host.
+    let url = format!("ws://{}/ws?host={}", agent.addr, encoded(&name));
+    let mut c = socktop_connector::connect_to_socktop_agent(url)
+        .await
+        .unwrap();
+    use socktop_connector::{AgentRequest, AgentResponse};
+    let AgentResponse::Metrics(m) = c.request(AgentRequest::Metrics).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.mem_total, mem_total);
+    assert_eq!(m.hostname, hostname);
+    assert_eq!(m.cpu_per_core.len(), online);
+    let AgentResponse::Disks(disks) = c.request(AgentRequest::Disks).await.unwrap() else {
+        panic!()
+    };
+    let st = rustix::fs::statvfs("/").unwrap();
+    assert!(
+        disks.iter().any(|d| d.total == st.f_blocks * st.f_frsize),
+        "the root filesystem, by statvfs over SFTP: {disks:?}"
+    );
+    let AgentResponse::Processes(p) = c.request(AgentRequest::Processes).await.unwrap() else {
+        panic!()
+    };
+    assert!(
+        p.top_processes.iter().any(|r| r.pid == sshd.child.id()),
+        "the sshd serving us is listed"
+    );
+
+    // psiod, on the watched host.
+    let psiod = |name: &str| json!({"type": "command", "data": {"name": name}});
+    let frames = client(
+        &format!("ws://{}/?host={}", agent.addr, encoded(&name)),
+        2.0,
+        &[
+            psiod("host.getstats"),
+            psiod("memory.getall"),
+            psiod("disk.root.getstats"),
+            psiod("process.getall"),
+            json!({"type": "command", "data": {"name": "process.kill", "pid": 1}}),
+        ],
+    );
+    assert_eq!(frames.len(), 5, "{frames:?}");
+    assert_eq!(frames[0]["data"]["hostname"], hostname);
+    assert_eq!(frames[1]["data"]["virtual"]["total"], mem_total);
+    assert_eq!(frames[2]["data"]["total"], st.f_blocks * st.f_frsize);
+    let sshd_row = frames[3]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pid"] == sshd.child.id())
+        .expect("sshd listed")
+        .clone();
+    assert_eq!(sshd_row["username"], "root", "{sshd_row}");
+    assert_eq!(frames[4]["type"], "error");
+    assert!(frames[4]["data"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not available for a host watched over SSH"));
+
+    // The host dies (the listener and its session processes): it stays listed, now
+    // down, with why.
+    for pid in descendants(sshd.child.id()) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+    drop(sshd);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let main = get(&format!("{}/metrics", agent.base())).unwrap();
+        if main.contains(&format!("ferrostat_ssh_up{label} 0")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still up after sshd died");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let frames = client(
+        &format!("ws://{}/ws/stats", agent.addr),
+        1.5,
+        &[json!({"Subs": ["ping"]})],
+    );
+    let ping = frames.iter().find(|f| f["type"] == "ping").unwrap();
+    let state = ping["data"]["States"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Addr"] == name.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(state["State"], "Disconnected");
     let _ = std::fs::remove_dir_all(dir);
 }

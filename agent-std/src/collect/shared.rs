@@ -6,6 +6,11 @@
 //! Each caller states the age it accepts (`max_age`), so an endpoint with a 250 ms
 //! window (socktop's metrics) and one with 2 s (the stats stream) share the same reads
 //! without either seeing staler data than it asked for.
+//!
+//! A [`ProcCache::mirror`] holds the files of a host watched over SSH instead: its
+//! poller stores what it read, and the same endpoints render that host from them. A
+//! mirror never reads anything itself, so a caller's `max_age` does not apply to it: its
+//! files are as fresh as the poller's last pass.
 
 use std::collections::HashMap;
 use std::io;
@@ -50,17 +55,38 @@ struct FileSlot {
 
 #[derive(Debug)]
 struct ProcessSlot {
-    scanner: ProcessScanner,
+    /// `None` for a mirror.
+    scanner: Option<ProcessScanner>,
     last: Option<Arc<ProcessSnapshot>>,
     scans: u64,
+}
+
+/// Space of one mounted filesystem, bytes (statvfs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Space {
+    /// Size.
+    pub total: u64,
+    /// Free blocks, the ones reserved for root included (`f_bfree`).
+    pub free: u64,
+    /// Free to unprivileged users (`f_bavail`).
+    pub available: u64,
+}
+
+/// What a mirror holds besides files.
+#[derive(Debug, Default)]
+struct Remote {
+    spaces: HashMap<String, Space>,
+    users: HashMap<u32, String>,
 }
 
 /// The shared /proc reader.
 #[derive(Debug)]
 pub struct ProcCache {
-    root: PathBuf,
+    /// `None` for a mirror.
+    root: Option<PathBuf>,
     files: Mutex<HashMap<String, Arc<Mutex<FileSlot>>>>,
     processes: Mutex<ProcessSlot>,
+    remote: Mutex<Remote>,
 }
 
 /// A poisoned lock only means another request panicked mid-read; the cache is still
@@ -73,38 +99,127 @@ impl ProcCache {
     /// Reads under `root` (normally `/proc`); nothing is opened until asked.
     pub fn new(root: &Path) -> Self {
         ProcCache {
-            root: root.to_owned(),
+            root: Some(root.to_owned()),
             files: Mutex::new(HashMap::new()),
             processes: Mutex::new(ProcessSlot {
-                scanner: ProcessScanner::new(root),
+                scanner: Some(ProcessScanner::new(root)),
                 last: None,
                 scans: 0,
             }),
+            remote: Mutex::new(Remote::default()),
         }
     }
 
-    /// The procfs mount this cache reads.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// An empty mirror of a remote host's /proc, filled by [`ProcCache::store`].
+    pub fn mirror() -> Self {
+        ProcCache {
+            root: None,
+            files: Mutex::new(HashMap::new()),
+            processes: Mutex::new(ProcessSlot {
+                scanner: None,
+                last: None,
+                scans: 0,
+            }),
+            remote: Mutex::new(Remote::default()),
+        }
+    }
+
+    /// The procfs mount this cache reads; `None` for a mirror.
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// Whether this is the agent's own host (not a mirror).
+    pub fn is_local(&self) -> bool {
+        self.root.is_some()
+    }
+
+    fn slot(&self, rel: &str) -> Arc<Mutex<FileSlot>> {
+        let mut files = lock(&self.files);
+        match files.get(rel) {
+            Some(s) => s.clone(),
+            None => files.entry(rel.to_owned()).or_default().clone(),
+        }
+    }
+
+    /// Keeps `bytes` as the content of `rel` read at `taken` (a mirror's poller).
+    pub fn store(&self, rel: &str, bytes: &[u8], taken: Instant) {
+        let slot = self.slot(rel);
+        let mut slot = lock(&slot);
+        slot.reads += 1;
+        slot.last = Some(Snapshot {
+            taken,
+            bytes: Arc::from(bytes),
+        });
+    }
+
+    /// Keeps a process list taken at `taken` (a mirror's poller); its owners are the
+    /// effective uids the SFTP listing gives.
+    pub fn store_processes(
+        &self,
+        list: Vec<ProcessInfo>,
+        machine: Option<CpuTimes>,
+        taken: Instant,
+    ) {
+        let mut slot = lock(&self.processes);
+        slot.scans += 1;
+        slot.last = Some(Arc::new(ProcessSnapshot {
+            taken,
+            machine,
+            owners: true,
+            list,
+        }));
+    }
+
+    /// Keeps the space of a remote mount (a mirror's poller).
+    pub fn store_space(&self, mount: &str, space: Space) {
+        lock(&self.remote).spaces.insert(mount.to_owned(), space);
+    }
+
+    /// Keeps the remote host's user names, by uid (a mirror's poller).
+    pub fn store_users(&self, users: HashMap<u32, String>) {
+        lock(&self.remote).users = users;
+    }
+
+    /// The space of the filesystem mounted at `mount`: statvfs here, the poller's last
+    /// reading for a mirror.
+    pub fn space(&self, mount: &str) -> Option<Space> {
+        if self.root.is_none() {
+            return lock(&self.remote).spaces.get(mount).copied();
+        }
+        let s = rustix::fs::statvfs(mount).ok()?;
+        Some(Space {
+            total: s.f_blocks.saturating_mul(s.f_frsize),
+            free: s.f_bfree.saturating_mul(s.f_frsize),
+            available: s.f_bavail.saturating_mul(s.f_frsize),
+        })
+    }
+
+    /// User names by uid: this host's /etc/passwd, or the remote host's.
+    pub fn users(&self) -> HashMap<u32, String> {
+        if self.root.is_none() {
+            return lock(&self.remote).users.clone();
+        }
+        super::process::user_names()
     }
 
     /// The content of `rel` (relative to the root), read now unless a read younger than
     /// `max_age` is at hand. Concurrent callers wait for one read and share it.
     pub fn read(&self, rel: &str, max_age: Duration) -> io::Result<Snapshot> {
-        let slot = {
-            let mut files = lock(&self.files);
-            match files.get(rel) {
-                Some(s) => s.clone(),
-                None => files.entry(rel.to_owned()).or_default().clone(),
-            }
+        let Some(root) = &self.root else {
+            let slot = lock(&self.files).get(rel).cloned();
+            return slot
+                .and_then(|s| lock(&s).last.clone())
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not read from this host"));
         };
+        let slot = self.slot(rel);
         let mut slot = lock(&slot);
         if let Some(last) = slot.last.as_ref().filter(|l| l.taken.elapsed() < max_age) {
             return Ok(last.clone());
         }
         let file = match &mut slot.file {
             Some(f) => f,
-            none => none.insert(ProcFile::open(self.root.join(rel))?),
+            none => none.insert(ProcFile::open(root.join(rel))?),
         };
         let bytes: Arc<[u8]> = Arc::from(file.read()?);
         let snapshot = Snapshot {
@@ -129,6 +244,14 @@ impl ProcCache {
     /// callers run it with `block_in_place`.
     pub fn processes(&self, max_age: Duration, owners: bool) -> io::Result<Arc<ProcessSnapshot>> {
         let mut slot = lock(&self.processes);
+        if self.root.is_none() {
+            return slot.last.clone().ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "no process list from this host yet",
+                )
+            });
+        }
         if let Some(last) = slot
             .last
             .as_ref()
@@ -136,7 +259,10 @@ impl ProcCache {
         {
             return Ok(last.clone());
         }
-        let list = slot.scanner.scan(owners)?;
+        let Some(scanner) = slot.scanner.as_mut() else {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "no scanner"));
+        };
+        let list = scanner.scan(owners)?;
         let machine = self.read("stat", Duration::ZERO).ok().and_then(|s| {
             stat::records(&s.bytes).find_map(|r| match r {
                 Ok(stat::Record::CpuTotal(t)) => Some(t),
@@ -154,9 +280,20 @@ impl ProcCache {
         Ok(snapshot)
     }
 
-    /// One process read now (not cached: callers ask for one pid to watch it closely).
+    /// One process read now (not cached: callers ask for one pid to watch it closely);
+    /// a mirror's from its last process list.
     pub fn process(&self, pid: u32) -> Option<ProcessInfo> {
-        lock(&self.processes).scanner.read(pid)
+        let mut slot = lock(&self.processes);
+        match slot.scanner.as_mut() {
+            Some(scanner) => scanner.read(pid),
+            None => slot
+                .last
+                .as_ref()?
+                .list
+                .iter()
+                .find(|p| p.pid == pid)
+                .cloned(),
+        }
     }
 
     /// How many times each file was actually read, by path; for the agent's own metrics.

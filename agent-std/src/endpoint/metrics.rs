@@ -3,13 +3,18 @@
 //!
 //! The page is rendered from /proc at most once per cache period and shared by every
 //! scraper; nothing is read between scrapes.
+//!
+//! Hosts watched over SSH follow as `ferrostat_ssh_*` families (node_exporter's names
+//! with `node_` replaced) labelled by `host`, from the files their pollers last read.
+//! `/metrics?host=NAME` gives one watched host's page under node_exporter's own names,
+//! for Prometheus's multi-target pattern (relabel `__param_host` to `instance`).
 
 use std::fmt::Write as _;
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat};
@@ -57,9 +62,30 @@ impl Source {
     }
 }
 
+/// Query parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Params {
+    /// A host watched over SSH: its page alone, under node_exporter's names.
+    host: Option<String>,
+}
+
 /// Serves the page, rendering it first when the cached one is older than the cache
 /// period. The agent's own counters follow, always current.
-pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
+pub async fn handle(Query(params): Query<Params>, State(state): State<Arc<AppState>>) -> Response {
+    if let Some(name) = &params.host {
+        let Some(host) = state.ssh.find(name) else {
+            return crate::endpoint::psiod::no_such_host(name);
+        };
+        let mut page = String::new();
+        return match render(&host.mirror, Duration::ZERO, &mut page) {
+            Ok(()) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], page).into_response(),
+            Err(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{name}: not polled yet or unreadable: {e}\n"),
+            )
+                .into_response(),
+        };
+    }
     let source = &state.metrics;
     let mut inner = source.inner.lock().await;
     let fresh = inner
@@ -85,7 +111,75 @@ pub async fn handle(State(state): State<Arc<AppState>>) -> Response {
     drop(inner);
     render_self(&source.proc, &mut Page(&mut body));
     render_remote(&state, &mut Page(&mut body));
+    render_watched(&state, &mut body);
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+}
+
+/// Hosts watched over SSH: whether each is polled, then every node_exporter family of
+/// each, renamed `ferrostat_ssh_*` and labelled `host`, all hosts' samples of a family
+/// together (the exposition format wants each family in one piece).
+fn render_watched(state: &AppState, out: &mut String) {
+    let hosts = state.ssh.hosts();
+    if hosts.is_empty() {
+        return;
+    }
+    let mut page = Page(out);
+    let name = "ferrostat_ssh_up";
+    page.family(
+        name,
+        "gauge",
+        "Whether the host watched over SSH answered its last poll.",
+    );
+    for h in &hosts {
+        page.sample(
+            name,
+            &[("host", &h.name())],
+            f64::from(u8::from(h.error.is_none())),
+        );
+    }
+    // (family, HELP and TYPE lines, samples), in the order families first appear.
+    let mut families: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for h in &hosts {
+        let mut one = String::new();
+        if render(&h.mirror, Duration::ZERO, &mut one).is_err() {
+            continue; // not polled yet: only its ferrostat_ssh_up
+        }
+        let mut label = String::from("host=\"");
+        escape_label(&mut label, &h.name());
+        label.push('"');
+        for line in one.lines() {
+            if let Some(rest) = line.strip_prefix("# HELP node_") {
+                let family = rest.split(' ').next().unwrap_or_default().to_owned();
+                if !index.contains_key(&family) {
+                    let help = format!("# HELP ferrostat_ssh_{rest}\n");
+                    index.insert(family.clone(), families.len());
+                    families.push((family, help, Vec::new()));
+                }
+            } else if let Some(rest) = line.strip_prefix("# TYPE node_") {
+                if let Some(f) = families.last_mut().filter(|f| f.1.lines().count() == 1) {
+                    f.1.push_str(&format!("# TYPE ferrostat_ssh_{rest}\n"));
+                }
+            } else if let Some(rest) = line.strip_prefix("node_") {
+                let cut = rest.find(['{', ' ']).unwrap_or(rest.len());
+                let (metric, tail) = rest.split_at(cut);
+                let sample = match tail.strip_prefix('{') {
+                    Some(labels) => format!("ferrostat_ssh_{metric}{{{label},{labels}"),
+                    None => format!("ferrostat_ssh_{metric}{{{label}}}{tail}"),
+                };
+                if let Some(&at) = index.get(metric) {
+                    families[at].2.push(sample);
+                }
+            }
+        }
+    }
+    for (_, head, samples) in families {
+        page.0.push_str(&head);
+        for s in samples {
+            page.0.push_str(&s);
+            page.0.push('\n');
+        }
+    }
 }
 
 /// NVIDIA GPUs, under ferrostat's own names (node_exporter has none).

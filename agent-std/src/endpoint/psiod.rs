@@ -7,20 +7,23 @@
 //! `process.kill` is refused unless the agent runs with `--allow-kill`; `process.getall`
 //! lists every process, as the README says (psiod's code listed its own user's only), and
 //! its `cpu_percent` is measured since this connection's previous call.
+//!
+//! `/?host=NAME` serves a host watched over SSH (`--ssh-watch` or a `/monitor` client)
+//! from the files its poller last read: the same replies, as fresh as that poll, and no
+//! `process.kill`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{meminfo, mounts, net_dev, vmstat};
 use ferrostat_core::Table;
 use serde_json::{json, Value};
 
-use crate::collect::process::user_names;
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
@@ -31,25 +34,50 @@ pub const MAX_MESSAGE: usize = 64 * 1024;
 /// bundled frontend polls once a second per view).
 const MAX_RATE: u32 = 50;
 
-/// Upgrades to a psiod session, or answers 503 when the agent is at its connection limit.
-pub async fn handle(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) -> Response {
+/// Query parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Params {
+    /// A host watched over SSH, instead of this one.
+    host: Option<String>,
+}
+
+/// Upgrades to a psiod session (of this host, or of the watched host `?host=` names),
+/// or answers 503 at the connection limit and 404 for a host not watched.
+pub async fn handle(
+    ws: WebSocketUpgrade,
+    Query(params): Query<Params>,
+    State(state): State<Arc<AppState>>,
+) -> Response {
+    let (proc, allow_kill) = match &params.host {
+        None => (state.proc.clone(), state.allow_kill),
+        Some(name) => match state.ssh.find(name) {
+            Some(host) => (host.mirror, false),
+            None => return no_such_host(name),
+        },
+    };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     };
+    let conn = Connection::new(proc, state.cache, allow_kill);
     ws.max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            session(socket, state).await;
+            session(socket, conn).await;
             drop(permit);
         })
 }
 
-async fn session(mut socket: WebSocket, state: Arc<AppState>) {
-    let mut conn = Some(Connection::new(
-        state.proc.clone(),
-        state.cache,
-        state.allow_kill,
-    ));
+/// 404 for a `?host=` that names no watched host.
+pub(crate) fn no_such_host(name: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!("no host named {name:?} is watched over SSH (start it with --ssh-watch or a /monitor client)\n"),
+    )
+        .into_response()
+}
+
+async fn session(mut socket: WebSocket, conn: Connection) {
+    let mut conn = Some(conn);
     let mut window = (Instant::now(), 0u32);
     // One request at a time: a slow reader holds up only its own replies, and nothing
     // queues in memory on its behalf.
@@ -149,6 +177,9 @@ struct Connection {
     /// Per-process CPU ticks and when they were read, at the previous `process.getall`.
     proc_prev: HashMap<u32, u64>,
     proc_prev_at: Option<Instant>,
+    /// The shares last computed, given again for a list taken at the same moment (a
+    /// cached scan or a mirror not polled since).
+    proc_percent: HashMap<u32, f64>,
     ticks_per_sec: f64,
 }
 
@@ -161,6 +192,7 @@ impl Connection {
             cpu_prev: HashMap::new(),
             proc_prev: HashMap::new(),
             proc_prev_at: None,
+            proc_percent: HashMap::new(),
             ticks_per_sec: rustix::param::clock_ticks_per_second() as f64,
         }
     }
@@ -203,7 +235,7 @@ impl Connection {
                 r
             }),
             "disk.getall" => self.partitions().map(response),
-            "disk.root.getstats" => root_usage().map(response),
+            "disk.root.getstats" => self.root_usage().map(response),
             "network.getstats" => self.network().map(response),
             "host.getstats" => self.host().map(response),
             _ => Err("unknown command".into()),
@@ -250,16 +282,16 @@ impl Connection {
             .processes(self.max_age, true)
             .map_err(|e| format!("/proc: {e}"))?;
         let list = &snapshot.list;
-        let names = user_names();
+        let names = self.proc.users();
         let mem_total = self.mem_total()?;
         let now = snapshot.taken;
-        let elapsed = self
-            .proc_prev_at
-            .map(|t| now.duration_since(t).as_secs_f64());
-        let mut next = HashMap::with_capacity(list.len());
-        let out: Vec<Value> = list
-            .iter()
-            .map(|p| {
+        if self.proc_prev_at != Some(now) {
+            let elapsed = self
+                .proc_prev_at
+                .map(|t| now.duration_since(t).as_secs_f64());
+            let mut next = HashMap::with_capacity(list.len());
+            let mut percents = HashMap::with_capacity(list.len());
+            for p in list {
                 let ticks = p.utime + p.stime;
                 next.insert(p.pid, ticks);
                 let percent = match (elapsed, self.proc_prev.get(&p.pid)) {
@@ -268,17 +300,34 @@ impl Connection {
                     }
                     _ => 0.0,
                 };
+                percents.insert(p.pid, percent);
+            }
+            self.proc_prev = next;
+            self.proc_prev_at = Some(now);
+            self.proc_percent = percents;
+        }
+        let out: Vec<Value> = list
+            .iter()
+            .map(|p| {
+                let percent = self.proc_percent.get(&p.pid).copied().unwrap_or(0.0);
                 self.process_json(p, &names, percent, mem_total)
             })
             .collect();
-        self.proc_prev = next;
-        self.proc_prev_at = Some(now);
         Ok(Value::Array(out))
     }
 
-    /// One process, its CPU share measured over 0.1 s as psutil's `get_cpu_percent` did.
+    /// One process, its CPU share measured over 0.1 s as psutil's `get_cpu_percent` did;
+    /// on a mirror, from its process list like `process.getall`'s.
     fn process(&mut self, pid: u32) -> Result<Value, String> {
         let gone = || format!("no such process: {pid}");
+        if !self.proc.is_local() {
+            let all = self.processes()?;
+            let found = all
+                .as_array()
+                .and_then(|a| a.iter().find(|p| p["pid"] == pid))
+                .cloned();
+            return found.map(response).ok_or_else(gone);
+        }
         let first = self.proc.process(pid).ok_or_else(gone)?;
         let start = Instant::now();
         std::thread::sleep(Duration::from_millis(100));
@@ -288,13 +337,19 @@ impl Connection {
         let percent = ticks as f64 / self.ticks_per_sec / secs * 100.0;
         Ok(response(self.process_json(
             &second,
-            &user_names(),
+            &self.proc.users(),
             percent,
             self.mem_total()?,
         )))
     }
 
     fn kill(&self, pid: Option<u32>) -> Option<Value> {
+        if !self.proc.is_local() {
+            return Some(error(
+                Some("process.kill"),
+                "process.kill is not available for a host watched over SSH",
+            ));
+        }
         if !self.allow_kill {
             return Some(error(
                 Some("process.kill"),
@@ -337,7 +392,15 @@ impl Connection {
 
     fn memory(&self) -> Result<Value, String> {
         let m = meminfo::parse(&self.read("meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
-        let v = vmstat::parse(&self.read("vmstat")?).map_err(|e| format!("vmstat: {e}"))?;
+        // A watched host's poller does not read vmstat: its swap traffic shows as 0.
+        let v = match self.read("vmstat") {
+            Ok(b) => Some(vmstat::parse(&b).map_err(|e| format!("vmstat: {e}"))?),
+            Err(_) if !self.proc.is_local() => None,
+            Err(e) => return Err(e),
+        };
+        let (pswpin, pswpout) = v
+            .as_ref()
+            .map_or((None, None), |v| (v.pswpin(), v.pswpout()));
         // Saturating: a kernel (or a container's fake /proc) can print absurd sizes.
         let kb = |x: Option<u64>| x.unwrap_or(0).saturating_mul(1024);
         let (total, free, buffers, cached) = (
@@ -362,7 +425,11 @@ impl Connection {
         };
         let (swap_total, swap_free) = (kb(m.swap_total()), kb(m.swap_free()));
         let swap_used = swap_total.saturating_sub(swap_free);
-        let page = rustix::param::page_size() as u64;
+        let page = if self.proc.is_local() {
+            rustix::param::page_size() as u64
+        } else {
+            4096
+        };
         Ok(json!({
             "virtual": {
                 "total": total, "available": available, "percent": percent(total.saturating_sub(available), total),
@@ -371,7 +438,7 @@ impl Connection {
             },
             "swap": {
                 "total": swap_total, "used": swap_used, "free": swap_free, "percent": percent(swap_used, swap_total),
-                "sin": v.pswpin().unwrap_or(0).saturating_mul(page), "sout": v.pswpout().unwrap_or(0).saturating_mul(page),
+                "sin": pswpin.unwrap_or(0).saturating_mul(page), "sout": pswpout.unwrap_or(0).saturating_mul(page),
             },
         }))
     }
@@ -420,19 +487,20 @@ impl Connection {
     }
 }
 
-/// Usage of the root filesystem, as psutil's `disk_usage('/')` computes it.
-fn root_usage() -> Result<Value, String> {
-    let s = rustix::fs::statvfs("/").map_err(|e| format!("statvfs /: {e}"))?;
-    let total = s.f_blocks.saturating_mul(s.f_frsize);
-    let free = s.f_bavail.saturating_mul(s.f_frsize);
-    let used = s
-        .f_blocks
-        .saturating_sub(s.f_bfree)
-        .saturating_mul(s.f_frsize);
-    let percent = if used + free == 0 {
-        0.0
-    } else {
-        (used as f64 * 1000.0 / (used + free) as f64).round() / 10.0
-    };
-    Ok(json!({ "total": total, "used": used, "free": free, "percent": percent }))
+impl Connection {
+    /// Usage of the root filesystem, as psutil's `disk_usage('/')` computes it.
+    fn root_usage(&self) -> Result<Value, String> {
+        let s = self
+            .proc
+            .space("/")
+            .ok_or_else(|| "statvfs /: not available".to_owned())?;
+        let used = s.total.saturating_sub(s.free);
+        let free = s.available;
+        let percent = if used + free == 0 {
+            0.0
+        } else {
+            (used as f64 * 1000.0 / (used + free) as f64).round() / 10.0
+        };
+        Ok(json!({ "total": s.total, "used": used, "free": free, "percent": percent }))
+    }
 }

@@ -12,14 +12,19 @@
 //!
 //! Values are collected when asked, behind caches shared by every client (metrics 250 ms,
 //! disks 1 s, processes 1.5 s, as socktop_agent).
+//!
+//! `/ws?host=NAME` serves a host watched over SSH from the files its poller last read:
+//! the same replies without temperatures, GPUs, process details or the journal, which
+//! are not read over SSH.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{meminfo, mounts, net_dev};
@@ -163,8 +168,16 @@ impl Shared {
 pub async fn handle(
     ws: WebSocketUpgrade,
     headers: axum::http::HeaderMap,
+    Query(params): Query<Params>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
+    let shared = match &params.host {
+        None => state.socktop.clone(),
+        Some(name) => match state.ssh.find(name) {
+            Some(host) => state.socktop_remote.get(&host, &state.socktop.settings),
+            None => return crate::endpoint::psiod::no_such_host(name),
+        },
+    };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     };
@@ -179,15 +192,43 @@ pub async fn handle(
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            session(socket, state).await;
+            session(socket, shared).await;
             drop(permit);
         })
 }
 
-async fn session(mut socket: WebSocket, state: Arc<AppState>) {
+/// Query parameters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Params {
+    /// A host watched over SSH, instead of this one.
+    host: Option<String>,
+}
+
+/// The caches of each watched host socktop clients have asked for, so its clients
+/// share them as this host's do. Entries of hosts no longer watched are dropped.
+#[derive(Default)]
+pub struct RemoteShared(std::sync::Mutex<HashMap<String, Arc<Shared>>>);
+
+impl RemoteShared {
+    fn get(&self, host: &crate::ssh::hub::WatchedHost, settings: &Settings) -> Arc<Shared> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, s| Arc::strong_count(&s.proc) > 1);
+        let name = host.name();
+        match map.get(&name) {
+            Some(s) if Arc::ptr_eq(&s.proc, &host.mirror) => s.clone(),
+            _ => {
+                let s = Arc::new(Shared::new(host.mirror.clone(), settings.clone(), None));
+                map.insert(name, s.clone());
+                s
+            }
+        }
+    }
+}
+
+async fn session(mut socket: WebSocket, shared: Arc<Shared>) {
     while let Some(message) = socket.recv().await {
         let reply = match message {
-            Ok(Message::Text(t)) => answer(&state.socktop, t.as_str()).await,
+            Ok(Message::Text(t)) => answer(&shared, t.as_str()).await,
             Ok(Message::Binary(_)) => json_reply(
                 &json!({"error": "binary frames are not socktop requests", "request": "binary"}),
             ),
@@ -235,7 +276,8 @@ async fn answer(shared: &Shared, request: &str) -> Message {
                 Err(_) => error("get_process_metrics", None, "the pid is not a number"),
             }),
             Some(("get_journal_entries", pid)) => Ok(match pid.parse::<u32>() {
-                Ok(pid) => json_reply(&journal(pid).await),
+                Ok(pid) if shared.proc.is_local() => json_reply(&journal(pid).await),
+                Ok(pid) => json_reply(&json!({ "error": "journal entries are not available for a host watched over SSH", "request": "get_journal_entries", "pid": pid })),
                 Err(_) => error("get_journal_entries", None, "the pid is not a number"),
             }),
             _ => Ok(error(request, None, "unknown request: send get_metrics, get_disks, get_processes, get_process_metrics:<pid> or get_journal_entries:<pid>")),
@@ -330,7 +372,7 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
         .trim()
         .to_owned();
     // sysfs sensors answer in microseconds: read inline, not on a blocking thread.
-    let cpu_temp_c = if shared.settings.temperature {
+    let cpu_temp_c = if shared.settings.temperature && shared.proc.is_local() {
         cpu_temperature(&shared.settings.sys_root.join("class"))
     } else {
         None
@@ -426,17 +468,14 @@ async fn disks(shared: &Shared) -> Result<Value, String> {
         if name.is_empty() || rows.iter().any(|r| r.0 == name) {
             continue;
         }
-        let Ok(s) = rustix::fs::statvfs(m.file.to_string().as_str()) else {
+        let Some(space) = shared.proc.space(&m.file.to_string()) else {
             continue;
         };
-        rows.push((
-            name,
-            s.f_blocks.saturating_mul(s.f_frsize),
-            s.f_bavail.saturating_mul(s.f_frsize),
-        ));
+        rows.push((name, space.total, space.available));
     }
+    // A remote host's /sys is not mirrored: its devices are listed without parents.
     let block = shared.settings.sys_root.join("block");
-    let is_disk = |n: &str| block.join(n).is_dir();
+    let is_disk = |n: &str| shared.proc.is_local() && block.join(n).is_dir();
     let parent_of = |n: &str| -> Option<String> {
         if is_disk(n) {
             return None;
@@ -522,7 +561,9 @@ async fn processes(shared: &Shared) -> Result<Arc<Vec<u8>>, String> {
 }
 
 async fn process_metrics(shared: &Shared, pid: u32) -> Value {
-    let root = shared.proc.root().to_owned();
+    let Some(root) = shared.proc.root().map(Path::to_owned) else {
+        return json!({ "error": "process details are not available for a host watched over SSH", "request": "get_process_metrics", "pid": pid });
+    };
     let detail = tokio::task::spawn_blocking(move || detailed(&root, pid, true))
         .await
         .ok()

@@ -4,13 +4,15 @@
 //! gets `{"Resp":"ACK"}` (or `{"Resp":"ERROR"}` and a close). Then the server pushes
 //! `{"type": <sub>, "data": ...}`: `sysDesc` first, then `ping` (now and every 5 s, the
 //! keep-alive clients expect within 30 s), `sysStats` and `idxStats` every
-//! `--stats-interval-ms`. Every host the agent knows is a backend: this host, then every
-//! host of the registry (sFlow agents), with rates from their last two samples.
+//! `--stats-interval-ms`. Every host the agent knows is a backend: this host, every host
+//! of the registry (sFlow agents, gateways' hosts), with rates from their last two
+//! samples, and every host watched over SSH (named `user@host:port`), from the files its
+//! poller last read.
 //!
 //! Shapes: the README's (arrays of `{Name, Error, Host}` and `{Addr, State}`) by default;
 //! `?format=current` gives the maps current Gravwell clients read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -130,10 +132,14 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
     let mut host = HostStats::new(state.proc.clone(), state.cache);
     let push = |kind: &str, data: Value| json!({ "type": kind, "data": data });
     let remote = Remote(&state);
+    let mut ssh = Watched::default();
     if subs.contains("sysDesc")
         && !send(
             &mut socket,
-            push("sysDesc", remote.description(host.description())),
+            push(
+                "sysDesc",
+                ssh.description(&state, remote.description(host.description())),
+            ),
         )
         .await
     {
@@ -143,11 +149,12 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
     let mut stats = tokio::time::interval(state.stats_interval);
     loop {
         let message = tokio::select! {
-            _ = ping.tick() => subs.contains("ping").then(|| push("ping", remote.ping(host.ping(current), current))),
+            _ = ping.tick() => subs.contains("ping").then(|| push("ping", ssh.ping(&state, remote.ping(host.ping(current), current), current))),
             _ = stats.tick() => {
                 let mut batch = Vec::new();
                 if subs.contains("sysStats") {
-                    batch.push(push("sysStats", remote.stats(host.stats(current), current)));
+                    let all = ssh.stats(&state, remote.stats(host.stats(current), current), current);
+                    batch.push(push("sysStats", all));
                 }
                 if subs.contains("idxStats") {
                     // No indexers behind a metrics agent.
@@ -347,6 +354,108 @@ impl Remote<'_> {
     }
 }
 
+/// The hosts watched over SSH as more backends: one [`HostStats`] each over its mirror,
+/// kept for the session so rates have a previous reading.
+#[derive(Default)]
+struct Watched(HashMap<String, HostStats>);
+
+/// Puts `other`'s entries into `into`: maps are joined, arrays appended.
+fn merge(into: &mut Value, other: Value) {
+    match (into, other) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(existing) if existing.is_object() || existing.is_array() => {
+                        merge(existing, v);
+                    }
+                    _ => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => a.extend(b),
+        _ => {}
+    }
+}
+
+impl Watched {
+    /// The watched hosts now, each with its error, keeping one `HostStats` per host.
+    fn refresh(&mut self, state: &AppState) -> Vec<(String, Option<String>)> {
+        let hosts = state.ssh.hosts();
+        self.0.retain(|name, h| {
+            hosts
+                .iter()
+                .any(|w| &w.name() == name && Arc::ptr_eq(&w.mirror, &h.proc))
+        });
+        hosts
+            .into_iter()
+            .map(|w| {
+                let name = w.name();
+                self.0.entry(name.clone()).or_insert_with(|| {
+                    HostStats::named(w.mirror.clone(), state.cache, name.clone())
+                });
+                (name, w.error)
+            })
+            .collect()
+    }
+
+    fn description(&mut self, state: &AppState, mut all: Value) -> Value {
+        for (name, _) in self.refresh(state) {
+            if let Some(h) = self.0.get(&name) {
+                merge(&mut all, h.description());
+            }
+        }
+        all
+    }
+
+    fn ping(&mut self, state: &AppState, mut all: Value, current: bool) -> Value {
+        for (name, error) in self.refresh(state) {
+            let up = if error.is_none() {
+                "OK"
+            } else {
+                "Disconnected"
+            };
+            let entry = if current {
+                json!({ "States": { name: up } })
+            } else {
+                json!({ "States": [{ "Addr": name, "State": up }] })
+            };
+            merge(&mut all, entry);
+        }
+        all
+    }
+
+    fn stats(&mut self, state: &AppState, mut all: Value, current: bool) -> Value {
+        for (name, error) in self.refresh(state) {
+            let Some(h) = self.0.get_mut(&name) else {
+                continue;
+            };
+            // Nothing polled yet: no entry rather than zeros.
+            if h.proc.read("stat", Duration::ZERO).is_err() {
+                continue;
+            }
+            let mut entry = h.stats(current);
+            let error = error.unwrap_or_default();
+            if current {
+                if let Some(e) = entry.pointer_mut(&format!(
+                    "/Stats/{}",
+                    name.replace('~', "~0").replace('/', "~1")
+                )) {
+                    e["Error"] = error.into();
+                }
+            } else if let Some(e) = entry.pointer_mut("/Stats/0") {
+                e["Error"] = error.into();
+            }
+            if let Some(m) = entry.as_object_mut() {
+                m.remove("Error");
+            }
+            merge(&mut all, entry);
+        }
+        all
+    }
+}
+
 /// The counters the previous push was computed from.
 struct Previous {
     at: Instant,
@@ -364,6 +473,19 @@ struct HostStats {
     max_age: Duration,
     name: String,
     prev: Option<Previous>,
+    /// The rates of the last push, given again while /proc/stat is the same reading
+    /// (a mirror polled less often than the stream pushes).
+    rates: Rates,
+}
+
+/// Rates between two readings.
+#[derive(Clone, Default)]
+struct Rates {
+    cpu: f64,
+    iowait: f64,
+    net_up: u64,
+    net_down: u64,
+    io: Vec<Value>,
 }
 
 impl HostStats {
@@ -372,11 +494,16 @@ impl HostStats {
             .bytes("sys/kernel/hostname", max_age)
             .map(|h| String::from_utf8_lossy(&h).trim().to_owned())
             .unwrap_or_else(|_| "localhost".into());
+        Self::named(proc, max_age, name)
+    }
+
+    fn named(proc: Arc<ProcCache>, max_age: Duration, name: String) -> Self {
         HostStats {
             proc,
             max_age,
             name,
             prev: None,
+            rates: Rates::default(),
         }
     }
 
@@ -453,20 +580,23 @@ impl HostStats {
             .filter(|m| !nodev.contains(&m.vfstype.to_string().as_str()))
             .filter_map(|m| {
                 let mount = m.file.to_string();
-                let s = rustix::fs::statvfs(mount.as_str()).ok()?;
-                let total = s.f_blocks.saturating_mul(s.f_frsize);
-                let used = s
-                    .f_blocks
-                    .saturating_sub(s.f_bfree)
-                    .saturating_mul(s.f_frsize);
-                Some((mount, m.spec.to_string(), total, used))
+                let s = self.proc.space(&mount)?;
+                Some((
+                    mount,
+                    m.spec.to_string(),
+                    s.total,
+                    s.total.saturating_sub(s.free),
+                ))
             })
             .collect()
     }
 
     fn stats(&mut self, current: bool) -> Value {
-        let now = Instant::now();
-        let (total, cpus) = cpu_lines(&self.read("stat")).unwrap_or_default();
+        let (now, stat_bytes) = match self.proc.read("stat", self.max_age) {
+            Ok(s) => (s.taken, s.bytes),
+            Err(_) => (Instant::now(), Arc::from(&[][..])),
+        };
+        let (total, cpus) = cpu_lines(&stat_bytes).unwrap_or_default();
         let (mut up, mut down) = (0u64, 0u64);
         let dev = self.read("net/dev");
         for i in net_dev::records(&dev).filter_map(Result::ok) {
@@ -486,7 +616,12 @@ impl HostStats {
             .collect();
         let (mut cpu, mut iowait, mut net_up, mut net_down) = (0.0, 0.0, 0u64, 0u64);
         let mut io_rates = Vec::new();
-        if let Some(Previous {
+        let same_reading = self.prev.as_ref().is_some_and(|p| p.at == now);
+        if same_reading {
+            let r = self.rates.clone();
+            (cpu, iowait, net_up, net_down, io_rates) =
+                (r.cpu, r.iowait, r.net_up, r.net_down, r.io);
+        } else if let Some(Previous {
             at,
             cpu: t,
             up: pu,
@@ -512,13 +647,22 @@ impl HostStats {
                 }
             }
         }
-        self.prev = Some(Previous {
-            at: now,
-            cpu: total,
-            up,
-            down,
-            io,
-        });
+        if !same_reading {
+            self.rates = Rates {
+                cpu,
+                iowait,
+                net_up,
+                net_down,
+                io: io_rates.clone(),
+            };
+            self.prev = Some(Previous {
+                at: now,
+                cpu: total,
+                up,
+                down,
+                io,
+            });
+        }
         let m = meminfo::parse(&self.read("meminfo")).ok();
         let kb = |f: fn(&meminfo::Meminfo) -> Option<u64>| {
             m.as_ref().and_then(f).unwrap_or(0).saturating_mul(1024)

@@ -7,15 +7,22 @@
 //! between two polls; the first poll of a rate event only primes it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use ferrostat_core::metrics::rates::{counter_delta, CounterWidth};
 use ferrostat_core::procfs::{
-    cpuinfo, diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pid_stat, pid_statm, uptime,
+    cpuinfo, diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pid_stat, uptime,
 };
 use serde_json::{json, Map, Value};
 
 use super::session::{Remote, RemoteError};
+use crate::collect::process::ProcessInfo;
+use crate::collect::shared::ProcCache;
+
+/// The page size assumed for remote hosts (rss is counted in pages): 4 KiB, as on
+/// every x86-64 and most arm64 kernels.
+const REMOTE_PAGE: u64 = 4096;
 
 /// Two decimals.
 fn round2(x: f64) -> f64 {
@@ -99,9 +106,12 @@ type CpuSnapshot = (
     Vec<ferrostat_core::procfs::stat::CpuLine>,
 );
 
-/// What the poller remembers between polls, for rates and the `rough` summary.
-#[derive(Default)]
+/// What the poller remembers between polls, for rates and the `rough` summary, and the
+/// mirror it keeps every file it read in (the host's view for the other endpoints).
 pub struct State {
+    mirror: Arc<ProcCache>,
+    /// Filesystem types without a device (/proc/filesystems `nodev`), read once.
+    nodev: Option<Vec<String>>,
     siblings: Option<f64>,
     stat: Option<CpuSnapshot>,
     net: Option<(Instant, NetCounters)>,
@@ -114,12 +124,71 @@ pub struct State {
 pub type Events = Vec<(&'static str, Value)>;
 
 impl State {
+    /// A fresh state (a new connection) keeping what it reads in `mirror`.
+    pub fn new(mirror: Arc<ProcCache>) -> Self {
+        State {
+            mirror,
+            nodev: None,
+            siblings: None,
+            stat: None,
+            net: None,
+            disk: None,
+            processes: None,
+            rough: Map::new(),
+        }
+    }
+
+    /// A remote file, kept in the mirror under its path below `/proc/` (or its whole
+    /// path for other files).
+    async fn fetch(&self, remote: &Remote, path: &str) -> Result<Vec<u8>, RemoteError> {
+        let bytes = remote.read(path).await?;
+        let rel = path.strip_prefix("/proc/").unwrap_or(path);
+        self.mirror.store(rel, &bytes, Instant::now());
+        Ok(bytes)
+    }
+
+    /// What does not change while connected: names, kernel, filesystem types, users.
+    /// Read on the first cpuInfo poll of a connection.
+    async fn identity(&mut self, remote: &Remote) {
+        for path in [
+            "/proc/sys/kernel/hostname",
+            "/proc/sys/kernel/ostype",
+            "/proc/sys/kernel/osrelease",
+        ] {
+            let _ = self.fetch(remote, path).await;
+        }
+        if let Ok(fs) = self.fetch(remote, "/proc/filesystems").await {
+            let text = String::from_utf8_lossy(&fs);
+            self.nodev = Some(
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("nodev"))
+                    .map(|t| t.trim().to_owned())
+                    .collect(),
+            );
+        }
+        if let Ok(passwd) = remote.read("/etc/passwd").await {
+            let users = String::from_utf8_lossy(&passwd)
+                .lines()
+                .filter_map(|l| {
+                    let mut f = l.split(':');
+                    let name = f.next()?;
+                    let uid = f.nth(1)?.parse().ok()?;
+                    Some((uid, name.to_owned()))
+                })
+                .collect();
+            self.mirror.store_users(users);
+        }
+    }
+
     /// `cpuInfo`: sockets → cores → processors (every 10 s).
     ///
     /// # Errors
     /// The file cannot be read.
     pub async fn cpu_info(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
-        let bytes = remote.read("/proc/cpuinfo").await?;
+        if self.nodev.is_none() {
+            self.identity(remote).await;
+        }
+        let bytes = self.fetch(remote, "/proc/cpuinfo").await?;
         // Per socket: its description, and per core its processors.
         type Cores = BTreeMap<u64, Map<String, Value>>;
         let mut sockets: BTreeMap<u64, (Map<String, Value>, Cores)> = BTreeMap::new();
@@ -217,10 +286,10 @@ impl State {
     /// A file every host has cannot be read (the connection is then retried).
     pub async fn fast(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
         let mut out = Events::new();
-        out.extend(self.cpu_performance(&remote.read("/proc/stat").await?));
-        out.push(self.memory(&remote.read("/proc/meminfo").await?));
-        out.extend(uptime_event(&remote.read("/proc/uptime").await?));
-        out.extend(self.loadavg(&remote.read("/proc/loadavg").await?));
+        out.extend(self.cpu_performance(&self.fetch(remote, "/proc/stat").await?));
+        out.push(self.memory(&self.fetch(remote, "/proc/meminfo").await?));
+        out.extend(uptime_event(&self.fetch(remote, "/proc/uptime").await?));
+        out.extend(self.loadavg(&self.fetch(remote, "/proc/loadavg").await?));
         let virtual_ifs: HashSet<String> = remote
             .list("/sys/devices/virtual/net")
             .await
@@ -230,8 +299,9 @@ impl State {
         let fib = remote.read("/proc/net/fib_trie").await.unwrap_or_default();
         let routes = remote.read("/proc/net/route").await.unwrap_or_default();
         let ips = interface_addresses(&fib, &routes);
-        out.push(self.net_dev(&remote.read("/proc/net/dev").await?, &virtual_ifs, &ips));
-        out.push(self.net_stat(&remote.read("/proc/net/snmp").await?));
+        let dev = self.fetch(remote, "/proc/net/dev").await?;
+        out.push(self.net_dev(&dev, &virtual_ifs, &ips));
+        out.push(self.net_stat(&self.fetch(remote, "/proc/net/snmp").await?));
         out.extend(self.temp(remote).await);
         out.push(self.disk(remote).await?);
         out.push(("rough", Value::Object(self.rough.clone())));
@@ -505,8 +575,8 @@ impl State {
 
     async fn disk(&mut self, remote: &Remote) -> Result<(&'static str, Value), RemoteError> {
         let now = Instant::now();
-        let stats = remote.read("/proc/diskstats").await?;
-        let mounted = remote.read("/proc/mounts").await?;
+        let stats = self.fetch(remote, "/proc/diskstats").await?;
+        let mounted = self.fetch(remote, "/proc/mounts").await?;
         let counters: DiskCounters = diskstats::records(&stats)
             .filter_map(Result::ok)
             .map(|d| {
@@ -529,12 +599,26 @@ impl State {
         let mut totals = (0u64, 0u64, 0.0f64, 0.0f64);
         for m in mounts::records(&mounted).filter_map(Result::ok) {
             let fs = m.vfstype.to_string();
-            // Argusyes reports local filesystems only.
-            if fs != "ext4" && fs != "vfat" {
+            let mount = m.file.to_string();
+            // Every device-backed filesystem's space goes to the mirror (the other
+            // endpoints list them all); Argusyes reports ext4 and vfat only.
+            let argusyes = fs == "ext4" || fs == "vfat";
+            let device_backed = self
+                .nodev
+                .as_ref()
+                .map_or(argusyes, |nodev| !nodev.contains(&fs));
+            let space = if device_backed {
+                remote.space(&mount).await
+            } else {
+                None
+            };
+            if let Some(space) = space {
+                self.mirror.store_space(&mount, space);
+            }
+            if !argusyes {
                 continue;
             }
             let dev = m.spec.to_string();
-            let mount = m.file.to_string();
             let (read, write, reads, writes) = counters.get(&dev).copied().unwrap_or_default();
             let (read_rate, write_rate, read_iops, write_iops) =
                 match prev.as_ref().and_then(|(_, p)| p.get(&dev)) {
@@ -546,7 +630,7 @@ impl State {
                     ),
                     _ => (0.0, 0.0, 0.0, 0.0),
                 };
-            let (total, free) = remote.space(&mount).await.unwrap_or((0, 0));
+            let (total, free) = space.map_or((0, 0), |s| (s.total, s.free));
             let used = total.saturating_sub(free);
             let mut d = Map::new();
             d.insert("devName".into(), dev.clone().into());
@@ -606,26 +690,40 @@ impl State {
         let total = self.stat.as_ref().map_or(0, |(t, _)| t.total());
         let mut now: ProcessJiffies = HashMap::new();
         let mut rows = Vec::new();
-        for name in remote.list("/proc").await? {
-            if !name.bytes().all(|b| b.is_ascii_digit()) {
+        let mut infos = Vec::new();
+        for (name, uid) in remote.list_owned("/proc").await? {
+            let Ok(pid) = name.parse::<u32>() else {
                 continue;
-            }
-            // A process may end between the listing and the read: skip it.
-            let Ok(stat) = remote.read(&format!("/proc/{name}/stat")).await else {
+            };
+            // A process may end between the listing and the read: skip it. One read per
+            // process: stat's rss is the resident size statm would give.
+            let Ok(stat) = remote.read(&format!("/proc/{pid}/stat")).await else {
                 continue;
             };
             let Ok(s) = pid_stat::parse(&stat) else {
                 continue;
             };
-            let rss = match remote.read(&format!("/proc/{name}/statm")).await {
-                Ok(b) => pid_statm::parse(&b).map_or(0, |m| m.resident) * 4096,
-                Err(_) => 0,
-            };
+            let rss = (s.rss.max(0) as u64).saturating_mul(REMOTE_PAGE);
             let comm = format!("({})", s.comm);
             let jiffies = s.utime + s.stime + s.cutime.max(0) as u64 + s.cstime.max(0) as u64;
             now.insert((s.pid, comm.clone()), jiffies);
             rows.push((s.pid, comm, jiffies, rss));
+            infos.push(ProcessInfo {
+                pid,
+                name: s.comm.to_string(),
+                state: s.state,
+                nice: s.nice,
+                num_threads: s.num_threads,
+                utime: s.utime,
+                stime: s.stime,
+                rss_bytes: rss,
+                vms_bytes: s.vsize,
+                uid,
+            });
         }
+        infos.sort_by_key(|p| p.pid);
+        let machine = self.stat.as_ref().map(|(t, _)| *t);
+        self.mirror.store_processes(infos, machine, Instant::now());
         let prev = self.processes.replace((total, now));
         let siblings = self.siblings.unwrap_or(1.0);
         let mut list: Vec<(f64, u64, i64, String)> = rows

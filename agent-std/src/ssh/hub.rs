@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 
 use super::events::State;
 use super::session::{HostKeys, Remote, RemoteError, Secret, Target, Timeouts};
+use crate::collect::shared::ProcCache;
 
 /// How long a host stays connected after its last subscriber leaves.
 const LINGER: Duration = Duration::from_secs(5);
@@ -42,6 +43,28 @@ struct Watch {
     /// Hash of the secret it logged in with: a later subscriber with other credentials
     /// must prove them before sharing the connection.
     secret_hash: [u8; 32],
+    /// The host's files as last polled, for the other endpoints.
+    mirror: Arc<ProcCache>,
+    /// Why the last poll or connect failed; `None` while polls succeed.
+    error: Mutex<Option<String>>,
+}
+
+/// A watched host as the other endpoints see it.
+#[derive(Clone)]
+pub struct WatchedHost {
+    /// Who it is.
+    pub target: Target,
+    /// Its files as last polled.
+    pub mirror: Arc<ProcCache>,
+    /// Why it is not being polled now, if it is not.
+    pub error: Option<String>,
+}
+
+impl WatchedHost {
+    /// The name it is listed by: `user@host:port`.
+    pub fn name(&self) -> String {
+        self.target.to_string()
+    }
 }
 
 /// Every watched host.
@@ -134,6 +157,8 @@ impl Hub {
                         notices: tx,
                         listeners: AtomicUsize::new(1),
                         secret_hash,
+                        mirror: Arc::new(ProcCache::mirror()),
+                        error: Mutex::new(None),
                     });
                     watches.insert(target.clone(), watch.clone());
                     Ok((watch, rx))
@@ -169,6 +194,60 @@ impl Hub {
         v.sort();
         v
     }
+
+    /// Every watched host with its mirror, sorted.
+    pub fn hosts(&self) -> Vec<WatchedHost> {
+        let mut v: Vec<WatchedHost> = self
+            .watches()
+            .iter()
+            .map(|(target, w)| WatchedHost {
+                target: target.clone(),
+                mirror: w.mirror.clone(),
+                error: w.error.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            })
+            .collect();
+        v.sort_by(|a, b| a.target.cmp(&b.target));
+        v
+    }
+
+    /// The watched host a client names: `user@host:port`, or `host:port` or `host` when
+    /// only one watched host matches.
+    pub fn find(&self, name: &str) -> Option<WatchedHost> {
+        let hosts = self.hosts();
+        if let Some(h) = hosts.iter().find(|h| h.name() == name) {
+            return Some(h.clone());
+        }
+        let mut matching = hosts.into_iter().filter(|h| {
+            let t = &h.target;
+            name == t.host || name == format!("{}:{}", t.host, t.port)
+        });
+        let first = matching.next()?;
+        matching.next().is_none().then_some(first)
+    }
+
+    /// Watches `target` for as long as the agent runs (`--ssh-watch`), whether or not a
+    /// client does: the first connection is retried with backoff until it works.
+    pub fn keep(self: &Arc<Self>, target: Target, secret: Secret) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_secs(1);
+            loop {
+                match hub.subscribe(&target, secret.clone()).await {
+                    // The listener it counted is never given back; the receiver is not
+                    // needed (a broadcast sender does not wait for its receivers).
+                    Ok(_) => return,
+                    Err(e) => {
+                        eprintln!(
+                            "ferrostat-agent: ssh watch {target}: {e}; retrying in {} s",
+                            backoff.as_secs()
+                        );
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(60));
+                    }
+                }
+            }
+        });
+    }
 }
 
 /// The poller of one host: events on their periods, reconnection with backoff, and the
@@ -181,8 +260,11 @@ async fn poll(hub: Arc<Hub>, target: Target, watch: Arc<Watch>, first: Remote, s
             message,
         }));
     };
+    let set_error = |e: Option<String>| {
+        *watch.error.lock().unwrap_or_else(|e| e.into_inner()) = e;
+    };
     let mut remote = Some(first);
-    let mut state = State::default();
+    let mut state = State::new(watch.mirror.clone());
     let mut backoff = Duration::from_secs(1);
     let (mut cpu_info_at, mut processes_at): (Option<Instant>, Option<Instant>) = (None, None);
     let mut idle_since: Option<Instant> = None;
@@ -204,15 +286,14 @@ async fn poll(hub: Arc<Hub>, target: Target, watch: Arc<Watch>, first: Remote, s
                 Ok(r) => {
                     remote = Some(r);
                     backoff = Duration::from_secs(1);
-                    state = State::default();
+                    state = State::new(watch.mirror.clone());
                     cpu_info_at = None;
                     processes_at = None;
                 }
                 Err(e) => {
-                    send(
-                        "error",
-                        json!({ "error": format!("{e}; retrying in {} s", backoff.as_secs()) }),
-                    );
+                    let error = format!("{e}; retrying in {} s", backoff.as_secs());
+                    set_error(Some(error.clone()));
+                    send("error", json!({ "error": error }));
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
@@ -242,15 +323,15 @@ async fn poll(hub: Arc<Hub>, target: Target, watch: Arc<Watch>, first: Remote, s
                 .map(|evs| evs.into_iter().for_each(|(n, m)| send(n, m)));
         }
         if let Err(e) = result {
-            send(
-                "error",
-                json!({ "error": format!("connection lost: {e}; reconnecting") }),
-            );
+            let error = format!("connection lost: {e}; reconnecting");
+            set_error(Some(error.clone()));
+            send("error", json!({ "error": error }));
             if let Some(r) = remote.take() {
                 r.close().await;
             }
             continue;
         }
+        set_error(None);
         tokio::time::sleep(FAST.saturating_sub(started.elapsed())).await;
     }
     if let Some(r) = remote {

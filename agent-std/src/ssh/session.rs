@@ -13,6 +13,8 @@ use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh_sftp::client::SftpSession;
 use zeroize::Zeroizing;
 
+use crate::collect::shared::Space;
+
 /// A host to watch: `user@host:port`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Target {
@@ -24,9 +26,48 @@ pub struct Target {
     pub user: String,
 }
 
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    /// `user@host`, `user@host:port`, `user@[v6addr]:port`; the port defaults to 22.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?}: expected user@host[:port]");
+        let (user, rest) = s.split_once('@').ok_or_else(bad)?;
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (host, after) = v6.split_once(']').ok_or_else(bad)?;
+            match after.strip_prefix(':') {
+                Some(p) => (host, Some(p)),
+                None if after.is_empty() => (host, None),
+                None => return Err(bad()),
+            }
+        } else {
+            match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            }
+        };
+        let port = match port {
+            Some(p) => p.parse().map_err(|_| bad())?,
+            None => 22,
+        };
+        if user.is_empty() || host.is_empty() || port == 0 {
+            return Err(bad());
+        }
+        Ok(Target {
+            host: host.to_owned(),
+            port,
+            user: user.to_owned(),
+        })
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}:{}", self.user, self.host, self.port)
+        if self.host.contains(':') {
+            write!(f, "{}@[{}]:{}", self.user, self.host, self.port)
+        } else {
+            write!(f, "{}@{}:{}", self.user, self.host, self.port)
+        }
     }
 }
 
@@ -267,14 +308,28 @@ impl Remote {
         Ok(dir.map(|e| e.file_name()).collect())
     }
 
-    /// `statvfs` of a remote mount (OpenSSH's statvfs@openssh.com): total and free
-    /// bytes (free counts the blocks reserved for root, as Argusyes does).
-    pub async fn space(&self, path: &str) -> Option<(u64, u64)> {
+    /// The names in a remote directory with each entry's owner (for `/proc`, a
+    /// process's effective uid, without reading its status).
+    ///
+    /// # Errors
+    /// The directory cannot be listed.
+    pub async fn list_owned(&self, path: &str) -> Result<Vec<(String, Option<u32>)>, RemoteError> {
+        let dir = self
+            .sftp
+            .read_dir(path)
+            .await
+            .map_err(|e| RemoteError::Protocol(format!("{path}: {e}")))?;
+        Ok(dir.map(|e| (e.file_name(), e.metadata().uid)).collect())
+    }
+
+    /// `statvfs` of a remote mount (OpenSSH's statvfs@openssh.com).
+    pub async fn space(&self, path: &str) -> Option<Space> {
         let s = self.sftp.fs_info(path).await.ok()??;
-        Some((
-            s.blocks.saturating_mul(s.fragment_size),
-            s.blocks_free.saturating_mul(s.fragment_size),
-        ))
+        Some(Space {
+            total: s.blocks.saturating_mul(s.fragment_size),
+            free: s.blocks_free.saturating_mul(s.fragment_size),
+            available: s.blocks_avail.saturating_mul(s.fragment_size),
+        })
     }
 
     /// Says goodbye.
@@ -308,4 +363,36 @@ async fn publickey(
 fn load_key(path: &Path) -> Result<russh::keys::PrivateKey, RemoteError> {
     russh::keys::load_secret_key(path, None)
         .map_err(|e| RemoteError::BadKey(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_as_user_at_host_and_port() {
+        let t: Target = "mon@web1".parse().unwrap();
+        assert_eq!(
+            (t.user.as_str(), t.host.as_str(), t.port),
+            ("mon", "web1", 22)
+        );
+        let t: Target = "mon@10.0.0.7:2222".parse().unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("10.0.0.7", 2222));
+        let t: Target = "mon@[::1]:2200".parse().unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 2200));
+        assert_eq!(t.to_string(), "mon@[::1]:2200");
+        assert_eq!("mon@[::1]".parse::<Target>().unwrap().port, 22);
+        for bad in [
+            "web1",
+            "@web1",
+            "mon@",
+            "mon@web1:",
+            "mon@web1:0",
+            "mon@web1:x",
+            "mon@[::1",
+        ] {
+            let e = bad.parse::<Target>().unwrap_err();
+            assert!(e.contains("user@host[:port]"), "{bad}: {e}");
+        }
+    }
 }

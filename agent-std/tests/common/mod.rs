@@ -233,7 +233,7 @@ pub fn promtool(page: &str) -> (i32, Vec<String>) {
 
 /// promtool parses the page, and its only remarks are the camelCase of the
 /// node_memory_ names node_exporter uses too (checked against node_exporter's own page
-/// in tests/serve.rs).
+/// in tests/serve.rs), and of the same names for hosts watched over SSH.
 pub fn promtool_accepts(page: &str) {
     let (code, findings) = promtool(page);
     assert!(
@@ -242,7 +242,7 @@ pub fn promtool_accepts(page: &str) {
     );
     for f in &findings {
         assert!(
-            f.starts_with("node_memory_")
+            (f.starts_with("node_memory_") || f.starts_with("ferrostat_ssh_memory_"))
                 && f.ends_with("should be written in 'snake_case' not 'camelCase'"),
             "{f}"
         );
