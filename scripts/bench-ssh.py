@@ -2,8 +2,11 @@
 """What agentless monitoring costs: one ferrostat-agent watches this machine through a
 local OpenSSH sshd for --seconds. With one target (the default) the script reports the
 CPU time of every sshd/sftp-server process serving it and the bytes on the SSH
-connection, per 2-second poll; with --targets N it watches the same sshd under N ports
-and reports the agent's own CPU. Needs root (a test user, sshd), Debian's
+connection, per 2-second poll, and the agent's own CPU; with --targets N it watches the
+same sshd under N ports and reports the agent's CPU per poll it delivered, and what that
+comes to at the nominal rate. On a machine with 2 CPUs or more, the sshd processes run on
+one CPU and the agent on another, so the agent's own cost per poll is not inflated by
+sharing a CPU with the sessions it polls. Needs root (a test user, sshd), Debian's
 openssh-server, Python websockets.
 
     cargo build --release -p ferrostat-agent
@@ -26,6 +29,11 @@ import websockets
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 USER, PASSWORD = "ferrostat-ssh", "Ferrostat-Test-7"
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def pin(cpus):
+    """A preexec_fn that runs the child on `cpus`."""
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 def free_port():
@@ -77,18 +85,26 @@ async def watch_many(url, ports, seconds, agent_pid):
             if msg.get("id") == "m":
                 ok = sum(1 for r in msg["result"] if r["monitor"])
                 break
-        t0, c0, events = time.monotonic(), cpu_ticks([agent_pid]), 0
+        # From the first full poll of every target: connection set-up is not a poll.
+        seen = set()
+        while len(seen) < ok:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=120))
+            if msg.get("method") == "ssh.notification" and msg["params"][0]["event"] == "memoryPerformance":
+                seen.add(msg["params"][0]["message"]["port"])
+        t0, c0, events = time.monotonic(), cpu_ticks([agent_pid]), {}
         end = t0 + seconds
         while time.monotonic() < end:
             try:
-                await asyncio.wait_for(ws.recv(), timeout=max(end - time.monotonic(), 0.01))
-                events += 1
+                msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=max(end - time.monotonic(), 0.01)))
             except asyncio.TimeoutError:
                 break
+            if msg.get("method") == "ssh.notification":
+                name = msg["params"][0]["event"]
+                events[name] = events.get(name, 0) + 1
         return ok, (cpu_ticks([agent_pid]) - c0) / TICK, time.monotonic() - t0, events
 
 
-async def watch(url, port, seconds, sshd_pid):
+async def watch(url, port, seconds, sshd_pid, agent_pid):
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"id": "b", "method": "ssh.startMonitor", "params": [
             {"host": "127.0.0.1", "port": port, "user": USER, "passwd": PASSWORD}]}))
@@ -102,12 +118,12 @@ async def watch(url, port, seconds, sshd_pid):
                 if not started:
                     # Measure from the first full poll: connection set-up is not a poll.
                     started = True
-                    t0 = (cpu_ticks(descendants(sshd_pid)), connection_bytes(port))
+                    t0 = (cpu_ticks(descendants(sshd_pid)), connection_bytes(port), cpu_ticks([agent_pid]))
                     end = time.monotonic() + seconds
                 else:
                     polls += 1
-        t1 = (cpu_ticks(descendants(sshd_pid)), connection_bytes(port))
-        return polls, t1[0] - t0[0], t1[1] - t0[1]
+        t1 = (cpu_ticks(descendants(sshd_pid)), connection_bytes(port), cpu_ticks([agent_pid]))
+        return polls, t1[0] - t0[0], t1[1] - t0[1], t1[2] - t0[2]
 
 
 def main():
@@ -122,6 +138,9 @@ def main():
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{work}/host_key"], check=True)
     os.makedirs("/run/sshd", exist_ok=True)
     ports = [free_port() for _ in range(args.targets)]
+    cpus = sorted(os.sched_getaffinity(0))
+    # Sessions (and their children, which inherit it) on the last CPU, the agent on the rest.
+    remote_cpus, agent_cpus = ({cpus[-1]}, set(cpus[:-1])) if len(cpus) > 1 else (set(cpus), set(cpus))
     port = ports[0]
     sshds = []
     # sshd listens on at most 16 sockets: one sshd per 16 ports.
@@ -134,7 +153,7 @@ def main():
                     "MaxStartups 100\n"
                     f"AllowUsers {USER}\nSubsystem sftp /usr/lib/openssh/sftp-server\n")
         sshds.append(subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", f"{work}/sshd_{i}.config"],
-                                      stderr=subprocess.DEVNULL))
+                                      stderr=subprocess.DEVNULL, preexec_fn=pin(remote_cpus)))
     sshd = sshds[0]
     for p_ in ports:
         for _ in range(100):
@@ -147,7 +166,7 @@ def main():
     builds = [os.path.join(ROOT, "target", b, "ferrostat-agent") for b in ("release", "debug")]
     binary = max((b for b in builds if os.path.exists(b)), key=os.path.getmtime)
     agent = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", f"{work}/agent"],
-                             stdout=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, text=True, preexec_fn=pin(agent_cpus))
     try:
         addr = None
         while addr is None:
@@ -157,15 +176,25 @@ def main():
         if args.targets > 1:
             ok, cpu, secs, events = asyncio.run(
                 watch_many(f"ws://{addr}/monitor", ports, args.seconds, agent.pid))
-            print(f"{ok} of {args.targets} targets watched; {events} notifications in {secs:.0f} s")
+            fast, lists = events.get("memoryPerformance", 0), events.get("process", 0)
+            nominal = ok / 2.0  # fast polls per second at the default 2 s period
+            print(f"{ok} of {args.targets} targets watched; {sum(events.values())} notifications in {secs:.0f} s")
+            print(f"polls delivered: {fast} fast ({fast / secs:.1f}/s of a nominal {nominal:.1f}/s), "
+                  f"{lists} process lists ({lists / max(fast, 1):.2f} per fast poll; nominal 0.40)")
+            per_poll = cpu / max(fast, 1)
             print(f"agent CPU: {cpu:.2f} s in {secs:.0f} s = {cpu / secs * 100:.1f} % of one CPU "
-                  f"({binary.split('/')[-2]} build)")
+                  f"({binary.split('/')[-2]} build, CPUs {sorted(agent_cpus)}; sessions on {sorted(remote_cpus)})")
+            print(f"agent CPU per delivered poll: {per_poll * 1000:.2f} ms; at the nominal rate "
+                  f"{per_poll * nominal * 100:.1f} % of one CPU for {ok} targets")
             return
-        polls, ticks, nbytes = asyncio.run(watch(f"ws://{addr}/monitor", port, args.seconds, sshd.pid))
+        polls, ticks, nbytes, agent_ticks = asyncio.run(
+            watch(f"ws://{addr}/monitor", port, args.seconds, sshd.pid, agent.pid))
         print(f"{polls} polls in {args.seconds:.0f} s (every 2 s: 8 fast events; process every 5 s; cpuInfo every 10 s)")
         print(f"remote CPU (sshd session + sftp-server): {ticks / TICK * 1000 / max(polls, 1):.2f} ms per poll, "
               f"{ticks / TICK / args.seconds * 100:.2f} % of one CPU")
         print(f"bytes on the SSH connection: {nbytes / max(polls, 1) / 1024:.1f} KiB per poll")
+        print(f"agent CPU: {agent_ticks / TICK * 1000 / max(polls, 1):.2f} ms per poll, "
+              f"{agent_ticks / TICK / args.seconds * 100:.2f} % of one CPU ({binary.split('/')[-2]} build)")
     finally:
         agent.terminate()
         for s_ in sshds:

@@ -274,7 +274,13 @@ impl Remote {
                 .request_subsystem(true, "sftp")
                 .await
                 .map_err(|e| RemoteError::Protocol(e.to_string()))?;
-            SftpSession::new(channel.into_stream())
+            // One read in flight per file: /proc files are small, and the default 16
+            // would follow each file's data with 16 reads that all answer end-of-file.
+            let config = russh_sftp::client::Config {
+                max_concurrent_reads: 1,
+                ..Default::default()
+            };
+            SftpSession::new_with_config(channel.into_stream(), config)
                 .await
                 .map_err(|e| RemoteError::Protocol(format!("sftp: {e}")))
         };
