@@ -269,6 +269,52 @@ const POW10: [u64; 9] = [
     100_000_000,
 ];
 
+/// The index of the first byte at or after `i` that is not a space, eight bytes at a
+/// time (/proc pads columns with runs of spaces).
+#[inline]
+pub(crate) fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        let other = word ^ 0x2020_2020_2020_2020;
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
+/// The index of the first `a` or `b` at or after `i`, eight bytes at a time; `None`
+/// when neither occurs.
+#[inline]
+pub(crate) fn find_either(bytes: &[u8], mut i: usize, a: u8, b: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (wa, wb) = (LOW * a as u64, LOW * b as u64);
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        // A zero byte in `word ^ wa` or `word ^ wb` is a match; the lowest flagged byte
+        // is exact (borrows only run upwards, past it).
+        let (xa, xb) = (word ^ wa, word ^ wb);
+        let hit = ((xa.wrapping_sub(LOW) & !xa) | (xb.wrapping_sub(LOW) & !xb)) & HIGH;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i.min(bytes.len())..]
+        .iter()
+        .position(|&c| c == a || c == b)
+        .map(|p| i + p)
+}
+
 /// Reads the run of ASCII digits starting at `i`: its value (wrapping past 19 digits, so
 /// callers re-check runs of 20 or more) and the index after it. Eight digits at a time
 /// where the line has eight bytes left, one at a time at its end.
@@ -871,6 +917,17 @@ pub(crate) fn serialize_opt_state<S: serde::Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swar_scans_agree_with_byte_loops() {
+        let text: &[u8] = b"MemTotal:       16318480 kB\nA:1\n          \n\x80\xff:x\nno colon here at all";
+        for i in 0..=text.len() {
+            let spaces = i + text[i..].iter().take_while(|&&b| b == b' ').count();
+            assert_eq!(skip_spaces(text, i), spaces, "at {i}");
+            let either = text[i..].iter().position(|&b| b == b':' || b == b'\n').map(|p| i + p);
+            assert_eq!(find_either(text, i, b':', b'\n'), either, "at {i}");
+        }
+    }
 
     #[test]
     fn integers() {

@@ -314,19 +314,12 @@ pub fn parse(input: &[u8]) -> Result<Meminfo> {
 /// starts; `None` for any other line.
 #[inline(always)]
 fn fast_line(input: &[u8], pos: usize) -> Option<(&[u8], u64, usize)> {
-    let mut i = pos;
-    loop {
-        match *input.get(i)? {
-            b':' => break,
-            b'\n' => return None,
-            _ => i += 1,
-        }
+    let colon = crate::text::find_either(input, pos, b':', b'\n')?;
+    if input[colon] != b':' {
+        return None;
     }
-    let name = &input[pos..i];
-    i += 1;
-    while *input.get(i)? == b' ' {
-        i += 1;
-    }
+    let name = &input[pos..colon];
+    let i = crate::text::skip_spaces(input, colon + 1);
     let (value, end) = crate::text::scan_digits(input, i);
     if end == i || end - i >= 20 {
         return None;
