@@ -920,11 +920,15 @@ mod tests {
 
     #[test]
     fn swar_scans_agree_with_byte_loops() {
-        let text: &[u8] = b"MemTotal:       16318480 kB\nA:1\n          \n\x80\xff:x\nno colon here at all";
+        let text: &[u8] =
+            b"MemTotal:       16318480 kB\nA:1\n          \n\x80\xff:x\nno colon here at all";
         for i in 0..=text.len() {
             let spaces = i + text[i..].iter().take_while(|&&b| b == b' ').count();
             assert_eq!(skip_spaces(text, i), spaces, "at {i}");
-            let either = text[i..].iter().position(|&b| b == b':' || b == b'\n').map(|p| i + p);
+            let either = text[i..]
+                .iter()
+                .position(|&b| b == b':' || b == b'\n')
+                .map(|p| i + p);
             assert_eq!(find_either(text, i, b':', b'\n'), either, "at {i}");
         }
     }
