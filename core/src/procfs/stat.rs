@@ -228,6 +228,63 @@ impl<const CPUS: usize> Default for Stat<CPUS> {
     }
 }
 
+/// `cpu[N] <4 to 10 columns>\n` as the kernel prints it (digits, spaces): the CPU id
+/// (`None` for the total), its times and where the next line starts. `None` for any
+/// other line, which the general path then parses or reports.
+#[inline(always)]
+fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usize)> {
+    use crate::text::scan_digits;
+    if input.get(pos..pos + 3)? != b"cpu" {
+        return None;
+    }
+    let mut i = pos + 3;
+    let id = if input.get(i) == Some(&b' ') {
+        None
+    } else {
+        let (v, end) = scan_digits(input, i);
+        if end == i || end - i > 10 {
+            return None;
+        }
+        i = end;
+        Some(u32::try_from(v).ok()?)
+    };
+    let mut cols = [0u64; 10];
+    let mut n = 0;
+    while input.get(i) == Some(&b' ') {
+        while input.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if n == cols.len() {
+            return None;
+        }
+        let (v, end) = scan_digits(input, i);
+        if end == i || end - i >= 20 {
+            return None;
+        }
+        cols[n] = v;
+        n += 1;
+        i = end;
+    }
+    if n < 4 || input.get(i) != Some(&b'\n') {
+        return None;
+    }
+    let [user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice] = cols;
+    let times = CpuTimes {
+        user,
+        nice,
+        system,
+        idle,
+        iowait,
+        irq,
+        softirq,
+        steal,
+        guest,
+        guest_nice,
+        columns: n as u8,
+    };
+    Some((id, times, i + 1))
+}
+
 /// Parses a whole `/proc/stat` into `out` (cleared first).
 ///
 /// # Errors
@@ -259,8 +316,39 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }
     let mut saw_total = false;
-    for record in records(input) {
-        match record? {
+    let mut pos = 0;
+    while pos < input.len() {
+        // CPU lines (all but a handful) in one fused pass; any other line, or a CPU line
+        // the fast pass does not take, goes through `parse_line` as `records` would.
+        if let Some((id, times, next)) = fast_cpu_line(input, pos) {
+            match id {
+                None => {
+                    out.total = times;
+                    saw_total = true;
+                }
+                Some(id) => {
+                    out.cpus.push(CpuLine { id, times });
+                }
+            }
+            pos = next;
+            continue;
+        }
+        let (end, terminated) = match memchr::memchr(b'\n', &input[pos..]) {
+            Some(p) => (pos + p, true),
+            None => (input.len(), false),
+        };
+        let line = Line {
+            offset: pos,
+            bytes: &input[pos..end],
+            terminated,
+        };
+        pos = end + 1;
+        let record = match parse_line(&line) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(e) => return Err(crate::text::cut_aware(&line, e)),
+        };
+        match record {
             Record::CpuTotal(t) => {
                 out.total = t;
                 saw_total = true;
@@ -287,6 +375,85 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `parse_into` by way of `records` only, the reference for the fused pass.
+    fn by_records<const N: usize>(input: &[u8], out: &mut Stat<N>) -> Result<()> {
+        *out = Stat::default();
+        if input.is_empty() {
+            return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
+        }
+        let mut saw_total = false;
+        for r in records(input) {
+            match r? {
+                Record::CpuTotal(t) => {
+                    out.total = t;
+                    saw_total = true;
+                }
+                Record::Cpu(c) => {
+                    out.cpus.push(c);
+                }
+                Record::Intr(v) => out.intr = Some(v),
+                Record::Softirq(v) => out.softirq = Some(v),
+                Record::Ctxt(v) => out.ctxt = Some(v),
+                Record::Btime(v) => out.btime = Some(v),
+                Record::Processes(v) => out.processes = Some(v),
+                Record::ProcsRunning(v) => out.procs_running = Some(v),
+                Record::ProcsBlocked(v) => out.procs_blocked = Some(v),
+                Record::Other(_) => {}
+            }
+        }
+        if !saw_total {
+            return Err(Error::new(ErrorKind::MissingField, 0));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn fused_pass_matches_records() {
+        extern crate std;
+        fn walk(dir: &std::path::Path, out: &mut std::vec::Vec<std::vec::Vec<u8>>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.file_name().is_some_and(|n| n == "stat")
+                    && p.parent().is_some_and(|d| d.ends_with("proc"))
+                {
+                    out.push(std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        let mut inputs = std::vec::Vec::new();
+        walk(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/proc")),
+            &mut inputs,
+        );
+        assert!(inputs.len() > 5);
+        for hostile in [
+            &b"cpu  1 2 3 4\ncpu0 1 2 3 4 \ncpu1  1 2 3 4 5 6 7 8 9 10 11\ncpu2 1 2 3\n"[..],
+            b"cpu  1 2 3 4\ncpu99999999999 1 2 3 4\n",
+            b"cpu  1 2 3 4\ncpufreq 7\ncpu3 1 2 3 4 5\ncpu4 1 2 x 4\n",
+            b"cpu  1 2 3 4\ncpu5 1 2 3 4 5",
+            b"cpu  1 2 3 4\ncpu5 99999999999999999999 2 3 4\n",
+            b"cpu  1 2 3 4\n\nctxt 5\n",
+        ] {
+            inputs.push(hostile.to_vec());
+        }
+        for input in &inputs {
+            let (mut a, mut b) = (Stat::<64>::default(), Stat::<64>::default());
+            let fused = parse_into(input, &mut a).map(|_| ());
+            let reference = by_records(input, &mut b);
+            assert_eq!(
+                fused,
+                reference,
+                "{}",
+                core::str::from_utf8(input).unwrap_or("?")
+            );
+            if fused.is_ok() {
+                assert_eq!(a, b);
+            }
+        }
+    }
 
     #[test]
     fn seven_columns_and_gaps() {
