@@ -454,7 +454,8 @@ pub(crate) fn parse_octal_u32(bytes: &[u8]) -> Option<u32> {
 /// up to 15 significant digits comes out correctly rounded, with no `str` conversion.
 #[inline]
 pub(crate) fn parse_decimal(bytes: &[u8]) -> Option<f64> {
-    let (int, frac) = match memchr::memchr(b'.', bytes) {
+    // A byte loop, not memchr: these values are a few bytes long.
+    let (int, frac) = match bytes.iter().position(|&b| b == b'.') {
         Some(dot) => (&bytes[..dot], &bytes[dot + 1..]),
         None => (bytes, &[][..]),
     };

@@ -48,7 +48,10 @@ fn parse_whole(input: &[u8]) -> Result<Loadavg> {
         *slot = parse_decimal(tok).ok_or(Error::new(ErrorKind::BadDecimal, at))?;
     }
     let (at, entities) = fields.token()?;
-    let slash = memchr::memchr(b'/', entities).ok_or(Error::new(ErrorKind::MissingField, at))?;
+    let slash = entities
+        .iter()
+        .position(|&b| b == b'/')
+        .ok_or(Error::new(ErrorKind::MissingField, at))?;
     let small = |bytes: &[u8], at: usize| {
         parse_u64(bytes)
             .and_then(|v| u32::try_from(v).ok())
