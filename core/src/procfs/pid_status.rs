@@ -46,7 +46,8 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Field<'a>>> {
     if bytes.is_empty() {
         return Ok(None);
     }
-    let Some(colon) = memchr::memchr(b':', bytes) else {
+    // Keys are short: a word-at-a-time scan, not a memchr call.
+    let Some(colon) = crate::text::find_either(bytes, 0, b':', b':') else {
         return Err(if line.terminated {
             Error::new(ErrorKind::BadLine, line.offset)
         } else {
