@@ -483,13 +483,7 @@ fn sshd_restart_mid_stream() {
     });
     std::thread::sleep(Duration::from_secs(4));
     // The listener and every session process under it: the host is gone.
-    for pid in descendants(first.child.id()) {
-        // One may have exited since the listing: nothing to say about it.
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
+    kill_sessions(&first);
     drop(first);
     std::thread::sleep(Duration::from_secs(2));
     let _second = sshd(&dir, port, "host_key");
@@ -514,6 +508,17 @@ fn sshd_restart_mid_stream() {
         frames.len()
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Kills every session process under an sshd (the listener itself goes when dropped).
+fn kill_sessions(sshd: &Sshd) {
+    for pid in descendants(sshd.child.id()) {
+        // One may have exited since the listing: nothing to say about it.
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
 }
 
 /// Every process under `root`, from /proc.
@@ -788,12 +793,7 @@ async fn watched_hosts_join_every_endpoint() {
 
     // The host dies (the listener and its session processes): it stays listed, now
     // down, with why.
-    for pid in descendants(sshd.child.id()) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
+    kill_sessions(&sshd);
     drop(sshd);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

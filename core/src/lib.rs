@@ -42,6 +42,8 @@ pub mod metrics;
 pub mod procfs;
 pub mod sflow;
 mod table;
+#[cfg(test)]
+mod test_corpus;
 pub mod text;
 pub mod time;
 

@@ -370,28 +370,12 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
-    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                files(&p, out);
-            } else if p.file_name().is_some_and(|n| n == "cpuinfo") {
-                out.push(p);
-            }
-        }
-    }
-
     /// The fused line split of `parse_into` gives the records `records` gives, on every
     /// cpuinfo of the corpus and on hand-made corner lines.
     #[test]
     fn fused_lines_match_records() {
-        let mut paths = Vec::new();
-        files(
-            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/proc")),
-            &mut paths,
-        );
-        assert!(paths.len() > 30);
-        let mut inputs: Vec<Vec<u8>> = paths.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        let mut inputs = crate::test_corpus::files("cpuinfo", |_| true);
+        assert!(inputs.len() > 30);
         inputs.push(b":\n \t\n\tkey\t:\tv a l \t\nno colon\nlast: cut".to_vec());
         inputs.push(b"x:y:z\n\n\n".to_vec());
         for input in &inputs {

@@ -172,8 +172,13 @@ fn cpu_times(fields: &mut crate::text::Fields<'_>) -> Result<CpuTimes> {
     if n < 4 {
         return Err(fields.missing());
     }
+    Ok(from_columns(cols, n))
+}
+
+/// The times of a CPU line's first `n` columns (the rest are 0).
+fn from_columns(cols: [u64; 10], n: usize) -> CpuTimes {
     let [user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice] = cols;
-    Ok(CpuTimes {
+    CpuTimes {
         user,
         nice,
         system,
@@ -185,7 +190,7 @@ fn cpu_times(fields: &mut crate::text::Fields<'_>) -> Result<CpuTimes> {
         guest,
         guest_nice,
         columns: n as u8,
-    })
+    }
 }
 
 /// `/proc/stat` parsed, with up to `CPUS` per-CPU lines.
@@ -228,6 +233,28 @@ impl<const CPUS: usize> Default for Stat<CPUS> {
     }
 }
 
+/// Stores one record in `out`; true for the total `cpu` line.
+fn apply<const CPUS: usize>(out: &mut Stat<CPUS>, record: Record<'_>) -> bool {
+    match record {
+        Record::CpuTotal(t) => {
+            out.total = t;
+            return true;
+        }
+        Record::Cpu(c) => {
+            out.cpus.push(c);
+        }
+        Record::Intr(v) => out.intr = Some(v),
+        Record::Softirq(v) => out.softirq = Some(v),
+        Record::Ctxt(v) => out.ctxt = Some(v),
+        Record::Btime(v) => out.btime = Some(v),
+        Record::Processes(v) => out.processes = Some(v),
+        Record::ProcsRunning(v) => out.procs_running = Some(v),
+        Record::ProcsBlocked(v) => out.procs_blocked = Some(v),
+        Record::Other(_) => {}
+    }
+    false
+}
+
 /// `cpu[N] <4 to 10 columns>\n` as the kernel prints it (digits, spaces): the CPU id
 /// (`None` for the total), its times and where the next line starts. `None` for any
 /// other line, which the general path then parses or reports.
@@ -268,21 +295,7 @@ fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usi
     if n < 4 || input.get(i) != Some(&b'\n') {
         return None;
     }
-    let [user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice] = cols;
-    let times = CpuTimes {
-        user,
-        nice,
-        system,
-        idle,
-        iowait,
-        irq,
-        softirq,
-        steal,
-        guest,
-        guest_nice,
-        columns: n as u8,
-    };
-    Some((id, times, i + 1))
+    Some((id, from_columns(cols, n), i + 1))
 }
 
 /// Parses a whole `/proc/stat` into `out` (cleared first).
@@ -343,27 +356,10 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
             terminated,
         };
         pos = end + 1;
-        let record = match parse_line(&line) {
-            Ok(Some(r)) => r,
-            Ok(None) => continue,
+        match parse_line(&line) {
+            Ok(Some(r)) => saw_total |= apply(out, r),
+            Ok(None) => {}
             Err(e) => return Err(crate::text::cut_aware(&line, e)),
-        };
-        match record {
-            Record::CpuTotal(t) => {
-                out.total = t;
-                saw_total = true;
-            }
-            Record::Cpu(c) => {
-                out.cpus.push(c);
-            }
-            Record::Intr(v) => out.intr = Some(v),
-            Record::Softirq(v) => out.softirq = Some(v),
-            Record::Ctxt(v) => out.ctxt = Some(v),
-            Record::Btime(v) => out.btime = Some(v),
-            Record::Processes(v) => out.processes = Some(v),
-            Record::ProcsRunning(v) => out.procs_running = Some(v),
-            Record::ProcsBlocked(v) => out.procs_blocked = Some(v),
-            Record::Other(_) => {}
         }
     }
     if !saw_total {
@@ -384,23 +380,7 @@ mod tests {
         }
         let mut saw_total = false;
         for r in records(input) {
-            match r? {
-                Record::CpuTotal(t) => {
-                    out.total = t;
-                    saw_total = true;
-                }
-                Record::Cpu(c) => {
-                    out.cpus.push(c);
-                }
-                Record::Intr(v) => out.intr = Some(v),
-                Record::Softirq(v) => out.softirq = Some(v),
-                Record::Ctxt(v) => out.ctxt = Some(v),
-                Record::Btime(v) => out.btime = Some(v),
-                Record::Processes(v) => out.processes = Some(v),
-                Record::ProcsRunning(v) => out.procs_running = Some(v),
-                Record::ProcsBlocked(v) => out.procs_blocked = Some(v),
-                Record::Other(_) => {}
-            }
+            saw_total |= apply(out, r?);
         }
         if !saw_total {
             return Err(Error::new(ErrorKind::MissingField, 0));
@@ -411,23 +391,7 @@ mod tests {
     #[test]
     fn fused_pass_matches_records() {
         extern crate std;
-        fn walk(dir: &std::path::Path, out: &mut std::vec::Vec<std::vec::Vec<u8>>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.file_name().is_some_and(|n| n == "stat")
-                    && p.parent().is_some_and(|d| d.ends_with("proc"))
-                {
-                    out.push(std::fs::read(&p).unwrap());
-                }
-            }
-        }
-        let mut inputs = std::vec::Vec::new();
-        walk(
-            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/proc")),
-            &mut inputs,
-        );
+        let mut inputs = crate::test_corpus::files("stat", |d| d.ends_with("proc"));
         assert!(inputs.len() > 5);
         for hostile in [
             &b"cpu  1 2 3 4\ncpu0 1 2 3 4 \ncpu1  1 2 3 4 5 6 7 8 9 10 11\ncpu2 1 2 3\n"[..],

@@ -147,21 +147,7 @@ mod tests {
     /// fast pass leaves to the record path.
     #[test]
     fn fused_pass_matches_records() {
-        fn walk(dir: &std::path::Path, out: &mut std::vec::Vec<std::vec::Vec<u8>>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.file_name().is_some_and(|n| n == "vmstat") {
-                    out.push(std::fs::read(&p).unwrap());
-                }
-            }
-        }
-        let mut inputs = std::vec::Vec::new();
-        walk(
-            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/proc")),
-            &mut inputs,
-        );
+        let mut inputs = crate::test_corpus::files("vmstat", |_| true);
         assert!(inputs.len() > 2);
         for hostile in [
             &b"pgfault 10\nnr_dirty -3\npgmajfault 2\n"[..],
