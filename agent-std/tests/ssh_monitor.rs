@@ -40,8 +40,11 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The test user (created once, with a password), and a fresh key pair for it.
-fn test_user(dir: &Path) -> String {
+/// A fresh working folder named after `tag`, the test user (created once, with a
+/// password), and a fresh key pair for it in that folder: the folder and the private key.
+fn test_user(tag: &str) -> (std::path::PathBuf, String) {
+    let dir = temp_dir(tag);
+    std::fs::create_dir_all(&dir).unwrap();
     let exists = Command::new("id")
         .arg(USER)
         .output()
@@ -64,7 +67,8 @@ fn test_user(dir: &Path) -> String {
         .arg("-f")
         .arg(&key));
     std::fs::copy(dir.join("user_key.pub"), dir.join("authorized_keys")).unwrap();
-    std::fs::read_to_string(key).unwrap()
+    let private_key = std::fs::read_to_string(key).unwrap();
+    (dir, private_key)
 }
 
 fn free_port() -> u16 {
@@ -187,9 +191,7 @@ fn human(bytes: f64) -> (f64, &'static str) {
 /// `rough` only for `ssh.startRoughMonitor`; one SSH connection for all of them.
 #[test]
 fn watches_this_machine_through_real_sshd() {
-    let dir = temp_dir("sshd");
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = test_user(&dir);
+    let (dir, _) = test_user("sshd");
     let sshd = sshd(&dir, free_port(), "host_key");
     let agent = start(&[]);
     let url = format!("ws://{}/monitor", agent.addr);
@@ -363,9 +365,7 @@ fn watches_this_machine_through_real_sshd() {
 /// each give their own error, and the other hosts of the request still connect.
 #[test]
 fn keys_and_faults() {
-    let dir = temp_dir("sshd-faults");
-    std::fs::create_dir_all(&dir).unwrap();
-    let private_key = test_user(&dir);
+    let (dir, private_key) = test_user("sshd-faults");
     let port = free_port();
     let sshd_a = sshd(&dir, port, "host_key_a");
     let agent = start(&[]);
@@ -466,9 +466,7 @@ fn keys_and_faults() {
 /// then data again, on the same subscription.
 #[test]
 fn sshd_restart_mid_stream() {
-    let dir = temp_dir("sshd-restart");
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = test_user(&dir);
+    let (dir, _) = test_user("sshd-restart");
     let port = free_port();
     let first = sshd(&dir, port, "host_key");
     let agent = start(&[]);
@@ -554,9 +552,7 @@ fn descendants(root: u32) -> Vec<u32> {
 /// later.
 #[test]
 fn twenty_targets_one_dead_then_all_let_go() {
-    let dir = temp_dir("sshd-twenty");
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = test_user(&dir);
+    let (dir, _) = test_user("sshd-twenty");
     let ports: Vec<u16> = (0..19).map(|_| free_port()).collect();
     // sshd listens on at most 16 sockets: two of them.
     let _a = sshd_on(&dir, &ports[..10], "host_key");
@@ -645,9 +641,7 @@ fn sample(page: &str, series: &str) -> f64 {
 /// psiod's `/?host=`. Values are this machine's, read locally.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watched_hosts_join_every_endpoint() {
-    let dir = temp_dir("sshwatch");
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = test_user(&dir);
+    let (dir, _) = test_user("sshwatch");
     let sshd = sshd(&dir, free_port(), "host_key");
     let name = format!("{USER}@127.0.0.1:{}", sshd.port);
     let key = dir.join("user_key");

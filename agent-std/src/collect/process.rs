@@ -190,7 +190,11 @@ fn pread_all(f: &File, buf: &mut Vec<u8>) -> io::Result<()> {
 
 /// uid -> user name, from /etc/passwd (read once per call).
 pub fn user_names() -> HashMap<u32, String> {
-    let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    parse_passwd(&std::fs::read_to_string("/etc/passwd").unwrap_or_default())
+}
+
+/// uid -> user name from the text of a passwd file (this host's, or a watched host's).
+pub fn parse_passwd(text: &str) -> HashMap<u32, String> {
     text.lines()
         .filter_map(|l| {
             let mut f = l.split(':');

@@ -235,7 +235,7 @@ impl Connection {
                 r
             }),
             "disk.getall" => self.partitions().map(response),
-            "disk.root.getstats" => self.root_usage().map(response),
+            "disk.root.getstats" => root_usage(&self.proc).map(response),
             "network.getstats" => self.network().map(response),
             "host.getstats" => self.host().map(response),
             _ => Err("unknown command".into()),
@@ -487,20 +487,17 @@ impl Connection {
     }
 }
 
-impl Connection {
-    /// Usage of the root filesystem, as psutil's `disk_usage('/')` computes it.
-    fn root_usage(&self) -> Result<Value, String> {
-        let s = self
-            .proc
-            .space("/")
-            .ok_or_else(|| "statvfs /: not available".to_owned())?;
-        let used = s.total.saturating_sub(s.free);
-        let free = s.available;
-        let percent = if used + free == 0 {
-            0.0
-        } else {
-            (used as f64 * 1000.0 / (used + free) as f64).round() / 10.0
-        };
-        Ok(json!({ "total": s.total, "used": used, "free": free, "percent": percent }))
-    }
+/// Usage of the root filesystem, as psutil's `disk_usage('/')` computes it.
+fn root_usage(proc: &ProcCache) -> Result<Value, String> {
+    let s = proc
+        .space("/")
+        .ok_or_else(|| "statvfs /: not available".to_owned())?;
+    let used = s.total.saturating_sub(s.free);
+    let free = s.available;
+    let percent = if used + free == 0 {
+        0.0
+    } else {
+        (used as f64 * 1000.0 / (used + free) as f64).round() / 10.0
+    };
+    Ok(json!({ "total": s.total, "used": used, "free": free, "percent": percent }))
 }

@@ -48,6 +48,15 @@ fn put_human(m: &mut Map<String, Value>, name: &str, bytes: f64) {
     m.insert(format!("{name}Unit"), unit.into());
 }
 
+/// The entries `keys` of `m` (the part of an event the `rough` summary repeats).
+fn subset(m: &Map<String, Value>, keys: &[&str]) -> Value {
+    Value::Object(
+        keys.iter()
+            .map(|k| ((*k).to_owned(), m.get(*k).cloned().unwrap_or(Value::Null)))
+            .collect(),
+    )
+}
+
 fn ratio(part: f64, whole: f64) -> f64 {
     if whole > 0.0 {
         round2(part / whole)
@@ -167,15 +176,7 @@ impl State {
             );
         }
         if let Ok(passwd) = remote.read("/etc/passwd").await {
-            let users = String::from_utf8_lossy(&passwd)
-                .lines()
-                .filter_map(|l| {
-                    let mut f = l.split(':');
-                    let name = f.next()?;
-                    let uid = f.nth(1)?.parse().ok()?;
-                    Some((uid, name.to_owned()))
-                })
-                .collect();
+            let users = crate::collect::process::parse_passwd(&String::from_utf8_lossy(&passwd));
             self.mirror.store_users(users);
         }
     }
@@ -499,21 +500,20 @@ impl State {
         t.insert("downPackets".into(), total.3.into());
         put_human(&mut t, "upSpeed", total.4);
         put_human(&mut t, "downSpeed", total.5);
-        let rough_keys = [
-            "upBytesH",
-            "upBytesHUnit",
-            "downBytesH",
-            "downBytesHUnit",
-            "upSpeed",
-            "upSpeedUnit",
-            "downSpeed",
-            "downSpeedUnit",
-        ];
-        let rough: Map<String, Value> = rough_keys
-            .iter()
-            .map(|k| ((*k).to_owned(), t[*k].clone()))
-            .collect();
-        self.rough.insert("Net".into(), Value::Object(rough));
+        let rough = subset(
+            &t,
+            &[
+                "upBytesH",
+                "upBytesHUnit",
+                "downBytesH",
+                "downBytesHUnit",
+                "upSpeed",
+                "upSpeedUnit",
+                "downSpeed",
+                "downSpeedUnit",
+            ],
+        );
+        self.rough.insert("Net".into(), rough);
         ("netDev", json!({ "netDevTotal": t, "netDev": per_if }))
     }
 
@@ -661,21 +661,20 @@ impl State {
         put_human(&mut v, "read", totals.0 as f64);
         put_human(&mut v, "writeRate", totals.3);
         put_human(&mut v, "readRate", totals.2);
-        let rough_keys = [
-            "write",
-            "writeUnit",
-            "read",
-            "readUnit",
-            "writeRate",
-            "writeRateUnit",
-            "readRate",
-            "readRateUnit",
-        ];
-        let rough: Map<String, Value> = rough_keys
-            .iter()
-            .map(|k| ((*k).to_owned(), v[*k].clone()))
-            .collect();
-        self.rough.insert("Disk".into(), Value::Object(rough));
+        let rough = subset(
+            &v,
+            &[
+                "write",
+                "writeUnit",
+                "read",
+                "readUnit",
+                "writeRate",
+                "writeRateUnit",
+                "readRate",
+                "readRateUnit",
+            ],
+        );
+        self.rough.insert("Disk".into(), rough);
         Ok(("disk", Value::Object(v)))
     }
 

@@ -259,13 +259,11 @@ fn next_line<'a>(input: &'a [u8], pos: &mut usize) -> Record<'a> {
     let start = *pos;
     // Most values are short (`0`, `0x41`, `2400.000`): one word, then memchr.
     let line_end = |from: usize| {
-        if let Some(word) = input.get(from..from + 8) {
-            if let Some(p) = word.iter().position(|&b| b == b'\n') {
-                return from + p;
-            }
-            let from = from + 8;
-            return memchr::memchr(b'\n', &input[from..]).map_or(input.len(), |p| from + p);
+        let head = &input[from..input.len().min(from + 8)];
+        if let Some(p) = head.iter().position(|&b| b == b'\n') {
+            return from + p;
         }
+        let from = from + head.len();
         memchr::memchr(b'\n', &input[from..]).map_or(input.len(), |p| from + p)
     };
     let (key, value, end, colon) = match crate::text::find_either(input, start, b':', b'\n') {

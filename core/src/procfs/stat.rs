@@ -334,15 +334,11 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
         // CPU lines (all but a handful) in one fused pass; any other line, or a CPU line
         // the fast pass does not take, goes through `parse_line` as `records` would.
         if let Some((id, times, next)) = fast_cpu_line(input, pos) {
-            match id {
-                None => {
-                    out.total = times;
-                    saw_total = true;
-                }
-                Some(id) => {
-                    out.cpus.push(CpuLine { id, times });
-                }
-            }
+            let record = match id {
+                None => Record::CpuTotal(times),
+                Some(id) => Record::Cpu(CpuLine { id, times }),
+            };
+            saw_total |= apply(out, record);
             pos = next;
             continue;
         }
