@@ -23,3 +23,28 @@ pub(crate) fn files(name: &str, parent: fn(&Path) -> bool) -> Vec<Vec<u8>> {
     walk(Path::new(root), name, parent, &mut out);
     out
 }
+
+/// Checks a fast pass against its general parser: wherever the fast pass takes an input,
+/// the general parser reads it to the same value. Returns how many inputs the fast pass
+/// took, so a test can also check that it takes the real files.
+pub(crate) fn check_fast_pass<T: PartialEq + core::fmt::Debug>(
+    inputs: &[Vec<u8>],
+    fast: fn(&[u8]) -> Option<T>,
+    general: fn(&[u8]) -> crate::Result<T>,
+) -> usize {
+    let mut taken = 0;
+    for input in inputs {
+        if let Some(value) = fast(input) {
+            let text = std::string::String::from_utf8_lossy(input);
+            assert_eq!(general(input), Ok(value), "{text}");
+            taken += 1;
+        }
+    }
+    taken
+}
+
+/// `inputs` plus `extra`, owned.
+pub(crate) fn with(mut inputs: Vec<Vec<u8>>, extra: &[&[u8]]) -> Vec<Vec<u8>> {
+    inputs.extend(extra.iter().map(|e| e.to_vec()));
+    inputs
+}

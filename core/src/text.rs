@@ -257,7 +257,8 @@ fn eight_digits(word: u64) -> u64 {
     lo.wrapping_add(hi) >> 32
 }
 
-const POW10: [u64; 9] = [
+/// `10^n` for every `n` whose power fits in a `u64` digit run of 19.
+const POW10: [u64; 19] = [
     1,
     10,
     100,
@@ -267,6 +268,16 @@ const POW10: [u64; 9] = [
     1_000_000,
     10_000_000,
     100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
 ];
 
 /// The index of the first byte at or after `i` that is not a space, eight bytes at a
@@ -356,6 +367,185 @@ pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
         i += 1;
     }
     (v, i)
+}
+
+/// What [`Scan::number_row`] read: how many fields and which of them had a `-`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Row {
+    pub count: usize,
+    /// Bit `k` set when field `k` was negative; its value is then the magnitude.
+    pub negative: u64,
+}
+
+impl Row {
+    /// Field `k` of `values` as a signed integer, if it fits an `i64`.
+    #[inline(always)]
+    pub fn signed(&self, values: &[u64], k: usize) -> Option<i64> {
+        let v = values[k];
+        if self.negative >> k & 1 == 0 {
+            i64::try_from(v).ok()
+        } else if v <= i64::MIN.unsigned_abs() {
+            Some((v as i64).wrapping_neg())
+        } else {
+            None
+        }
+    }
+}
+
+/// A forward cursor for the fast passes over lines the kernel prints in one fixed shape.
+/// Each step takes exactly that shape or gives up with `None`; the caller then hands the
+/// whole input to its general parser, which reads the same bytes to the same values and
+/// reports errors with their offsets. So a fast pass never decides what is an error.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scan<'a> {
+    bytes: &'a [u8],
+    /// Offset of the next unread byte.
+    pub pos: usize,
+}
+
+/// `10^n` as an `f64`, for the fraction digits of [`Scan::decimal`] (at most 18).
+const POW10_F64: [f64; 19] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18,
+];
+
+impl<'a> Scan<'a> {
+    #[inline(always)]
+    pub fn new(bytes: &'a [u8], pos: usize) -> Self {
+        Scan { bytes, pos }
+    }
+
+    /// One run of digits that fits a `u64` (`rsslim` is often u64::MAX, 20 digits).
+    #[inline(always)]
+    pub fn u64(&mut self) -> Option<u64> {
+        let (mut v, end) = scan_digits(self.bytes, self.pos);
+        let len = end - self.pos;
+        if len == 0 {
+            return None;
+        }
+        if len >= 20 {
+            // scan_digits wraps past 19 digits: the checked loop decides.
+            v = parse_u64(&self.bytes[self.pos..end])?;
+        }
+        self.pos = end;
+        Some(v)
+    }
+
+    /// Exactly the byte `b`.
+    #[inline(always)]
+    pub fn byte(&mut self, b: u8) -> Option<()> {
+        if self.bytes.get(self.pos) != Some(&b) {
+            return None;
+        }
+        self.pos += 1;
+        Some(())
+    }
+
+    /// Exactly the bytes `tag`.
+    #[inline(always)]
+    pub fn tag(&mut self, tag: &[u8]) -> Option<()> {
+        if self.bytes.get(self.pos..self.pos + tag.len())? != tag {
+            return None;
+        }
+        self.pos += tag.len();
+        Some(())
+    }
+
+    /// A line of decimal integers (`-` allowed) one space apart, ending in `\n`, as the
+    /// kernel's `seq_printf` rows are: the values go to `values` (at most 64), fields past
+    /// its end are checked and skipped, and the cursor ends after the newline.
+    #[inline(always)]
+    pub fn number_row(&mut self, values: &mut [u64]) -> Option<Row> {
+        let mut count = 0;
+        let mut negative = 0u64;
+        loop {
+            let minus = self.bytes.get(self.pos) == Some(&b'-');
+            self.pos += minus as usize;
+            // A lone digit (most fields are 0) is taken on a predicted branch, so the
+            // next field's position does not wait for this one's digit scan.
+            let (value, separator) = self.field_and_separator()?;
+            if let Some(slot) = values.get_mut(count) {
+                *slot = value;
+                negative |= (minus as u64) << count;
+            }
+            count += 1;
+            match separator {
+                b' ' => {}
+                b'\n' => return Some(Row { count, negative }),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A field of digits and the byte after it, the cursor left past that byte.
+    ///
+    /// The step to the next field is what bounds a row, so it is kept short: a lone digit
+    /// (most fields are 0) is taken on a predicted branch without waiting for any load,
+    /// and a field of up to 7 digits takes its separator from the word its digits were
+    /// counted in rather than from a second load.
+    #[inline(always)]
+    fn field_and_separator(&mut self) -> Option<(u64, u8)> {
+        let p = self.pos;
+        let first = self.bytes.get(p).map_or(10, |b| b.wrapping_sub(b'0'));
+        if first <= 9 {
+            if let Some(&sep @ (b' ' | b'\n')) = self.bytes.get(p + 1) {
+                self.pos = p + 2;
+                return Some((first as u64, sep));
+            }
+        }
+        if let Some(c) = self.bytes.get(p..p + 8) {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            let n = leading_digits(word);
+            if (1..8).contains(&n) {
+                let aligned = (word << (64 - 8 * n)) | (0x3030_3030_3030_3030 >> (8 * n));
+                self.pos = p + n as usize + 1;
+                return Some((eight_digits(aligned), (word >> (8 * n)) as u8));
+            }
+        }
+        let value = self.u64()?;
+        let sep = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        Some((value, sep))
+    }
+
+    /// `digits[.digits]` to the same `f64` as [`parse_decimal`]: the digits as one integer
+    /// divided once by a power of ten.
+    #[inline(always)]
+    pub fn decimal(&mut self) -> Option<f64> {
+        let start = self.pos;
+        let b = self.bytes;
+        let digit = |i: usize| b.get(i).map_or(10, |c| c.wrapping_sub(b'0'));
+        // The kernel prints load and uptime as "%lu.%02lu": a lone integer digit and two
+        // fraction digits are each one predicted branch, not a digit scan.
+        let whole = if digit(start) <= 9 && b.get(start + 1) == Some(&b'.') {
+            self.pos = start + 1;
+            digit(start) as u64
+        } else {
+            let whole = self.u64()?;
+            if self.pos - start > 19 {
+                return None;
+            }
+            whole
+        };
+        let dot = self.pos;
+        if b.get(dot) != Some(&b'.') {
+            return Some(whole as f64);
+        }
+        let (d1, d2) = (digit(dot + 1), digit(dot + 2));
+        if d1 <= 9 && d2 <= 9 && digit(dot + 3) > 9 && dot - start <= 17 {
+            self.pos = dot + 3;
+            return Some((whole * 100 + (d1 * 10 + d2) as u64) as f64 / 100.0);
+        }
+        let dot = self.pos;
+        self.pos += 1;
+        let frac = self.u64()?;
+        let digits = self.pos - dot - 1;
+        if self.pos - start > 20 {
+            return None;
+        }
+        // At most 19 digits in all, as parse_decimal: the integer below is exact.
+        Some((whole * POW10[digits] + frac) as f64 / POW10_F64[digits])
+    }
 }
 
 /// Parses an unsigned decimal integer; `None` on an empty field, a non-digit or overflow.
@@ -468,8 +658,7 @@ pub(crate) fn parse_decimal(bytes: &[u8]) -> Option<f64> {
         return Some(whole as f64);
     }
     let f = parse_u64(frac)?;
-    let scale = 10u64.pow(frac.len() as u32);
-    Some((whole * scale + f) as f64 / scale as f64)
+    Some((whole * POW10[frac.len()] + f) as f64 / POW10_F64[frac.len()])
 }
 
 /// Strips leading and trailing blanks (space, tab).

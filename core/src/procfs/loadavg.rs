@@ -4,7 +4,7 @@
 //! entities, and the most recently created PID.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::text::{parse_decimal, parse_u64, Line};
+use crate::text::{parse_decimal, parse_u64, Line, Scan};
 
 /// The parsed `/proc/loadavg`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -36,7 +36,37 @@ pub struct Loadavg {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<Loadavg> {
+    if let Some(l) = fast(input) {
+        return Ok(l);
+    }
     crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+/// `0.08 0.03 0.01 1/123 4567\n`, as every kernel prints it; `None` sends the input to
+/// the general parser, which reads it to the same values or reports the error.
+#[inline(always)]
+fn fast(input: &[u8]) -> Option<Loadavg> {
+    let mut s = Scan::new(input, 0);
+    let one = s.decimal()?;
+    s.byte(b' ')?;
+    let five = s.decimal()?;
+    s.byte(b' ')?;
+    let fifteen = s.decimal()?;
+    s.byte(b' ')?;
+    let running = u32::try_from(s.u64()?).ok()?;
+    s.byte(b'/')?;
+    let total = u32::try_from(s.u64()?).ok()?;
+    s.byte(b' ')?;
+    let last_pid = u32::try_from(s.u64()?).ok()?;
+    s.byte(b'\n')?;
+    Some(Loadavg {
+        one,
+        five,
+        fifteen,
+        running,
+        total,
+        last_pid,
+    })
 }
 
 fn parse_whole(input: &[u8]) -> Result<Loadavg> {
@@ -81,6 +111,28 @@ pub(crate) fn first_line(input: &[u8]) -> Result<Line<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_pass_matches_general() {
+        use crate::test_corpus::{check_fast_pass, files, with};
+        let inputs = with(
+            files("loadavg", |d| d.ends_with("proc")),
+            &[
+                b"1.0 2.0 3.0 1/2 3\n",
+                b"1.0 2.0 3.0 1/2 3 \n",
+                b"1.0 2.0 3.0 1/4294967296 3\n",
+                b"1.0 2.0 3.0 1/2 3",
+            ],
+        );
+        let taken = check_fast_pass(&inputs, fast, |i| {
+            crate::text::cut_aware_input(i, parse_whole(i))
+        });
+        assert!(taken >= 9, "{taken}");
+        let l = parse(b"0.08 0.03 12.01 1/123 4567\n").unwrap();
+        assert_eq!((l.fifteen, l.total, l.last_pid), (12.01, 123, 4567));
+        let e = parse(b"1.0 2.0 3.0 1/4294967296 3\n").unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::BadInteger, 14));
+    }
 
     #[test]
     fn errors() {

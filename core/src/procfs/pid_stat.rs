@@ -149,7 +149,106 @@ impl PidStat<'_> {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<PidStat<'_>> {
+    if let Some(s) = fast(input) {
+        return Ok(s);
+    }
     crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+/// Which of the 49 fields after `state` are unsigned (`flags` to `utime`, `stime`,
+/// `starttime`, `vsize`, `rsslim` to `cnswap`, `rt_priority` to `guest_time`,
+/// `start_data` to `env_end`); the rest may be negative.
+const UNSIGNED: u64 = {
+    let mut mask = 0u64;
+    let mut k = 0;
+    while k < 49 {
+        let signed = matches!(k, 0..=4 | 12..=17 | 20 | 34 | 35 | 40 | 48);
+        if !signed {
+            mask |= 1 << k;
+        }
+        k += 1;
+    }
+    mask
+};
+
+/// `pid (comm) S <49 numbers one space apart>\n`, as kernels since 5.x print it (older
+/// ones stop after 36 to 48 numbers). `None` sends the input to the general parser,
+/// which reads it to the same values or reports the error.
+#[inline(always)]
+fn fast(input: &[u8]) -> Option<PidStat<'_>> {
+    let mut head = crate::text::Scan::new(input, 0);
+    let pid = i64::try_from(head.u64()?).ok()?;
+    head.tag(b" (")?;
+    let open = head.pos - 1;
+    let close = memchr::memrchr(b')', input).filter(|&c| c > open)?;
+    match input.get(close + 1..close + 4)? {
+        [b' ', state, b' '] if *state != b' ' && *state != b'\t' => {
+            let mut v = [0u64; 49];
+            let row = crate::text::Scan::new(input, close + 4).number_row(&mut v)?;
+            let n = row.count.min(49);
+            if n < 36 || row.negative & UNSIGNED & ((1u64 << n) - 1) != 0 {
+                return None;
+            }
+            let i = |k: usize| row.signed(&v, k);
+            let opt = |k: usize| (k < n).then_some(v[k]);
+            let opt_i = |k: usize| if k < n { i(k).map(Some) } else { Some(None) };
+            Some(PidStat {
+                pid,
+                comm: Text(&input[open + 1..close]),
+                state: *state,
+                ppid: i(0)?,
+                pgrp: i(1)?,
+                session: i(2)?,
+                tty_nr: i(3)?,
+                tpgid: i(4)?,
+                flags: v[5],
+                minflt: v[6],
+                cminflt: v[7],
+                majflt: v[8],
+                cmajflt: v[9],
+                utime: v[10],
+                stime: v[11],
+                cutime: i(12)?,
+                cstime: i(13)?,
+                priority: i(14)?,
+                nice: i(15)?,
+                num_threads: i(16)?,
+                itrealvalue: i(17)?,
+                starttime: v[18],
+                vsize: v[19],
+                rss: i(20)?,
+                rsslim: v[21],
+                startcode: v[22],
+                endcode: v[23],
+                startstack: v[24],
+                kstkesp: v[25],
+                kstkeip: v[26],
+                signal: v[27],
+                blocked: v[28],
+                sigignore: v[29],
+                sigcatch: v[30],
+                wchan: v[31],
+                nswap: v[32],
+                cnswap: v[33],
+                exit_signal: i(34)?,
+                processor: i(35)?,
+                rt_priority: opt(36),
+                policy: opt(37),
+                delayacct_blkio_ticks: opt(38),
+                guest_time: opt(39),
+                cguest_time: opt_i(40)?,
+                start_data: opt(41),
+                end_data: opt(42),
+                start_brk: opt(43),
+                arg_start: opt(44),
+                arg_end: opt(45),
+                env_start: opt(46),
+                env_end: opt(47),
+                exit_code: opt_i(48)?,
+            })
+        }
+        _ => None,
+    }
 }
 
 fn parse_whole(input: &[u8]) -> Result<PidStat<'_>> {
@@ -258,6 +357,54 @@ fn incomplete_or(input: &[u8], kind: ErrorKind, at: usize) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_pass_matches_general() {
+        use crate::test_corpus::{check_fast_pass, files, with};
+        let mut inputs = with(
+            files("stat", |d| !d.ends_with("proc")),
+            &[
+                b"42 (a b) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n",
+                b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17\n",
+                b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1 ",
+                b"42 (a) S 1 1 1 0 -1 -3 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n",
+                b"42 (a) S 1 1 1 0 -9223372036854775809 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n",
+                b"42 (a) S 1 1 1 0 -9223372036854775808 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n",
+                b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 -5 0 0 0 0 0 0 0 -2 99 98\n",
+                b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 5 0 0 0 0 0 0 0 2 x\n",
+                b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1  \n",
+                b"42  (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n",
+                b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 123456789012345678\n",
+                b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1234567890123\n",
+            ],
+        );
+        inputs.push(
+            b"42 (a) S "
+                .iter()
+                .chain([b'1', b' '].iter().cycle().take(140))
+                .chain(b"\n")
+                .copied()
+                .collect(),
+        );
+        // PidStat borrows its input, so the two paths are compared through their Debug text.
+        extern crate std;
+        use std::format;
+        let taken = check_fast_pass(
+            &inputs,
+            |i| fast(i).map(|s| format!("{s:?}")),
+            |i| crate::text::cut_aware_input(i, parse_whole(i)).map(|s| format!("{s:?}")),
+        );
+        let s = parse(inputs.last().unwrap()).unwrap();
+        assert_eq!(s.exit_code, Some(1));
+        assert!(taken >= 12, "{taken}");
+        let s = parse(b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 -5 0 0 0 0 0 0 0 -2 99 98\n").unwrap();
+        assert_eq!(
+            (s.tpgid, s.cguest_time, s.exit_code),
+            (-1, Some(-5), Some(-2))
+        );
+        let e = parse(b"42 (a) S 1 1 1 0 -1 -3 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n").unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::BadInteger, 20));
+    }
 
     #[test]
     fn hostile_comm_and_errors() {

@@ -5,6 +5,7 @@
 
 use crate::error::Result;
 use crate::procfs::loadavg::first_line;
+use crate::text::Scan;
 
 /// The parsed `/proc/<pid>/statm`, in pages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,7 +46,36 @@ impl PidStatm {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<PidStatm> {
+    if let Some(m) = fast(input) {
+        return Ok(m);
+    }
     crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+/// Seven numbers, one space apart, and a newline, as every kernel prints them; `None`
+/// sends the input to the general parser, which reads it to the same values or reports
+/// the error.
+#[inline(always)]
+fn fast(input: &[u8]) -> Option<PidStatm> {
+    let mut s = Scan::new(input, 0);
+    let mut v = [0u64; 7];
+    for (n, slot) in v.iter_mut().enumerate() {
+        if n > 0 {
+            s.byte(b' ')?;
+        }
+        *slot = s.u64()?;
+    }
+    s.byte(b'\n')?;
+    let [size, resident, shared, text, lib, data, dt] = v;
+    Some(PidStatm {
+        size,
+        resident,
+        shared,
+        text,
+        lib,
+        data,
+        dt,
+    })
 }
 
 fn parse_whole(input: &[u8]) -> Result<PidStatm> {
@@ -60,4 +90,34 @@ fn parse_whole(input: &[u8]) -> Result<PidStatm> {
         data: f.u64()?,
         dt: f.u64()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::test_corpus::{check_fast_pass, files, with};
+
+    #[test]
+    fn fast_pass_matches_general() {
+        let inputs = with(
+            files("statm", |_| true),
+            &[
+                b"1 2 3 4 5 6 7 \n",
+                b"1 2 3 4 5 6\n",
+                b"1  2 3 4 5 6 7\n",
+                b"1 2 3 4 5 6 7",
+            ],
+        );
+        let taken = check_fast_pass(&inputs, fast, |i| {
+            crate::text::cut_aware_input(i, parse_whole(i))
+        });
+        // prometheus-procfs's file holds a 20-digit value, which only the general path reads.
+        assert!(taken >= 2, "{taken}");
+        assert_eq!(parse(b"1  2 3 4 5 6 7\n").unwrap().resident, 2);
+        let e = parse(b"1 2 3 4 5 6\n").unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::MissingField, 11));
+        let e = parse(b"1 2 3 4 5 6").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnexpectedEnd);
+    }
 }

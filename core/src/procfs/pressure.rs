@@ -9,7 +9,7 @@
 //! `/proc/pressure/cpu` has no `full` line before 5.13, and `irq` has only `full`.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::text::{parse_decimal, parse_u64, Fields, Lines};
+use crate::text::{parse_decimal, parse_u64, Fields, Lines, Scan};
 
 /// One `some` or `full` line.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -50,7 +50,46 @@ pub struct Pressure {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<Pressure> {
+    if let Some(p) = fast(input) {
+        return Ok(p);
+    }
     crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+/// Lines of exactly `some|full avg10=D avg60=D avg300=D total=N\n`, as every kernel
+/// prints them; `None` sends the input to the general parser, which reads it to the
+/// same values or reports the error.
+#[inline(always)]
+fn fast(input: &[u8]) -> Option<Pressure> {
+    if input.is_empty() {
+        return None;
+    }
+    let mut out = Pressure::default();
+    let mut s = Scan::new(input, 0);
+    while s.pos < input.len() {
+        let slot = match input.get(s.pos..s.pos + 5)? {
+            b"some " => &mut out.some,
+            b"full " => &mut out.full,
+            _ => return None,
+        };
+        s.pos += 5;
+        s.tag(b"avg10=")?;
+        let avg10 = s.decimal()?;
+        s.tag(b" avg60=")?;
+        let avg60 = s.decimal()?;
+        s.tag(b" avg300=")?;
+        let avg300 = s.decimal()?;
+        s.tag(b" total=")?;
+        let total_us = s.u64()?;
+        s.byte(b'\n')?;
+        *slot = Some(Stall {
+            avg10,
+            avg60,
+            avg300,
+            total_us,
+        });
+    }
+    Some(out)
 }
 
 fn parse_whole(input: &[u8]) -> Result<Pressure> {
@@ -94,4 +133,37 @@ fn keyed<'a>(f: &mut Fields<'a>, name: &[u8]) -> Result<(usize, &'a [u8])> {
         .strip_prefix(name)
         .ok_or(Error::new(ErrorKind::MissingField, at))?;
     Ok((at + name.len(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_corpus::{check_fast_pass, files, with};
+
+    #[test]
+    fn fast_pass_matches_general() {
+        let inputs = with(
+            files("cpu", |d| d.ends_with("pressure")),
+            &[
+                b"some avg10=1.50 avg60=0.00 avg300=0.00 total=7\n",
+                b"some avg10=1.50 avg60=0.00 avg300=0.00 total=7",
+                b"some avg10=1.50 avg60=0.00 avg300=0.00 total=7 \n",
+                b"some avg10=1.50 avg60=0.00 avg300=0.00\n",
+                b"full avg10=1.50 avg60=0.00 avg300=0.00 total=7\n\n",
+            ],
+        );
+        let mut all = inputs.clone();
+        for name in ["memory", "io", "irq"] {
+            all.extend(files(name, |d| d.ends_with("pressure")));
+        }
+        let taken = check_fast_pass(&all, fast, |i| {
+            crate::text::cut_aware_input(i, parse_whole(i))
+        });
+        assert!(taken >= 20, "{taken}");
+        let p = parse(b"some avg10=1.50 avg60=0.00 avg300=0.00 total=7\n").unwrap();
+        assert_eq!(p.some.map(|s| (s.avg10, s.total_us)), Some((1.5, 7)));
+        assert_eq!(p.full, None);
+        let e = parse(b"some avg10=1.50 avg60=0.00 avg300=0.00\n").unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::MissingField, 38));
+    }
 }
