@@ -65,11 +65,15 @@ pub fn meminfo(input: &[u8]) {
 
 /// `/proc/loadavg`.
 pub fn loadavg(input: &[u8]) {
+    // The fast pass never changes the outcome, value or error.
+    assert_eq!(loadavg::parse(input), loadavg::general(input));
     checked(input, loadavg::parse(input));
 }
 
 /// `/proc/uptime`.
 pub fn uptime(input: &[u8]) {
+    // The fast pass never changes the outcome, value or error.
+    assert_eq!(uptime::parse(input), uptime::general(input));
     checked(input, uptime::parse(input));
 }
 
@@ -86,7 +90,14 @@ pub fn net_dev(input: &[u8]) {
 pub fn diskstats(input: &[u8]) {
     let n = drain(input, diskstats::records(input));
     let mut t = Table::<_, 4>::new();
-    if let Some(s) = checked(input, diskstats::parse_into(input, &mut t)) {
+    let mut reference = Table::<_, 4>::new();
+    let r = diskstats::parse_into(input, &mut t);
+    // The fast pass never changes the outcome: records, counts and errors.
+    assert_eq!(r, diskstats::general_into(input, &mut reference));
+    if r.is_ok() {
+        assert_eq!(t, reference);
+    }
+    if let Some(s) = checked(input, r) {
         assert_eq!((s.parsed + s.dropped) as usize, n);
     }
 }
@@ -104,6 +115,8 @@ pub fn cpuinfo(input: &[u8]) {
 
 /// `/proc/<pid>/stat`.
 pub fn pid_stat(input: &[u8]) {
+    // The fast pass never changes the outcome, value or error.
+    assert_eq!(pid_stat::parse(input), pid_stat::general(input));
     checked(input, pid_stat::parse(input));
 }
 
@@ -126,6 +139,8 @@ pub fn pid_io(input: &[u8]) {
 
 /// `/proc/<pid>/statm`.
 pub fn pid_statm(input: &[u8]) {
+    // The fast pass never changes the outcome, value or error.
+    assert_eq!(pid_statm::parse(input), pid_statm::general(input));
     checked(input, pid_statm::parse(input));
 }
 
@@ -152,12 +167,16 @@ pub fn mounts(input: &[u8]) {
 
 /// `/proc/pressure/*`.
 pub fn pressure(input: &[u8]) {
+    // The fast pass never changes the outcome, value or error.
+    assert_eq!(pressure::parse(input), pressure::general(input));
     checked(input, pressure::parse(input));
 }
 
 /// `/proc/net/snmp`.
 pub fn net_snmp(input: &[u8]) {
     drain(input, net_snmp::records(input));
+    // The fast pass never changes the outcome, value or error.
+    assert_eq!(net_snmp::parse(input), net_snmp::general(input));
     checked(input, net_snmp::parse(input));
 }
 

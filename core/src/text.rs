@@ -329,7 +329,7 @@ pub(crate) fn find_either(bytes: &[u8], mut i: usize, a: u8, b: u8) -> Option<us
 /// Reads the run of ASCII digits starting at `i`: its value (wrapping past 19 digits, so
 /// callers re-check runs of 20 or more) and the index after it. Eight digits at a time
 /// where the line has eight bytes left, one at a time at its end.
-#[inline]
+#[inline(always)]
 pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
     let mut v: u64 = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
@@ -459,11 +459,7 @@ impl<'a> Scan<'a> {
         let mut count = 0;
         let mut negative = 0u64;
         loop {
-            let minus = self.bytes.get(self.pos) == Some(&b'-');
-            self.pos += minus as usize;
-            // A lone digit (most fields are 0) is taken on a predicted branch, so the
-            // next field's position does not wait for this one's digit scan.
-            let (value, separator) = self.field_and_separator()?;
+            let (value, minus, separator) = self.field_and_separator()?;
             if let Some(slot) = values.get_mut(count) {
                 *slot = value;
                 negative |= (minus as u64) << count;
@@ -477,35 +473,48 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A field of digits and the byte after it, the cursor left past that byte.
+    /// A field of digits, `-` first or not, and the byte after it; the cursor is left
+    /// past that byte.
     ///
-    /// The step to the next field is what bounds a row, so it is kept short: a lone digit
-    /// (most fields are 0) is taken on a predicted branch without waiting for any load,
-    /// and a field of up to 7 digits takes its separator from the word its digits were
-    /// counted in rather than from a second load.
+    /// The step to the next field is what bounds a row, so it is kept off the loaded
+    /// bytes where it can be: a lone digit (most fields are 0) is taken on a predicted
+    /// branch with a constant step, a field of up to 7 digits takes its separator from the
+    /// word its digits were counted in rather than from a second load, and the rare `-`
+    /// is a branch of its own rather than a step computed from the byte.
     #[inline(always)]
-    fn field_and_separator(&mut self) -> Option<(u64, u8)> {
+    fn field_and_separator(&mut self) -> Option<(u64, bool, u8)> {
         let p = self.pos;
         let first = self.bytes.get(p).map_or(10, |b| b.wrapping_sub(b'0'));
         if first <= 9 {
             if let Some(&sep @ (b' ' | b'\n')) = self.bytes.get(p + 1) {
                 self.pos = p + 2;
-                return Some((first as u64, sep));
+                return Some((first as u64, false, sep));
+            }
+            let second = self.bytes.get(p + 1).map_or(10, |b| b.wrapping_sub(b'0'));
+            if second <= 9 {
+                if let Some(&sep @ (b' ' | b'\n')) = self.bytes.get(p + 2) {
+                    self.pos = p + 3;
+                    return Some(((first * 10 + second) as u64, false, sep));
+                }
+            }
+            if let Some(c) = self.bytes.get(p..p + 8) {
+                let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                let n = leading_digits(word);
+                if n < 8 {
+                    let aligned = (word << (64 - 8 * n)) | (0x3030_3030_3030_3030 >> (8 * n));
+                    self.pos = p + n as usize + 1;
+                    return Some((eight_digits(aligned), false, (word >> (8 * n)) as u8));
+                }
             }
         }
-        if let Some(c) = self.bytes.get(p..p + 8) {
-            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            let n = leading_digits(word);
-            if (1..8).contains(&n) {
-                let aligned = (word << (64 - 8 * n)) | (0x3030_3030_3030_3030 >> (8 * n));
-                self.pos = p + n as usize + 1;
-                return Some((eight_digits(aligned), (word >> (8 * n)) as u8));
-            }
+        let minus = self.bytes.get(p) == Some(&b'-');
+        if minus {
+            self.pos += 1;
         }
         let value = self.u64()?;
         let sep = *self.bytes.get(self.pos)?;
         self.pos += 1;
-        Some((value, sep))
+        Some((value, minus, sep))
     }
 
     /// `digits[.digits]` to the same `f64` as [`parse_decimal`]: the digits as one integer
@@ -892,6 +901,28 @@ impl serde::Serialize for Escaped<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
+}
+
+/// [`fill_table`] with a fast pass over the lines every kernel prints: the first line
+/// `fast` declines (an old format, an error, a cut end) refills the table from the start
+/// with `parse`, so values, counts and errors are always the general parser's.
+#[inline(always)]
+pub(crate) fn fill_table_fast<'a, R, const N: usize>(
+    input: &'a [u8],
+    fast: impl Fn(&'a [u8], usize) -> Option<(R, usize)>,
+    parse: fn(&Line<'a>) -> Result<Option<R>>,
+    out: &mut crate::Table<R, N>,
+) -> Result<crate::Summary> {
+    out.clear();
+    let mut pos = 0;
+    while pos < input.len() {
+        let Some((record, next)) = fast(input, pos) else {
+            return fill_table(input, parse, out);
+        };
+        out.push(record);
+        pos = next;
+    }
+    Ok(out.summary())
 }
 
 /// Parses every line of `input` into `out` (cleared first): the loop behind each

@@ -8,7 +8,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::table::{Summary, Table};
-use crate::text::{Line, LineRecords, Text};
+use crate::text::{Line, LineRecords, Scan, Text};
 
 /// One block device line. Counters a line did not carry are 0; [`Disk::counters`] says
 /// how many it had.
@@ -98,6 +98,25 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Disk<'a>>> {
         c[n] = v;
         n += 1;
     }
+    match from_counters(major, minor, name, &c, n) {
+        Some(d) => Ok(Some(d)),
+        None if !line.terminated => Err(line.missing()),
+        None => Err(Error::new(
+            ErrorKind::MissingField,
+            line.offset + line.bytes.len(),
+        )),
+    }
+}
+
+/// A disk from its `n` counters, or `None` for a count no kernel prints.
+#[inline(always)]
+fn from_counters<'a>(
+    major: u32,
+    minor: u32,
+    name: &'a [u8],
+    c: &[u64; 17],
+    n: usize,
+) -> Option<Disk<'a>> {
     let mut d = Disk {
         major,
         minor,
@@ -133,15 +152,36 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Disk<'a>>> {
             d.flushes_completed = c[15];
             d.time_flushing_ms = c[16];
         }
-        _ if !line.terminated => return Err(line.missing()),
-        _ => {
-            return Err(Error::new(
-                ErrorKind::MissingField,
-                line.offset + line.bytes.len(),
-            ))
-        }
+        _ => return None,
     }
-    Ok(Some(d))
+    Some(d)
+}
+
+/// `%4d %7d %s` and single-spaced counters up to `\n`, as the kernel prints every line;
+/// `None` for any other line, which sends the whole input to the general path.
+#[inline(always)]
+fn fast_line(input: &[u8], pos: usize) -> Option<(Disk<'_>, usize)> {
+    let mut s = Scan::new(input, crate::text::skip_spaces(input, pos));
+    let major = u32::try_from(s.u64()?).ok()?;
+    s.byte(b' ')?;
+    s.pos = crate::text::skip_spaces(input, s.pos);
+    let minor = u32::try_from(s.u64()?).ok()?;
+    s.byte(b' ')?;
+    let name_start = s.pos;
+    while !matches!(*input.get(s.pos)?, b' ' | b'\t' | b'\n') {
+        s.pos += 1;
+    }
+    let name = &input[name_start..s.pos];
+    if name.is_empty() {
+        return None;
+    }
+    s.byte(b' ')?;
+    let mut c = [0u64; 17];
+    let row = s.number_row(&mut c)?;
+    if row.negative != 0 || row.count > c.len() {
+        return None;
+    }
+    Some((from_counters(major, minor, name, &c, row.count)?, s.pos))
 }
 
 /// Parses all devices into `out` (cleared first), borrowing names from `input`.
@@ -164,5 +204,68 @@ pub fn parse_into<'a, const N: usize>(
     input: &'a [u8],
     out: &mut Table<Disk<'a>, N>,
 ) -> Result<Summary> {
+    crate::text::fill_table_fast(input, fast_line, parse_line, out)
+}
+
+/// [`parse_into`] without its fast pass: the reference the fast pass is tested and
+/// fuzzed against.
+#[doc(hidden)]
+pub fn general_into<'a, const N: usize>(
+    input: &'a [u8],
+    out: &mut Table<Disk<'a>, N>,
+) -> Result<Summary> {
     crate::text::fill_table(input, parse_line, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_corpus::{files, with};
+
+    /// Whether the fast pass takes every line of `input`.
+    fn all_fast(input: &[u8]) -> bool {
+        let mut pos = 0;
+        while pos < input.len() {
+            match fast_line(input, pos) {
+                Some((_, next)) => pos = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn fast_pass_matches_general() {
+        let corpus = files("diskstats", |d| d.ends_with("proc"));
+        // Every kernel-written file takes the fast pass from its first line to its last.
+        assert!(corpus.len() >= 10);
+        assert!(corpus.iter().all(|f| all_fast(f)));
+        let inputs = with(
+            corpus,
+            &[
+                b"   8       0 sda 1 2 3 4\n",
+                b"   8       0 sda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18\n",
+                b"   8       0 sda 1 2 3 4 5\n",
+                b"   8       0 sda 1 2 3 4 5 6 7 8 9 10 11\n   8   1 sda1 1 2 3",
+                b"   8       0 sda 1 2 3 4 5 6 7 8 9 10 11\n\n",
+                b"   8       0 s\tda 1 2 3 4\n",
+                b"   8       0 sda 1 2 -3 4\n",
+                b"   8 4294967296 sda 1 2 3 4\n",
+                b"\t8 0 sda 1 2 3 4\n",
+            ],
+        );
+        for input in &inputs {
+            let (mut a, mut b) = (Table::<Disk, 8>::new(), Table::<Disk, 8>::new());
+            let fast = parse_into(input, &mut a);
+            assert_eq!(fast, general_into(input, &mut b));
+            if fast.is_ok() {
+                assert_eq!(a, b);
+            }
+        }
+        let mut t = Table::<Disk, 8>::new();
+        parse_into(b"   8       0 sda 1 2 3 4\n", &mut t).unwrap();
+        assert_eq!(t.as_slice()[0].sectors_written, 4);
+        let e = parse_into(b"   8       0 sda 1 2 3 4 5\n", &mut t).unwrap_err();
+        assert_eq!((e.kind(), e.offset()), (ErrorKind::MissingField, 26));
+    }
 }

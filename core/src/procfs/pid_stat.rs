@@ -152,6 +152,13 @@ pub fn parse(input: &[u8]) -> Result<PidStat<'_>> {
     if let Some(s) = fast(input) {
         return Ok(s);
     }
+    general(input)
+}
+
+/// [`parse`] without its fast pass: the reference the fast pass is tested and fuzzed
+/// against.
+#[doc(hidden)]
+pub fn general(input: &[u8]) -> Result<PidStat<'_>> {
     crate::text::cut_aware_input(input, parse_whole(input))
 }
 
@@ -182,7 +189,7 @@ fn fast(input: &[u8]) -> Option<PidStat<'_>> {
     let open = head.pos - 1;
     let close = memchr::memrchr(b')', input).filter(|&c| c > open)?;
     match input.get(close + 1..close + 4)? {
-        [b' ', state, b' '] if *state != b' ' && *state != b'\t' => {
+        [b' ', state, b' '] if !matches!(*state, b' ' | b'\t' | b'\n') => {
             let mut v = [0u64; 49];
             let row = crate::text::Scan::new(input, close + 4).number_row(&mut v)?;
             let n = row.count.min(49);
@@ -376,6 +383,8 @@ mod tests {
                 b"42  (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n",
                 b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 123456789012345678\n",
                 b"42 (a) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1234567890123\n",
+                // Found by the fuzzer: a newline where the state goes.
+                b"42 (a) \n 1 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 9 100 2 5 0 0 0 0 0 0 0 0 0 0 0 0 17 1\n",
             ],
         );
         inputs.push(
@@ -392,7 +401,7 @@ mod tests {
         let taken = check_fast_pass(
             &inputs,
             |i| fast(i).map(|s| format!("{s:?}")),
-            |i| crate::text::cut_aware_input(i, parse_whole(i)).map(|s| format!("{s:?}")),
+            |i| general(i).map(|s| format!("{s:?}")),
         );
         let s = parse(inputs.last().unwrap()).unwrap();
         assert_eq!(s.exit_code, Some(1));
