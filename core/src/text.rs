@@ -456,19 +456,36 @@ impl<'a> Scan<'a> {
     /// its end are checked and skipped, and the cursor ends after the newline.
     #[inline(always)]
     pub fn number_row(&mut self, values: &mut [u64]) -> Option<Row> {
+        debug_assert!(values.len() <= 64, "one bit of Row::negative per value");
         let mut count = 0;
         let mut negative = 0u64;
         loop {
-            let (value, minus, separator) = self.field_and_separator()?;
+            let p = self.pos;
+            let first = self.bytes.get(p).map_or(10, |b| b.wrapping_sub(b'0'));
+            // The lone digit, most fields' shape, with no more work than it needs.
+            let lone = match self.bytes.get(p + 1) {
+                Some(b' ') if first <= 9 => Some(false),
+                Some(b'\n') if first <= 9 => Some(true),
+                _ => None,
+            };
+            let (value, minus, last) = match lone {
+                Some(last) => {
+                    self.pos = p + 2;
+                    (first as u64, false, last)
+                }
+                None => match self.field_and_separator()? {
+                    (value, minus, b' ') => (value, minus, false),
+                    (value, minus, b'\n') => (value, minus, true),
+                    _ => return None,
+                },
+            };
             if let Some(slot) = values.get_mut(count) {
                 *slot = value;
                 negative |= (minus as u64) << count;
             }
             count += 1;
-            match separator {
-                b' ' => {}
-                b'\n' => return Some(Row { count, negative }),
-                _ => return None,
+            if last {
+                return Some(Row { count, negative });
             }
         }
     }
@@ -476,20 +493,17 @@ impl<'a> Scan<'a> {
     /// A field of digits, `-` first or not, and the byte after it; the cursor is left
     /// past that byte.
     ///
-    /// The step to the next field is what bounds a row, so it is kept off the loaded
-    /// bytes where it can be: a lone digit (most fields are 0) is taken on a predicted
-    /// branch with a constant step, a field of up to 7 digits takes its separator from the
-    /// word its digits were counted in rather than from a second load, and the rare `-`
-    /// is a branch of its own rather than a step computed from the byte.
+    /// The step to the next field, not the digits, is what bounds a row: a step computed
+    /// from loaded bytes makes each field wait for the one before. So a two-digit field
+    /// (and a lone digit, which [`Scan::number_row`] takes itself) is a predicted branch
+    /// with a constant step; a field of up to 7 digits takes its separator from the word its digits were
+    /// counted in rather than from a second load; and the rare `-` is a branch of its own
+    /// rather than a step computed from the byte.
     #[inline(always)]
     fn field_and_separator(&mut self) -> Option<(u64, bool, u8)> {
         let p = self.pos;
         let first = self.bytes.get(p).map_or(10, |b| b.wrapping_sub(b'0'));
         if first <= 9 {
-            if let Some(&sep @ (b' ' | b'\n')) = self.bytes.get(p + 1) {
-                self.pos = p + 2;
-                return Some((first as u64, false, sep));
-            }
             let second = self.bytes.get(p + 1).map_or(10, |b| b.wrapping_sub(b'0'));
             if second <= 9 {
                 if let Some(&sep @ (b' ' | b'\n')) = self.bytes.get(p + 2) {
@@ -612,22 +626,55 @@ pub(crate) fn parse_counter(bytes: &[u8]) -> Option<u64> {
 }
 
 /// Parses a hexadecimal integer of up to 32 digits (the 128-bit signal masks of MIPS64).
+/// Eight digits at a time: the masks of `status` are 16 or 32 digits each.
 #[inline]
 pub(crate) fn parse_hex_u128(bytes: &[u8]) -> Option<u128> {
     if bytes.is_empty() || bytes.len() > 32 {
         return None;
     }
     let mut v: u128 = 0;
-    for &b in bytes {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | d as u128;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        v = (v << 32) | eight_hex_digits(word)? as u128;
+    }
+    for &b in chunks.remainder() {
+        v = (v << 4) | hex_digit(b)? as u128;
     }
     Some(v)
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The value of 8 ASCII hex digits in a little-endian word (first digit in the lowest
+/// byte), or `None` when any byte is not one. Lane-wise range checks as in
+/// [`leading_digits`], then nibbles merged pairwise.
+#[inline]
+fn eight_hex_digits(word: u64) -> Option<u32> {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Top bit of each byte set where the byte's low 7 bits are at least `x`.
+    let at_least = |low: u64, x: u64| (low + ONES * (0x80 - x)) & TOP;
+    let low = word & LOW7;
+    let digit = at_least(low, 0x30) & !at_least(low, 0x3A);
+    let folded = low | 0x2020_2020_2020_2020;
+    let letter = at_least(folded, 0x61) & !at_least(folded, 0x67);
+    if (digit | letter) & !word & TOP != TOP {
+        return None;
+    }
+    // '0'-'9' are 0x3_, letters 0x4_ or 0x6_: the low nibble, plus 9 for letters.
+    let n = (word & 0x0F0F_0F0F_0F0F_0F0F) + 9 * ((word >> 6) & ONES);
+    let pairs = ((n << 4) + (n >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let quads = ((pairs << 8) + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((((quads << 16) + (quads >> 32)) & 0xFFFF_FFFF) as u32)
 }
 
 /// Parses an octal integer (the `Umask:` field).
@@ -1174,6 +1221,22 @@ mod tests {
         );
         assert_eq!(parse_hex_u128(&[b'f'; 32]), Some(u128::MAX));
         assert_eq!(parse_hex_u128(&[b'f'; 33]), None);
+        // Eight at a time agrees with one at a time on every byte in every position.
+        let by_byte = |b: &[u8]| {
+            b.iter()
+                .try_fold(0u128, |v, &c| Some((v << 4) | hex_digit(c)? as u128))
+        };
+        for pos in 0..16 {
+            for c in 0..=255u8 {
+                let mut digits = *b"0123456789abCDef";
+                digits[pos] = c;
+                assert_eq!(parse_hex_u128(&digits), by_byte(&digits), "{c} at {pos}");
+            }
+        }
+        assert_eq!(
+            parse_hex_u128(b"fffffffffffffffffffffffe783ffeff"),
+            Some(0xfffffffffffffffffffffffe783ffeff)
+        );
         assert_eq!(parse_octal_u32(b"0022"), Some(0o22));
         assert_eq!(parse_octal_u32(b"0088"), None);
     }

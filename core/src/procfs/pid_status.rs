@@ -261,3 +261,25 @@ fn ids(value: &[u8], at: usize) -> Result<[u32; 4]> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_exactly() {
+        // A name is only its own bytes: a NUL after a short name, a prefix of a long one
+        // or another case is some other field.
+        let s = parse(b"Pid\0:\t5\nPid:\t7\nTracerPi:\t3\nTracerPid:\t9\nvmrss:\t1 kB\nVmRSS:\t2 kB\nnonvoluntary_ctxt_switches:\t4\nvoluntary_ctxt_switches:\t6\nRssShmem:\t8 kB\n").unwrap();
+        assert_eq!((s.pid, s.tracer_pid, s.vm_rss), (Some(7), Some(9), Some(2)));
+        assert_eq!(
+            (
+                s.nonvoluntary_ctxt_switches,
+                s.voluntary_ctxt_switches,
+                s.rss_shmem
+            ),
+            (Some(4), Some(6), Some(8))
+        );
+        assert_eq!(s.other_fields, 3);
+    }
+}
