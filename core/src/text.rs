@@ -329,7 +329,7 @@ pub(crate) fn find_either(bytes: &[u8], mut i: usize, a: u8, b: u8) -> Option<us
 /// Reads the run of ASCII digits starting at `i`: its value (wrapping past 19 digits, so
 /// callers re-check runs of 20 or more) and the index after it. Eight digits at a time
 /// where the line has eight bytes left, one at a time at its end.
-#[inline(always)]
+#[inline]
 pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
     let mut v: u64 = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
