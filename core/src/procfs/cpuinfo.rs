@@ -372,10 +372,15 @@ mod tests {
     /// cpuinfo of the corpus and on hand-made corner lines.
     #[test]
     fn fused_lines_match_records() {
-        let mut inputs = crate::test_corpus::files("cpuinfo", |_| true);
-        assert!(inputs.len() > 30);
-        inputs.push(b":\n \t\n\tkey\t:\tv a l \t\nno colon\nlast: cut".to_vec());
-        inputs.push(b"x:y:z\n\n\n".to_vec());
+        let corpus = crate::test_corpus::files("cpuinfo", |_| true);
+        assert!(corpus.len() > 30);
+        let inputs = crate::test_corpus::with(
+            corpus,
+            &[
+                b":\n \t\n\tkey\t:\tv a l \t\nno colon\nlast: cut",
+                b"x:y:z\n\n\n",
+            ],
+        );
         for input in &inputs {
             let expected: Vec<Record<'_>> = records(input).map(|r| r.unwrap()).collect();
             let mut fused = Vec::new();

@@ -305,13 +305,7 @@ fn fast(input: &[u8]) -> Option<Snmp> {
         if r.count > values.len() {
             return None;
         }
-        let set: fn(&mut Snmp, &[u8], i64) = match section {
-            b"Ip" => |o, n, v| o.Ip.set(n, v),
-            b"Icmp" => |o, n, v| o.Icmp.set(n, v),
-            b"Tcp" => |o, n, v| o.Tcp.set(n, v),
-            b"Udp" => |o, n, v| o.Udp.set(n, v),
-            _ => |_, _, _| {},
-        };
+        let set = setter(section);
         let mut k = 0;
         let mut at = 0;
         while at <= names.len() {
@@ -355,15 +349,22 @@ fn parse_whole(input: &[u8]) -> Result<Snmp> {
             return Err(Error::new(ErrorKind::BadLine, value_line.offset));
         }
         // The section is chosen once per pair, not once per counter.
-        match section {
-            b"Ip" => fill(names, values, |n, v| out.Ip.set(n, v))?,
-            b"Icmp" => fill(names, values, |n, v| out.Icmp.set(n, v))?,
-            b"Tcp" => fill(names, values, |n, v| out.Tcp.set(n, v))?,
-            b"Udp" => fill(names, values, |n, v| out.Udp.set(n, v))?,
-            _ => fill(names, values, |_, _| {})?,
-        }
+        let set = setter(section);
+        fill(names, values, |n, v| set(&mut out, n, v))?;
     }
     Ok(out)
+}
+
+/// Where a section's counters go: its struct's `set`, or nowhere for the sections the
+/// struct does not keep (`IcmpMsg`, `UdpLite`).
+fn setter(section: &[u8]) -> fn(&mut Snmp, &[u8], i64) {
+    match section {
+        b"Ip" => |o, n, v| o.Ip.set(n, v),
+        b"Icmp" => |o, n, v| o.Icmp.set(n, v),
+        b"Tcp" => |o, n, v| o.Tcp.set(n, v),
+        b"Udp" => |o, n, v| o.Udp.set(n, v),
+        _ => |_, _, _| {},
+    }
 }
 
 /// Pairs each name with its value, which must match in number.

@@ -188,7 +188,7 @@ struct FastLine {
     state: u8,
     /// How many of the 49 numbers the line had (36 to 49).
     count: usize,
-    negative: u64,
+    row: crate::text::Row,
 }
 
 /// `pid (comm) S <49 numbers one space apart>\n`, as kernels since 5.x print it (older
@@ -223,21 +223,15 @@ fn fast_line(input: &[u8], v: &mut [u64; 49]) -> Option<FastLine> {
         close,
         state,
         count,
-        negative: row.negative,
+        row,
     })
 }
 
 /// The record of a line [`fast_line`] took, whose numbers are `v`.
 #[inline(always)]
 fn build<'a>(input: &'a [u8], f: &FastLine, v: &[u64; 49]) -> PidStat<'a> {
-    // fast_line checked that every signed field fits.
-    let i = |k: usize| {
-        if f.negative >> k & 1 == 0 {
-            v[k] as i64
-        } else {
-            (v[k] as i64).wrapping_neg()
-        }
-    };
+    // fast_line checked that every signed field there fits, so the 0 is never taken.
+    let i = |k: usize| f.row.signed(v, k).unwrap_or(0);
     let opt = |k: usize| (k < f.count).then_some(v[k]);
     let opt_i = |k: usize| (k < f.count).then(|| i(k));
     PidStat {

@@ -387,18 +387,19 @@ mod tests {
     #[test]
     fn fused_pass_matches_records() {
         extern crate std;
-        let mut inputs = crate::test_corpus::files("stat", |d| d.ends_with("proc"));
-        assert!(inputs.len() > 5);
-        for hostile in [
-            &b"cpu  1 2 3 4\ncpu0 1 2 3 4 \ncpu1  1 2 3 4 5 6 7 8 9 10 11\ncpu2 1 2 3\n"[..],
-            b"cpu  1 2 3 4\ncpu99999999999 1 2 3 4\n",
-            b"cpu  1 2 3 4\ncpufreq 7\ncpu3 1 2 3 4 5\ncpu4 1 2 x 4\n",
-            b"cpu  1 2 3 4\ncpu5 1 2 3 4 5",
-            b"cpu  1 2 3 4\ncpu5 99999999999999999999 2 3 4\n",
-            b"cpu  1 2 3 4\n\nctxt 5\n",
-        ] {
-            inputs.push(hostile.to_vec());
-        }
+        let corpus = crate::test_corpus::files("stat", |d| d.ends_with("proc"));
+        assert!(corpus.len() > 5);
+        let inputs = crate::test_corpus::with(
+            corpus,
+            &[
+                b"cpu  1 2 3 4\ncpu0 1 2 3 4 \ncpu1  1 2 3 4 5 6 7 8 9 10 11\ncpu2 1 2 3\n",
+                b"cpu  1 2 3 4\ncpu99999999999 1 2 3 4\n",
+                b"cpu  1 2 3 4\ncpufreq 7\ncpu3 1 2 3 4 5\ncpu4 1 2 x 4\n",
+                b"cpu  1 2 3 4\ncpu5 1 2 3 4 5",
+                b"cpu  1 2 3 4\ncpu5 99999999999999999999 2 3 4\n",
+                b"cpu  1 2 3 4\n\nctxt 5\n",
+            ],
+        );
         for input in &inputs {
             let (mut a, mut b) = (Stat::<64>::default(), Stat::<64>::default());
             let fused = parse_into(input, &mut a).map(|_| ());

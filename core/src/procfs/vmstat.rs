@@ -147,19 +147,20 @@ mod tests {
     /// fast pass leaves to the record path.
     #[test]
     fn fused_pass_matches_records() {
-        let mut inputs = crate::test_corpus::files("vmstat", |_| true);
-        assert!(inputs.len() > 2);
-        for hostile in [
-            &b"pgfault 10\nnr_dirty -3\npgmajfault 2\n"[..],
-            b"pgfault 10\n\npgmajfault 2\n",
-            b"pgfault 10\npgmajfault  2\n",
-            b"pgfault 10\npgmajfault 2",
-            b"pgfault 10\npgmajfault 2x\n",
-            b"pgfault 123456789012345678901\n",
-            b" 5\n",
-        ] {
-            inputs.push(hostile.to_vec());
-        }
+        let corpus = crate::test_corpus::files("vmstat", |_| true);
+        assert!(corpus.len() > 2);
+        let inputs = crate::test_corpus::with(
+            corpus,
+            &[
+                b"pgfault 10\nnr_dirty -3\npgmajfault 2\n",
+                b"pgfault 10\n\npgmajfault 2\n",
+                b"pgfault 10\npgmajfault  2\n",
+                b"pgfault 10\npgmajfault 2",
+                b"pgfault 10\npgmajfault 2x\n",
+                b"pgfault 123456789012345678901\n",
+                b" 5\n",
+            ],
+        );
         for input in &inputs {
             assert_eq!(parse(input), parse_general(input));
         }
