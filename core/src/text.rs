@@ -238,12 +238,7 @@ impl<'a> Fields<'a> {
 /// bytes, and the byte's own top bit marks non-ASCII.
 #[inline]
 fn leading_digits(word: u64) -> u32 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    const TOP: u64 = 0x8080_8080_8080_8080;
-    let at_least_0x3a = (word & LOW7) + 0x4646_4646_4646_4646;
-    let at_least_0x30 = (word & LOW7) + 0x5050_5050_5050_5050;
-    let not_digit = (at_least_0x3a | !at_least_0x30 | word) & TOP;
-    not_digit.trailing_zeros() / 8
+    non_digit_bytes(word).trailing_zeros() / 8
 }
 
 /// The value of 8 ASCII digits in a little-endian word (first digit in the lowest byte),
@@ -369,6 +364,84 @@ pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
     (v, i)
 }
 
+/// The high bit of each byte of a little-endian word that is not an ASCII digit (the
+/// same lane arithmetic as [`leading_digits`]).
+#[inline(always)]
+fn non_digit_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    let at_least_0x3a = (word & LOW7) + 0x4646_4646_4646_4646;
+    let at_least_0x30 = (word & LOW7) + 0x5050_5050_5050_5050;
+    (at_least_0x3a | !at_least_0x30 | word) & TOP
+}
+
+/// The 8 bytes at `i` as a little-endian word, if there are 8.
+#[inline(always)]
+fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
+    let c = bytes.get(i..i + 8)?;
+    Some(u64::from_le_bytes([
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+    ]))
+}
+
+/// The value of the `len` (1 to 8) digits just before `end`, from the word of the 8
+/// bytes that end there: the bytes before the digits are replaced with `0`s.
+#[inline(always)]
+fn digits_before(bytes: &[u8], end: usize, len: usize) -> Option<u64> {
+    let word = word_at(bytes, end.checked_sub(8)?)?;
+    let keep = u64::MAX << (64 - 8 * len);
+    Some(eight_digits(
+        (word & keep) | (0x3030_3030_3030_3030 & !keep),
+    ))
+}
+
+/// A row of up to `N` unsigned fields of 1 to 16 digits, one space apart and ending in
+/// `\n`, starting at `start`: the values, how many there were, and the index after the
+/// newline. `None` for any other shape, and where the row's bytes cannot be read a word
+/// at a time: fewer than 8 bytes before a field's end (16 for 9 digits or more), or a
+/// last word cut by the end of the input. The caller's general parser then reads it.
+///
+/// Where each field ends comes from a mask of the non-digit bytes of each word, so no
+/// field waits for the one before it, as it does when the step to the next field is
+/// computed from the digits just read ([`Scan::number_row`], which is the better choice
+/// when most fields are a lone digit). Each value is then read from the 8 bytes that end
+/// at its separator.
+#[inline(always)]
+pub(crate) fn separated_digit_row<const N: usize>(
+    bytes: &[u8],
+    start: usize,
+) -> Option<([u64; N], usize, usize)> {
+    let mut values = [0u64; N];
+    let mut count = 0;
+    let mut field = start;
+    let mut word_start = start;
+    loop {
+        let word = word_at(bytes, word_start)?;
+        let mut ends = non_digit_bytes(word);
+        while ends != 0 {
+            let end = word_start + (ends.trailing_zeros() / 8) as usize;
+            ends &= ends - 1;
+            let len = end - field;
+            let value = match len {
+                1..=8 => digits_before(bytes, end, len)?,
+                9..=16 => {
+                    digits_before(bytes, end - 8, len - 8)? * 100_000_000
+                        + digits_before(bytes, end, 8)?
+                }
+                _ => return None,
+            };
+            *values.get_mut(count)? = value;
+            count += 1;
+            match bytes[end] {
+                b' ' => field = end + 1,
+                b'\n' => return Some((values, count, end + 1)),
+                _ => return None,
+            }
+        }
+        word_start += 8;
+    }
+}
+
 /// What [`Scan::number_row`] read: how many fields and which of them had a `-`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Row {
@@ -424,8 +497,14 @@ impl<'a> Scan<'a> {
             return None;
         }
         if len >= 20 {
-            // scan_digits wraps past 19 digits: the checked loop decides.
-            v = parse_u64(&self.bytes[self.pos..end])?;
+            // scan_digits wraps past 19 digits: the checked parser decides, after the
+            // one 20-digit value nearly every pid/stat has (`rsslim` of RLIM_INFINITY).
+            let run = &self.bytes[self.pos..end];
+            v = if run == b"18446744073709551615" {
+                u64::MAX
+            } else {
+                parse_u64(run)?
+            };
         }
         self.pos = end;
         Some(v)
@@ -583,15 +662,25 @@ pub(crate) fn parse_u64(bytes: &[u8]) -> Option<u64> {
         let (v, end) = scan_digits(bytes, 0);
         return (end == bytes.len()).then_some(v);
     }
-    let mut v: u64 = 0;
-    for &b in bytes {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
+    // Past any leading zeros, a value that fits has at most 20 digits (`rsslim` of
+    // RLIM_INFINITY is one in nearly every pid/stat), and only the 20th needs a check.
+    let digits = &bytes[bytes.iter().position(|&b| b != b'0').unwrap_or(bytes.len())..];
+    match digits.len() {
+        0 => Some(0),
+        1..=19 => {
+            let (v, end) = scan_digits(digits, 0);
+            (end == digits.len()).then_some(v)
         }
-        v = v.checked_mul(10)?.checked_add(d as u64)?;
+        20 => {
+            let (v, end) = scan_digits(&digits[..19], 0);
+            let last = digits[19].wrapping_sub(b'0');
+            if end != 19 || last > 9 {
+                return None;
+            }
+            v.checked_mul(10)?.checked_add(last as u64)
+        }
+        _ => None,
     }
-    Some(v)
 }
 
 /// Parses a signed decimal integer (`-1`, `-9223372036854775808`, `+5`).
@@ -1201,6 +1290,68 @@ mod tests {
         }
     }
 
+    /// [`separated_digit_row`] field by field with the checked parser, with its limits:
+    /// a value is read from the 8 bytes before its end (16 for 9 digits or more), and the
+    /// row from whole words from `start` on.
+    fn separated_row_by_fields(bytes: &[u8], start: usize) -> Option<([u64; 4], usize, usize)> {
+        let line_end = start + bytes[start..].iter().position(|&b| b == b'\n')?;
+        if start + (line_end - start) / 8 * 8 + 8 > bytes.len() {
+            return None;
+        }
+        let mut values = [0u64; 4];
+        let mut count = 0;
+        let mut end = start;
+        for field in bytes[start..line_end].split(|&b| b == b' ') {
+            end += field.len();
+            let room = if field.len() <= 8 { 8 } else { 16 };
+            if field.len() > 16 || field.first() == Some(&b'+') || end < room {
+                return None;
+            }
+            *values.get_mut(count)? = parse_u64(field)?;
+            count += 1;
+            end += 1;
+        }
+        Some((values, count, line_end + 1))
+    }
+
+    #[test]
+    fn separated_digit_row_agrees_with_fields() {
+        let rows: [&[u8]; 14] = [
+            b"1 22 333 4444\n",
+            b"55555 666666 7777777 88888888\n",
+            b"999999999 1234567890123456 0 00000000000000001\n",
+            b"12345678901234567 1\n",
+            b"0 0 0\n",
+            b"1 2 3 4 5\n",
+            b"1  2\n",
+            b"1 2 \n",
+            b"1 -2\n",
+            b"1\t2\n",
+            b"1 2",
+            b"\n",
+            b"7 x\n",
+            b"4294967296 18446744 1\n",
+        ];
+        for row in rows {
+            for pad in 0..20 {
+                let mut bytes = [b'c'; 128];
+                bytes[pad..pad + row.len()].copy_from_slice(row);
+                // With more bytes after the row, and with the row at the end of the input.
+                for input in [&bytes[..], &bytes[..pad + row.len()]] {
+                    let got = separated_digit_row::<4>(input, pad);
+                    let want = separated_row_by_fields(input, pad);
+                    assert_eq!(got, want, "{} at {pad}", Text(row));
+                }
+            }
+        }
+        // Taken rows give the checked parser's values; only the shapes above are refused.
+        let taken = separated_digit_row::<4>(b"cpu100 999999999 1234567890123456 0 7\nintr 1\n", 7);
+        assert_eq!(
+            taken,
+            Some(([999_999_999, 1_234_567_890_123_456, 0, 7], 4, 38))
+        );
+    }
+
     #[test]
     fn integers() {
         assert_eq!(parse_u64(b"0"), Some(0));
@@ -1209,6 +1360,16 @@ mod tests {
         assert_eq!(parse_u64(b"18446744073709551616"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"12a"), None);
+        // Runs of 20 digits and more: leading zeros, the 20th digit, overflow, a non-digit.
+        assert_eq!(parse_u64(b"000000000000000000000042"), Some(42));
+        assert_eq!(parse_u64(b"0000000000000000000000"), Some(0));
+        assert_eq!(parse_u64(b"0018446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"10000000000000000000"), Some(10_u64.pow(19)));
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(parse_u64(b"184467440737095516150"), None);
+        assert_eq!(parse_u64(b"1844674407370955161x"), None);
+        assert_eq!(parse_u64(b"184467440737095x1615"), None);
+        assert_eq!(parse_u64(b"000000000000000000000x"), None);
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"9223372036854775808"), None);

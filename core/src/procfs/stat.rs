@@ -255,47 +255,46 @@ fn apply<const CPUS: usize>(out: &mut Stat<CPUS>, record: Record<'_>) -> bool {
     false
 }
 
-/// `cpu[N] <4 to 10 columns>\n` as the kernel prints it (digits, spaces): the CPU id
+/// `cpu[N] <4 to 10 columns>\n` as the kernel prints it (`cpu` and two spaces for the
+/// total, `cpuN` and one space for a CPU, then digits one space apart): the CPU id
 /// (`None` for the total), its times and where the next line starts. `None` for any
 /// other line, which the general path then parses or reports.
+///
+/// The row is read word by word ([`crate::text::separated_digit_row`]): a CPU line has
+/// ten multi-digit columns, where finding every field's end before converting any of
+/// them beats stepping from one field to the next.
 #[inline(always)]
 fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usize)> {
-    use crate::text::scan_digits;
     if input.get(pos..pos + 3)? != b"cpu" {
         return None;
     }
-    let mut i = pos + 3;
-    let id = if input.get(i) == Some(&b' ') {
-        None
-    } else {
-        let (v, end) = scan_digits(input, i);
-        if end == i || end - i > 10 {
-            return None;
-        }
-        i = end;
-        Some(u32::try_from(v).ok()?)
-    };
-    let mut cols = [0u64; 10];
-    let mut n = 0;
-    while input.get(i) == Some(&b' ') {
-        while input.get(i) == Some(&b' ') {
-            i += 1;
-        }
-        if n == cols.len() {
-            return None;
-        }
-        let (v, end) = scan_digits(input, i);
-        if end == i || end - i >= 20 {
-            return None;
-        }
-        cols[n] = v;
-        n += 1;
-        i = end;
+    if input.get(pos + 3..pos + 5)? == b"  " {
+        let (cols, n, next) = crate::text::separated_digit_row::<10>(input, pos + 5)?;
+        return (n >= 4).then(|| (None, from_columns(cols, n), next));
     }
-    if n < 4 || input.get(i) != Some(&b'\n') {
+    // A CPU's id is the row's first field.
+    let ([id, cols @ ..], n, next) = crate::text::separated_digit_row::<11>(input, pos + 3)?;
+    if n < 5 {
         return None;
     }
-    Some((id, from_columns(cols, n), i + 1))
+    Some((
+        Some(u32::try_from(id).ok()?),
+        from_columns(cols, n - 1),
+        next,
+    ))
+}
+
+/// Resets `out` in place: assigning a fresh `Stat` would copy the whole table's capacity.
+fn clear<const CPUS: usize>(out: &mut Stat<CPUS>) {
+    out.total = CpuTimes::default();
+    out.cpus.clear();
+    out.intr = None;
+    out.softirq = None;
+    out.ctxt = None;
+    out.btime = None;
+    out.processes = None;
+    out.procs_running = None;
+    out.procs_blocked = None;
 }
 
 /// Parses a whole `/proc/stat` into `out` (cleared first).
@@ -315,16 +314,7 @@ fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usi
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Result<Summary> {
-    // Reset in place: assigning a fresh `Stat` would copy the whole table's capacity.
-    out.total = CpuTimes::default();
-    out.cpus.clear();
-    out.intr = None;
-    out.softirq = None;
-    out.ctxt = None;
-    out.btime = None;
-    out.processes = None;
-    out.procs_running = None;
-    out.procs_blocked = None;
+    clear(out);
     if input.is_empty() {
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }
@@ -364,25 +354,27 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
     Ok(out.cpus.summary())
 }
 
+/// [`parse_into`] by way of [`records`] alone, without the fast pass over CPU lines: the
+/// reference that pass is tested and fuzzed against.
+#[doc(hidden)]
+pub fn general_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Result<Summary> {
+    clear(out);
+    if input.is_empty() {
+        return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
+    }
+    let mut saw_total = false;
+    for r in records(input) {
+        saw_total |= apply(out, r?);
+    }
+    if !saw_total {
+        return Err(Error::new(ErrorKind::MissingField, 0));
+    }
+    Ok(out.cpus.summary())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `parse_into` by way of `records` only, the reference for the fused pass.
-    fn by_records<const N: usize>(input: &[u8], out: &mut Stat<N>) -> Result<()> {
-        *out = Stat::default();
-        if input.is_empty() {
-            return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
-        }
-        let mut saw_total = false;
-        for r in records(input) {
-            saw_total |= apply(out, r?);
-        }
-        if !saw_total {
-            return Err(Error::new(ErrorKind::MissingField, 0));
-        }
-        Ok(())
-    }
 
     #[test]
     fn fused_pass_matches_records() {
@@ -398,12 +390,18 @@ mod tests {
                 b"cpu  1 2 3 4\ncpu5 1 2 3 4 5",
                 b"cpu  1 2 3 4\ncpu5 99999999999999999999 2 3 4\n",
                 b"cpu  1 2 3 4\n\nctxt 5\n",
+                // The word-at-a-time row: ids, column counts, long and odd fields.
+                b"cpu  0 0 0 0\ncpu01 1 2 3 4\ncpu4294967296 1 2 3 4\nintr 1\n",
+                b"cpu 1 2 3 4\ncpu1 1 2 3 4 5 6 7 8 9 10\ncpu2 1 2 3 4 5 6 7 8 9 10 11\nintr 1\n",
+                b"cpu  123456789 1234567890123456 12345678901234567 4\nintr 1\n",
+                b"cpu  11111111 2 3 4\ncpu1 1 +2 3 4\ncpu2 1 2\t3 4\ncpu3 1 2 3 4 \nintr 1\n",
+                b"cpu  11111111 2 3 4\ncpu1 99999999999999999 2 3 4\ncpu2 1 2 3 4",
             ],
         );
         for input in &inputs {
             let (mut a, mut b) = (Stat::<64>::default(), Stat::<64>::default());
-            let fused = parse_into(input, &mut a).map(|_| ());
-            let reference = by_records(input, &mut b);
+            let fused = parse_into(input, &mut a);
+            let reference = general_into(input, &mut b);
             assert_eq!(
                 fused,
                 reference,
@@ -414,6 +412,31 @@ mod tests {
                 assert_eq!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn fast_pass_takes_every_real_cpu_line() {
+        extern crate std;
+        let corpus = crate::test_corpus::files("stat", |d| d.ends_with("proc"));
+        let (mut lines, mut taken) = (0, 0);
+        for input in &corpus {
+            let mut pos = 0;
+            for line in input.split_inclusive(|&b| b == b'\n') {
+                if line.starts_with(b"cpu") {
+                    lines += 1;
+                    match fast_cpu_line(input, pos) {
+                        Some((_, _, next)) => {
+                            assert_eq!(next, pos + line.len());
+                            taken += 1;
+                        }
+                        None => std::println!("not taken: {}", Text(line)),
+                    }
+                }
+                pos += line.len();
+            }
+        }
+        assert!(lines > 100, "{lines}");
+        assert_eq!(taken, lines);
     }
 
     #[test]
