@@ -243,3 +243,39 @@ fn refuses_to_expose_itself_without_a_token() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The `ferrostat_gpu_*` gauges read through NVML where a driver is, checked against
+/// `nvidia-smi` (its own NVML client); none at all, and not an error, where there is none.
+#[test]
+fn gpu_gauges_agree_with_nvidia_smi() {
+    let agent = start(&[]);
+    let (status, page, _) = get(&format!("{}/metrics", agent.base()), &[]);
+    assert_eq!(status, 200);
+    let s = samples(&page);
+    let smi = common::nvidia_smi();
+    let gauges = s.keys().filter(|k| k.starts_with("ferrostat_gpu_")).count();
+    if smi.is_empty() {
+        assert_eq!(gauges, 0, "no GPU here, yet: {page}");
+        return;
+    }
+    assert_eq!(gauges, 4 * smi.len(), "{page}");
+    const MIB: f64 = (1 << 20) as f64;
+    for gpu in &smi {
+        let key = |family: &str| {
+            format!(
+                "ferrostat_gpu_{family}{{gpu=\"{}\",name=\"{}\"}}",
+                gpu.index, gpu.name
+            )
+        };
+        let mib = |family: &str| s[&key(family)] / MIB;
+        assert_eq!(mib("memory_total_bytes"), gpu.memory_total_mib as f64);
+        // Memory can move between the two reads (it matched to the MiB on an idle H100
+        // and under a load that held 17 GiB), so allow a little.
+        let used = mib("memory_used_bytes");
+        let theirs = gpu.memory_used_mib as f64;
+        assert!((used - theirs).abs() <= 256.0, "{used} MiB vs {theirs}");
+        assert!((0.0..=1.0).contains(&s[&key("utilization_ratio")]));
+        let temp = s[&key("temperature_celsius")];
+        assert!(temp > 0.0 && temp < 120.0, "{temp} °C");
+    }
+}

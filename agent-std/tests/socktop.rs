@@ -191,27 +191,6 @@ async fn metrics(addr: &str) -> socktop_connector::Metrics {
     }
 }
 
-/// NVIDIA GPUs as `nvidia-smi` lists them: (name, memory total in MiB); empty where
-/// there is no driver.
-fn nvidia_smi() -> Vec<(String, u64)> {
-    let Ok(out) = Command::new("nvidia-smi")
-        .args([
-            "--query-gpu=name,memory.total",
-            "--format=csv,noheader,nounits",
-        ])
-        .output()
-    else {
-        return Vec::new();
-    };
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let (name, mib) = l.split_once(',')?;
-            Some((name.trim().to_owned(), mib.trim().parse().ok()?))
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn temperature_gpus_and_socktops_environment_toggles() {
     let on = start(&["--sys-root", &sensors()]);
@@ -223,14 +202,14 @@ async fn temperature_gpus_and_socktops_environment_toggles() {
     );
     // GPUs through NVML where the driver is, listed as nvidia-smi lists them; the field
     // is omitted (not an error) where it is not.
-    let smi = nvidia_smi();
+    let smi = common::nvidia_smi();
     match &m.gpus {
         None => assert!(smi.is_empty(), "nvidia-smi sees {smi:?}, the agent none"),
         Some(gpus) => {
             assert_eq!(gpus.len(), smi.len());
-            for (g, (name, mib)) in gpus.iter().zip(&smi) {
-                assert_eq!(g.name.as_deref(), Some(name.as_str()));
-                assert_eq!(g.mem_total.unwrap() / (1 << 20), *mib);
+            for (g, theirs) in gpus.iter().zip(&smi) {
+                assert_eq!(g.name.as_deref(), Some(theirs.name.as_str()));
+                assert_eq!(g.mem_total.unwrap() / (1 << 20), theirs.memory_total_mib);
                 assert!(g.mem_used.unwrap() <= g.mem_total.unwrap());
                 assert!((0.0..=100.0).contains(&g.utilization.unwrap()));
                 assert!(g.temp.is_some_and(|t| t > 0.0 && t < 120.0));

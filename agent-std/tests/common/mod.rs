@@ -248,3 +248,37 @@ pub fn promtool_accepts(page: &str) {
         );
     }
 }
+
+/// One NVIDIA GPU as `nvidia-smi` (NVIDIA's own NVML client) lists it.
+#[derive(Debug)]
+pub struct SmiGpu {
+    pub index: u32,
+    pub name: String,
+    pub memory_total_mib: u64,
+    pub memory_used_mib: u64,
+}
+
+/// The GPUs `nvidia-smi` lists; empty where there is no driver.
+pub fn nvidia_smi() -> Vec<SmiGpu> {
+    let Ok(out) = Command::new("nvidia-smi")
+        .args([
+            "--query-gpu=index,name,memory.total,memory.used",
+            "--format=csv,noheader,nounits",
+        ])
+        .output()
+    else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            Some(SmiGpu {
+                index: f.first()?.parse().ok()?,
+                name: f.get(1)?.to_string(),
+                memory_total_mib: f.get(2)?.parse().ok()?,
+                memory_used_mib: f.get(3)?.parse().ok()?,
+            })
+        })
+        .collect()
+}
