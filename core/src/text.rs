@@ -275,14 +275,20 @@ const POW10: [u64; 19] = [
     1_000_000_000_000_000_000,
 ];
 
+/// The 8 bytes at `i` as a little-endian word, if there are 8.
+#[inline(always)]
+fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
+    let c = bytes.get(i..i + 8)?;
+    Some(u64::from_le_bytes([
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+    ]))
+}
+
 /// The index of the first byte at or after `i` that is not a space, eight bytes at a
 /// time (/proc pads columns with runs of spaces).
 #[inline]
 pub(crate) fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
+    while let Some(word) = word_at(bytes, i) {
         let other = word ^ 0x2020_2020_2020_2020;
         if other != 0 {
             return i + (other.trailing_zeros() / 8) as usize;
@@ -302,10 +308,7 @@ pub(crate) fn find_either(bytes: &[u8], mut i: usize, a: u8, b: u8) -> Option<us
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let (wa, wb) = (LOW * a as u64, LOW * b as u64);
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
+    while let Some(word) = word_at(bytes, i) {
         // A zero byte in `word ^ wa` or `word ^ wb` is a match; the lowest flagged byte
         // is exact (borrows only run upwards, past it).
         let (xa, xb) = (word ^ wa, word ^ wb);
@@ -373,15 +376,6 @@ fn non_digit_bytes(word: u64) -> u64 {
     let at_least_0x3a = (word & LOW7) + 0x4646_4646_4646_4646;
     let at_least_0x30 = (word & LOW7) + 0x5050_5050_5050_5050;
     (at_least_0x3a | !at_least_0x30 | word) & TOP
-}
-
-/// The 8 bytes at `i` as a little-endian word, if there are 8.
-#[inline(always)]
-fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
-    let c = bytes.get(i..i + 8)?;
-    Some(u64::from_le_bytes([
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-    ]))
 }
 
 /// The value of the `len` (1 to 8) digits just before `end`, from the word of the 8
@@ -590,8 +584,7 @@ impl<'a> Scan<'a> {
                     return Some(((first * 10 + second) as u64, false, sep));
                 }
             }
-            if let Some(c) = self.bytes.get(p..p + 8) {
-                let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            if let Some(word) = word_at(self.bytes, p) {
                 let n = leading_digits(word);
                 if n < 8 {
                     let aligned = (word << (64 - 8 * n)) | (0x3030_3030_3030_3030 >> (8 * n));
