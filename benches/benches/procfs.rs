@@ -7,6 +7,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ferrostat_benches::synthetic_stat_256;
 use ferrostat_core::procfs::*;
 use ferrostat_core::Table;
 use procfs_core::{FromRead, FromReadSI};
@@ -20,35 +21,6 @@ fn load(rel: &str) -> (String, &'static [u8]) {
     // Short labels: the corpus source and the file.
     let label = rel.replace("/proc/", ":").replace('/', "_");
     (label, bytes)
-}
-
-/// A 256-CPU /proc/stat in the current kernel's format, made from a real line shape.
-fn synthetic_stat_256() -> (String, &'static [u8]) {
-    let mut s = String::from("cpu  10132153 290696 3084719 46828483 16683 0 25195 0 175628 0\n");
-    for i in 0..256 {
-        s.push_str(&format!(
-            "cpu{i} {} {} {} {} {} 0 {} {} 0 0\n",
-            1393280 + i * 7,
-            32966 + i,
-            572056 + i * 3,
-            13343292 + i * 11,
-            6130 + i,
-            17875 + i,
-            269 + i
-        ));
-    }
-    s.push_str("intr 1462898");
-    for i in 0..1024 {
-        s.push_str(&format!(" {}", i % 97));
-    }
-    s.push_str(
-        "\nctxt 115315\nbtime 769041601\nprocesses 86031\nprocs_running 6\nprocs_blocked 0\n",
-    );
-    s.push_str("softirq 2344 0 3 4 5 6 7 8 9 10 11\n");
-    (
-        "synthetic_256cpu".into(),
-        Box::leak(s.into_bytes().into_boxed_slice()),
-    )
 }
 
 fn system_info() -> procfs_core::ExplicitSystemInfo {
@@ -96,7 +68,7 @@ fn stat_group(c: &mut Criterion) {
         load("local/proc/stat"),
         load("prometheus-procfs/proc/stat"),
         load("sysstat/root3/proc/stat"),
-        synthetic_stat_256(),
+        ("synthetic_256cpu".into(), synthetic_stat_256()),
     ];
     let mut out = Box::new(stat::Stat::<1024>::default());
     let si = system_info();

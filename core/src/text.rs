@@ -389,6 +389,26 @@ fn digits_before(bytes: &[u8], end: usize, len: usize) -> Option<u64> {
     ))
 }
 
+/// The value of the `len` ASCII digits (1 to 16) that end just before `end`, read from
+/// the words that end there and nothing else: the conversion [`separated_digit_row`] does
+/// once it knows where a field ends. `None` for any other length, or fewer than 8 bytes
+/// (16 for 9 digits or more) before `end`. The digits are not checked.
+///
+/// Public, and hidden, so the benches can time converting alone on known field positions
+/// (`benches/examples/stat_floor.rs`).
+#[doc(hidden)]
+#[inline(always)]
+pub fn digits_ending_at(bytes: &[u8], end: usize, len: usize) -> Option<u64> {
+    match len {
+        1..=8 => digits_before(bytes, end, len),
+        9..=16 => Some(
+            digits_before(bytes, end.checked_sub(8)?, len - 8)? * 100_000_000
+                + digits_before(bytes, end, 8)?,
+        ),
+        _ => None,
+    }
+}
+
 /// A row of up to `N` unsigned fields of 1 to 16 digits, one space apart and ending in
 /// `\n`, starting at `start`: the values, how many there were, and the index after the
 /// newline. `None` for any other shape, and where the row's bytes cannot be read a word
@@ -415,16 +435,7 @@ pub(crate) fn separated_digit_row<const N: usize>(
         while ends != 0 {
             let end = word_start + (ends.trailing_zeros() / 8) as usize;
             ends &= ends - 1;
-            let len = end - field;
-            let value = match len {
-                1..=8 => digits_before(bytes, end, len)?,
-                9..=16 => {
-                    digits_before(bytes, end - 8, len - 8)? * 100_000_000
-                        + digits_before(bytes, end, 8)?
-                }
-                _ => return None,
-            };
-            *values.get_mut(count)? = value;
+            *values.get_mut(count)? = digits_ending_at(bytes, end, end - field)?;
             count += 1;
             match bytes[end] {
                 b' ' => field = end + 1,
@@ -1343,6 +1354,21 @@ mod tests {
             taken,
             Some(([999_999_999, 1_234_567_890_123_456, 0, 7], 4, 38))
         );
+    }
+
+    #[test]
+    fn digits_ending_at_reads_only_what_it_can() {
+        let bytes = b"cpu12 0123456789012345 42\n";
+        assert_eq!(digits_ending_at(bytes, 25, 2), Some(42));
+        assert_eq!(digits_ending_at(bytes, 22, 16), Some(123_456_789_012_345));
+        assert_eq!(digits_ending_at(bytes, 22, 9), Some(789_012_345));
+        // No digits, more than 16, too few bytes before the end, an end past the input.
+        assert_eq!(digits_ending_at(bytes, 25, 0), None);
+        assert_eq!(digits_ending_at(bytes, 25, 17), None);
+        assert_eq!(digits_ending_at(bytes, 5, 2), None);
+        assert_eq!(digits_ending_at(bytes, 12, 9), None);
+        assert_eq!(digits_ending_at(bytes, 27, 1), None);
+        assert_eq!(digits_ending_at(bytes, usize::MAX, 1), None);
     }
 
     #[test]

@@ -1,0 +1,125 @@
+//! What converting the numbers of the synthetic 256-CPU /proc/stat costs by itself, set
+//! against the whole parse and against procfs on the same bytes.
+//!
+//! #2 asks for 10 times procfs's speed on this input. The CPU lines hold 2,816 numbers.
+//! Here every field's position is found beforehand, and only the conversion that
+//! `stat::parse_into` does once it knows a field's end is timed
+//! (`text::digits_ending_at`: the 8 bytes that end at the field, masked and converted
+//! eight digits at a time). That time is a floor for any parse that converts with it:
+//! nothing is left in it to find a field, check a separator or store a row.
+//!
+//! `cargo run --release -p ferrostat-benches --example stat_floor`
+
+use std::hint::black_box;
+use std::io::Cursor;
+use std::time::Instant;
+
+use ferrostat_benches::synthetic_stat_256;
+use ferrostat_core::procfs::stat;
+use ferrostat_core::text::digits_ending_at;
+use procfs_core::FromReadSI;
+
+/// The best time per call, in ns, over 100 batches of `calls` calls of `f`.
+fn best_ns(calls: u32, mut f: impl FnMut()) -> f64 {
+    (0..100)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(calls)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// `(end, len)` of every number, packed small as a parser's own indices would be, on the `cpu` lines, found by a plain byte walk.
+fn cpu_fields(input: &[u8]) -> Vec<(u32, u32)> {
+    let mut fields = Vec::new();
+    let mut pos = 0;
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        if let Some(rest) = line.strip_prefix(b"cpu") {
+            let mut start = pos + 3;
+            for (k, &b) in rest.iter().enumerate() {
+                let at = pos + 3 + k;
+                if !b.is_ascii_digit() {
+                    if at > start {
+                        fields.push((at as u32, (at - start) as u32));
+                    }
+                    start = at + 1;
+                }
+            }
+        }
+        pos += line.len();
+    }
+    fields
+}
+
+fn main() {
+    let input = synthetic_stat_256();
+    let fields = cpu_fields(input);
+    let mut values = vec![0u64; fields.len()];
+
+    let convert = |values: &mut [u64]| {
+        for (value, &(end, len)) in values.iter_mut().zip(&fields) {
+            *value = digits_ending_at(input, end as usize, len as usize).unwrap_or(u64::MAX);
+        }
+    };
+    // The conversion is the parser's: check it reads every number the parser does.
+    convert(&mut values);
+    let mut parsed = Box::new(stat::Stat::<1024>::default());
+    stat::parse_into(input, &mut parsed).expect("the synthetic file parses");
+    let columns = |t: &stat::CpuTimes| {
+        [
+            t.user,
+            t.nice,
+            t.system,
+            t.idle,
+            t.iowait,
+            t.irq,
+            t.softirq,
+            t.steal,
+            t.guest,
+            t.guest_nice,
+        ]
+    };
+    let mut expected = columns(&parsed.total).to_vec();
+    for cpu in parsed.cpus.iter() {
+        expected.push(u64::from(cpu.id));
+        expected.extend(columns(&cpu.times));
+    }
+    assert_eq!(
+        values, expected,
+        "converted numbers differ from the parser's"
+    );
+
+    let convert_ns = best_ns(2_000, || convert(black_box(&mut values)));
+    let parse_ns = best_ns(2_000, || {
+        black_box(stat::parse_into(black_box(input), &mut parsed).ok());
+    });
+    let si = procfs_core::ExplicitSystemInfo {
+        boot_time_secs: 1_700_000_000,
+        ticks_per_second: 100,
+        page_size: 4096,
+        is_little_endian: true,
+    };
+    let procfs_ns = best_ns(200, || {
+        black_box(procfs_core::KernelStats::from_read(Cursor::new(black_box(input)), &si).ok());
+    });
+
+    println!(
+        "synthetic 256-CPU /proc/stat: {} bytes, {} numbers on its cpu lines",
+        input.len(),
+        fields.len()
+    );
+    println!(
+        "converting them alone, positions known: {convert_ns:8.0} ns ({:.2} ns a number)",
+        convert_ns / fields.len() as f64
+    );
+    println!("stat::parse_into, the whole file:       {parse_ns:8.0} ns");
+    println!("procfs KernelStats, the whole file:     {procfs_ns:8.0} ns");
+    println!(
+        "speed-up over procfs: parse {:.1}x; conversion alone {:.1}x, the ceiling for this conversion",
+        procfs_ns / parse_ns,
+        procfs_ns / convert_ns
+    );
+}
