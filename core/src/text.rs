@@ -278,10 +278,27 @@ const POW10: [u64; 19] = [
 /// The 8 bytes at `i` as a little-endian word, if there are 8.
 #[inline(always)]
 fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
-    let c = bytes.get(i..i + 8)?;
-    Some(u64::from_le_bytes([
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-    ]))
+    Some(u64::from_le_bytes(bytes.get(i..i + 8)?.try_into().ok()?))
+}
+
+/// The 8 bytes at `i` as a little-endian word, with zero bytes for those past the end of
+/// the input: a cursor near the end of a short file still reads a word, and the zeros
+/// count as non-digits. `None` for inputs shorter than 8 bytes or `i` past the end.
+#[inline(always)]
+fn word_from(bytes: &[u8], i: usize) -> Option<u64> {
+    if let Some(word) = word_at(bytes, i) {
+        return Some(word);
+    }
+    let back = i.checked_sub(bytes.len().checked_sub(8)?)?;
+    if back > 8 {
+        return None;
+    }
+    // `back` is 1 to 8 here: the last word, its first `back` bytes shifted out.
+    Some(
+        word_at(bytes, bytes.len() - 8)?
+            .checked_shr(8 * back as u32)
+            .unwrap_or(0),
+    )
 }
 
 /// The index of the first byte at or after `i` that is not a space, eight bytes at a
@@ -447,6 +464,47 @@ pub(crate) fn separated_digit_row<const N: usize>(
     }
 }
 
+/// A whole short file that is one row of exactly `N` unsigned fields of 1 to 8 digits,
+/// one space apart, ending in `\n` within its first 65 bytes (`/proc/<pid>/statm`):
+/// the values and the index after the newline. `None` for any other shape.
+///
+/// The words of the row are loaded at fixed offsets and their non-digit bytes gathered
+/// into one mask of field ends, so no load waits for the field before it, as it does
+/// when each field's word is found from the digits just read.
+#[inline(always)]
+pub(crate) fn short_digit_row<const N: usize>(bytes: &[u8]) -> Option<([u64; N], usize)> {
+    let words = bytes.len().min(64).div_ceil(8);
+    let mut ends = 0u64;
+    for k in 0..words {
+        let word = word_from(bytes, 8 * k)?;
+        // One bit per byte: the high bits of the eight lanes, gathered by a multiply.
+        let lanes = non_digit_bytes(word) >> 7;
+        ends |= (lanes.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    let mut values = [0u64; N];
+    let mut start = 0;
+    for (k, slot) in values.iter_mut().enumerate() {
+        let end = ends.trailing_zeros() as usize;
+        ends &= ends.wrapping_sub(1);
+        let len = end.checked_sub(start)?;
+        if !(1..=8).contains(&len) {
+            return None;
+        }
+        let word = word_from(bytes, start)?;
+        let zeros = 0x3030_3030_3030_3030_u64
+            .checked_shr(8 * len as u32)
+            .unwrap_or(0);
+        let aligned = (word << (64 - 8 * len)) | zeros;
+        *slot = eight_digits(aligned);
+        let separator = if k + 1 < N { b' ' } else { b'\n' };
+        if bytes.get(end) != Some(&separator) {
+            return None;
+        }
+        start = end + 1;
+    }
+    Some((values, start))
+}
+
 /// What [`Scan::number_row`] read: how many fields and which of them had a `-`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Row {
@@ -481,7 +539,7 @@ pub(crate) struct Scan<'a> {
     pub pos: usize,
 }
 
-/// `10^n` as an `f64`, for the fraction digits of [`Scan::decimal`] (at most 18).
+/// `10^n` as an `f64`, for the fraction digits of [`parse_decimal`] (at most 18).
 const POW10_F64: [f64; 19] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18,
@@ -614,43 +672,58 @@ impl<'a> Scan<'a> {
         Some((value, minus, sep))
     }
 
-    /// `digits[.digits]` to the same `f64` as [`parse_decimal`]: the digits as one integer
-    /// divided once by a power of ten.
+    /// [`Scan::hundredths`] for values mostly below 10 (load averages, pressure
+    /// percentages): a lone integer digit is a predicted branch with a constant step.
+    /// A step computed from the word, as `hundredths` takes, makes the next field wait
+    /// for it; where the integer part is longer (uptime), the word is the cheaper read.
     #[inline(always)]
-    pub fn decimal(&mut self) -> Option<f64> {
-        let start = self.pos;
-        let b = self.bytes;
-        let digit = |i: usize| b.get(i).map_or(10, |c| c.wrapping_sub(b'0'));
-        // The kernel prints load and uptime as "%lu.%02lu": a lone integer digit and two
-        // fraction digits are each one predicted branch, not a digit scan.
-        let whole = if digit(start) <= 9 && b.get(start + 1) == Some(&b'.') {
-            self.pos = start + 1;
-            digit(start) as u64
-        } else {
-            let whole = self.u64()?;
-            if self.pos - start > 19 {
-                return None;
+    pub fn small_hundredths(&mut self) -> Option<u64> {
+        let p = self.pos;
+        let digit = |i: usize| self.bytes.get(i).map_or(10, |c| c.wrapping_sub(b'0'));
+        let (d0, d2, d3) = (digit(p), digit(p + 2), digit(p + 3));
+        if d0 <= 9 && self.bytes.get(p + 1) == Some(&b'.') && d2 <= 9 && d3 <= 9 {
+            self.pos = p + 4;
+            return Some(u64::from(d0) * 100 + u64::from(d2) * 10 + u64::from(d3));
+        }
+        self.hundredths()
+    }
+
+    /// `digits.dd`, the kernel's `"%lu.%02lu"` (load averages, pressure, uptime), as
+    /// hundredths: `12.34` is 1234. Integer parts of 2 to 5 digits are read from one
+    /// word, found with a mask of its non-digit bytes rather than a digit loop; longer ones
+    /// (up to 17) digit run by digit run. The caller checks the byte after.
+    #[inline(always)]
+    pub fn hundredths(&mut self) -> Option<u64> {
+        if let Some(word) = word_from(self.bytes, self.pos) {
+            let n = leading_digits(word) as usize;
+            let shape = |n: usize| {
+                let fraction_digits = non_digit_bytes(word) >> (8 * (n + 1)) & 0x8080 == 0;
+                (word >> (8 * n)) as u8 == b'.' && fraction_digits
+            };
+            if (1..=5).contains(&n) && shape(n) {
+                // Drop the dot: the n integer digits, then the two after it.
+                let whole = word & ((1 << (8 * n)) - 1);
+                let fraction = (word >> 8) & (0xFFFF << (8 * n));
+                let digits = 8 * (n + 2);
+                let aligned =
+                    ((whole | fraction) << (64 - digits)) | (0x3030_3030_3030_3030 >> digits);
+                self.pos += n + 3;
+                return Some(eight_digits(aligned));
             }
-            whole
-        };
-        let dot = self.pos;
-        if b.get(dot) != Some(&b'.') {
-            return Some(whole as f64);
         }
-        let (d1, d2) = (digit(dot + 1), digit(dot + 2));
-        if d1 <= 9 && d2 <= 9 && digit(dot + 3) > 9 && dot - start <= 17 {
-            self.pos = dot + 3;
-            return Some((whole * 100 + (d1 * 10 + d2) as u64) as f64 / 100.0);
-        }
-        let dot = self.pos;
-        self.pos += 1;
-        let frac = self.u64()?;
-        let digits = self.pos - dot - 1;
-        if self.pos - start > 20 {
+        let start = self.pos;
+        let whole = self.u64()?;
+        if self.pos - start > 17 {
             return None;
         }
-        // At most 19 digits in all, as parse_decimal: the integer below is exact.
-        Some((whole * POW10[digits] + frac) as f64 / POW10_F64[digits])
+        self.byte(b'.')?;
+        let digit = |i: usize| self.bytes.get(i).map_or(10, |c| c.wrapping_sub(b'0'));
+        let (d1, d2) = (digit(self.pos), digit(self.pos + 1));
+        if d1 > 9 || d2 > 9 {
+            return None;
+        }
+        self.pos += 2;
+        Some(whole * 100 + u64::from(d1 * 10 + d2))
     }
 }
 
@@ -1369,6 +1442,104 @@ mod tests {
         assert_eq!(digits_ending_at(bytes, 12, 9), None);
         assert_eq!(digits_ending_at(bytes, 27, 1), None);
         assert_eq!(digits_ending_at(bytes, usize::MAX, 1), None);
+    }
+
+    /// "I.FF" read by hand: the reference for the hundredths readers.
+    fn hundredths_by_hand(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+        let rest = &bytes[at..];
+        let dot = rest.iter().position(|b| !b.is_ascii_digit())?;
+        if dot == 0 || dot > 17 || rest.get(dot) != Some(&b'.') {
+            return None;
+        }
+        let fraction = rest.get(dot + 1..dot + 3)?;
+        let whole = parse_u64(&rest[..dot])?;
+        Some((whole * 100 + parse_u64(fraction)?, at + dot + 3))
+    }
+
+    #[test]
+    fn hundredths_agree_with_reading_by_hand() {
+        let values: [&[u8]; 12] = [
+            b"0.00",
+            b"7.05",
+            b"12.34",
+            b"393.72",
+            b"12345.67",
+            b"123456.78",
+            b"12345678901234567.89",
+            b"123456789012345678.90",
+            b"1.2",
+            b"1.x0",
+            b".50",
+            b"1234.5",
+        ];
+        for value in values {
+            for pad in 0..12 {
+                for after in [&b" 1\n"[..], b"\n", b""] {
+                    let mut buf = [b'x'; 64];
+                    let (v_end, end) = (pad + value.len(), pad + value.len() + after.len());
+                    buf[pad..v_end].copy_from_slice(value);
+                    buf[v_end..end].copy_from_slice(after);
+                    let bytes = &buf[..end];
+                    let want = hundredths_by_hand(bytes, pad);
+                    for small in [false, true] {
+                        let mut scan = Scan::new(bytes, pad);
+                        let got = if small {
+                            scan.small_hundredths()
+                        } else {
+                            scan.hundredths()
+                        };
+                        let got = got.map(|v| (v, scan.pos));
+                        assert_eq!(got, want, "{} at {pad}, small {small}", Text(bytes));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_digit_row_agrees_with_fields() {
+        let rows: [&[u8]; 9] = [
+            b"9579 2888 1464 1334 0 7734 0\n",
+            b"1 2 3 4 5 6 7\n",
+            b"12345678 87654321 1 22 333 4444 55555\n",
+            b"123456789 1 2 3 4 5 6\n",
+            b"1 2 3 4 5 6\n",
+            b"1 2 3 4 5 6 7 8\n",
+            b"1  2 3 4 5 6 7\n",
+            b"1 2 3 4 5 6 7",
+            b"1 2 3 4 5 6 -7\n",
+        ];
+        for row in rows {
+            for tail in [&b""[..], b"8 8 8\n", b"\n"] {
+                let mut buf = [0u8; 96];
+                buf[..row.len()].copy_from_slice(row);
+                buf[row.len()..row.len() + tail.len()].copy_from_slice(tail);
+                let bytes = &buf[..row.len() + tail.len()];
+                let line_end = bytes.iter().position(|&b| b == b'\n');
+                let want = line_end.and_then(|end| {
+                    let mut values = [0u64; 7];
+                    let mut count = 0;
+                    for field in bytes[..end].split(|&b| b == b' ') {
+                        if field.len() > 8 {
+                            return None;
+                        }
+                        *values.get_mut(count)? = parse_u64(field)?;
+                        count += 1;
+                    }
+                    (count == 7).then_some((values, end + 1))
+                });
+                assert_eq!(short_digit_row::<7>(bytes), want, "{}", Text(bytes));
+            }
+        }
+        // The mask covers 64 bytes: a newline just past it still ends the last field,
+        // and anything longer is refused, wherever its separators fall.
+        let row = b"1234567 1234567 1234567 1234567 1234567 1234567 1234567 12345678\n";
+        let ([.., last], next) = short_digit_row::<8>(row).unwrap();
+        assert_eq!((last, next), (12_345_678, 65));
+        let longer = b"1234567 1234567 1234567 1234567 1234567 1234567 1234567 123456789\n";
+        assert_eq!(short_digit_row::<8>(longer), None);
+        let longer = b"1234567 1234567 1234567 1234567 1234567 1234567 1234567 1234567 1\n";
+        assert_eq!(short_digit_row::<9>(longer), None);
     }
 
     #[test]

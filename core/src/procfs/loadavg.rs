@@ -49,16 +49,17 @@ pub fn general(input: &[u8]) -> Result<Loadavg> {
     crate::text::cut_aware_input(input, parse_whole(input))
 }
 
-/// `0.08 0.03 0.01 1/123 4567\n`, as every kernel prints it; `None` sends the input to
-/// the general parser, which reads it to the same values or reports the error.
+/// `0.08 0.03 0.01 1/123 4567\n`, as every kernel prints it (`"%lu.%02lu"` for each
+/// load); `None` sends the input to the general parser, which reads it to the same
+/// values or reports the error.
 #[inline(always)]
 fn fast(input: &[u8]) -> Option<Loadavg> {
     let mut s = Scan::new(input, 0);
-    let one = s.decimal()?;
+    let one = s.small_hundredths()?;
     s.byte(b' ')?;
-    let five = s.decimal()?;
+    let five = s.small_hundredths()?;
     s.byte(b' ')?;
-    let fifteen = s.decimal()?;
+    let fifteen = s.small_hundredths()?;
     s.byte(b' ')?;
     let running = u32::try_from(s.u64()?).ok()?;
     s.byte(b'/')?;
@@ -66,10 +67,11 @@ fn fast(input: &[u8]) -> Option<Loadavg> {
     s.byte(b' ')?;
     let last_pid = u32::try_from(s.u64()?).ok()?;
     s.byte(b'\n')?;
+    // One division each rounds the exact hundredths as parse_decimal does.
     Some(Loadavg {
-        one,
-        five,
-        fifteen,
+        one: one as f64 / 100.0,
+        five: five as f64 / 100.0,
+        fifteen: fifteen as f64 / 100.0,
         running,
         total,
         last_pid,
@@ -129,6 +131,13 @@ mod tests {
                 b"1.0 2.0 3.0 1/2 3 \n",
                 b"1.0 2.0 3.0 1/4294967296 3\n",
                 b"1.0 2.0 3.0 1/2 3",
+                // Each shape of "%lu.%02lu" the readers take or refuse.
+                b"12.34 123.45 12345.67 1/2 3\n",
+                b"123456.78 1234567890123456.78 0.00 1/2 3\n",
+                b"1.234 2.00 3.00 1/2 3\n",
+                b"1.2 2.00 3.00 1/2 3\n",
+                b"01.00 2.00 3.00 1/2 3\n",
+                b"1.00 2.x0 3.00 1/2 3\n",
             ],
         );
         let taken = check_fast_pass(&inputs, fast, general);

@@ -5,7 +5,6 @@
 
 use crate::error::Result;
 use crate::procfs::loadavg::first_line;
-use crate::text::Scan;
 
 /// The parsed `/proc/<pid>/statm`, in pages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,15 +63,7 @@ pub fn general(input: &[u8]) -> Result<PidStatm> {
 /// the error.
 #[inline(always)]
 fn fast(input: &[u8]) -> Option<PidStatm> {
-    let mut s = Scan::new(input, 0);
-    let mut v = [0u64; 7];
-    for (n, slot) in v.iter_mut().enumerate() {
-        if n > 0 {
-            s.byte(b' ')?;
-        }
-        *slot = s.u64()?;
-    }
-    s.byte(b'\n')?;
+    let (v, _) = crate::text::short_digit_row::<7>(input)?;
     let [size, resident, shared, text, lib, data, dt] = v;
     Some(PidStatm {
         size,
@@ -114,6 +105,15 @@ mod tests {
                 b"1 2 3 4 5 6\n",
                 b"1  2 3 4 5 6 7\n",
                 b"1 2 3 4 5 6 7",
+                // The word-at-a-time row: 8 and 9 digits, a row past 64 bytes, fewer than
+                // 8 bytes, an eighth field, a row cut by the end of the input.
+                b"12345678 1 2 3 4 5 6\n",
+                b"123456789 1 2 3 4 5 6\n",
+                b"1234567 1234567 1234567 1234567 1234567 1234567 12345678901\n",
+                b"1 2 3\n",
+                b"1 2 3 4 5 6 7 8\n",
+                b"12 34 56 78 90 12 3",
+                b"12 34 56 78 90 12 3\n9 9 9\n",
             ],
         );
         let taken = check_fast_pass(&inputs, fast, general);

@@ -64,7 +64,7 @@ pub fn general(input: &[u8]) -> Result<Pressure> {
 }
 
 /// Lines of exactly `some|full avg10=D avg60=D avg300=D total=N\n`, as every kernel
-/// prints them; `None` sends the input to the general parser, which reads it to the
+/// prints them (`"%lu.%02lu"` for each average); `None` sends the input to the general parser, which reads it to the
 /// same values or reports the error.
 #[inline(always)]
 fn fast(input: &[u8]) -> Option<Pressure> {
@@ -81,18 +81,19 @@ fn fast(input: &[u8]) -> Option<Pressure> {
         };
         s.pos += 5;
         s.tag(b"avg10=")?;
-        let avg10 = s.decimal()?;
+        let avg10 = s.small_hundredths()?;
         s.tag(b" avg60=")?;
-        let avg60 = s.decimal()?;
+        let avg60 = s.small_hundredths()?;
         s.tag(b" avg300=")?;
-        let avg300 = s.decimal()?;
+        let avg300 = s.small_hundredths()?;
         s.tag(b" total=")?;
         let total_us = s.u64()?;
         s.byte(b'\n')?;
+        // One division each rounds the exact hundredths as parse_decimal does.
         *slot = Some(Stall {
-            avg10,
-            avg60,
-            avg300,
+            avg10: avg10 as f64 / 100.0,
+            avg60: avg60 as f64 / 100.0,
+            avg300: avg300 as f64 / 100.0,
             total_us,
         });
     }
@@ -153,6 +154,8 @@ mod tests {
             files("cpu", |d| d.ends_with("pressure")),
             &[
                 b"some avg10=1.50 avg60=0.00 avg300=0.00 total=7\n",
+                b"some avg10=100.00 avg60=12.5 avg300=0.001 total=7\n",
+                b"some avg10=99.99 avg60=10.00 avg300=123456.78 total=7\n",
                 b"some avg10=1.50 avg60=0.00 avg300=0.00 total=7",
                 b"some avg10=1.50 avg60=0.00 avg300=0.00 total=7 \n",
                 b"some avg10=1.50 avg60=0.00 avg300=0.00\n",

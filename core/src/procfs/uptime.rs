@@ -40,19 +40,21 @@ pub fn general(input: &[u8]) -> Result<Uptime> {
     crate::text::cut_aware_input(input, parse_whole(input))
 }
 
-/// `12345.67 23456.78\n`, as every kernel prints it; `None` sends the input to the
-/// general parser. The file is 14 to 40 bytes, so the general path's token splitting
-/// costs more than the numbers.
+/// `12345.67 23456.78\n`, as every kernel prints it (`"%lu.%02lu %lu.%02lu\n"`);
+/// `None` sends the input to the general parser. The file is 14 to 40 bytes, so the
+/// general path's token splitting costs more than the numbers.
 #[inline(always)]
 fn fast(input: &[u8]) -> Option<Uptime> {
     let mut s = Scan::new(input, 0);
-    let uptime_secs = s.decimal()?;
+    let uptime = s.hundredths()?;
     s.byte(b' ')?;
-    let idle_secs = s.decimal()?;
+    let idle = s.hundredths()?;
     s.byte(b'\n')?;
+    // At most 19 digits each: the integers are exact, and one division rounds them as
+    // parse_decimal does.
     Some(Uptime {
-        uptime_secs,
-        idle_secs,
+        uptime_secs: uptime as f64 / 100.0,
+        idle_secs: idle as f64 / 100.0,
     })
 }
 
@@ -85,6 +87,16 @@ mod tests {
                 b"1. 2.0\n",
                 b"12345678901234567.89 0.00\n",
                 b"1.0\t2.0\n",
+                // Integer parts read from a word (1 to 5 digits, also at the end of a
+                // short file) and digit run by digit run; fractions of other lengths.
+                b"1.00 2.00\n",
+                b"12345.67 1.00\n",
+                b"123456.78 12345678901234567.89\n",
+                b"393.72 396.6\n",
+                b"393.723 396.61\n",
+                b"393.72 396.61",
+                b"393.72 396.61 \n",
+                b"0.00 0.0x\n",
             ],
         );
         let taken = check_fast_pass(&inputs, fast, general);
