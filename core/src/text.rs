@@ -252,6 +252,13 @@ fn eight_digits(word: u64) -> u64 {
     lo.wrapping_add(hi) >> 32
 }
 
+/// The value of the first `n` (1 to 7) digits of a little-endian word: they are shifted
+/// to the top and the bytes below filled with `0`s, then converted eight at a time.
+#[inline(always)]
+fn first_digits(word: u64, n: u32) -> u64 {
+    eight_digits((word << (64 - 8 * n)) | (0x3030_3030_3030_3030 >> (8 * n)))
+}
+
 /// `10^n` for every `n` whose power fits in a `u64` digit run of 19.
 const POW10: [u64; 19] = [
     1,
@@ -359,15 +366,12 @@ pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
             }
             return (v, i + n as usize);
         }
-        // Shift the n digits to the top and fill the bottom with '0's.
-        let word = if n == 8 {
-            word
+        let digits = if n == 8 {
+            eight_digits(word)
         } else {
-            (word << (8 * (8 - n))) | (0x3030_3030_3030_3030 >> (8 * n))
+            first_digits(word, n)
         };
-        v = v
-            .wrapping_mul(POW10[n as usize])
-            .wrapping_add(eight_digits(word));
+        v = v.wrapping_mul(POW10[n as usize]).wrapping_add(digits);
         i += n as usize;
         if n < 8 {
             return (v, i);
@@ -491,11 +495,11 @@ pub(crate) fn short_digit_row<const N: usize>(bytes: &[u8]) -> Option<([u64; N],
             return None;
         }
         let word = word_from(bytes, start)?;
-        let zeros = 0x3030_3030_3030_3030_u64
-            .checked_shr(8 * len as u32)
-            .unwrap_or(0);
-        let aligned = (word << (64 - 8 * len)) | zeros;
-        *slot = eight_digits(aligned);
+        *slot = if len == 8 {
+            eight_digits(word)
+        } else {
+            first_digits(word, len as u32)
+        };
         let separator = if k + 1 < N { b' ' } else { b'\n' };
         if bytes.get(end) != Some(&separator) {
             return None;
@@ -656,9 +660,8 @@ impl<'a> Scan<'a> {
             if let Some(word) = word_at(self.bytes, p) {
                 let n = leading_digits(word);
                 if n < 8 {
-                    let aligned = (word << (64 - 8 * n)) | (0x3030_3030_3030_3030 >> (8 * n));
                     self.pos = p + n as usize + 1;
-                    return Some((eight_digits(aligned), false, (word >> (8 * n)) as u8));
+                    return Some((first_digits(word, n), false, (word >> (8 * n)) as u8));
                 }
             }
         }
@@ -704,11 +707,8 @@ impl<'a> Scan<'a> {
                 // Drop the dot: the n integer digits, then the two after it.
                 let whole = word & ((1 << (8 * n)) - 1);
                 let fraction = (word >> 8) & (0xFFFF << (8 * n));
-                let digits = 8 * (n + 2);
-                let aligned =
-                    ((whole | fraction) << (64 - digits)) | (0x3030_3030_3030_3030 >> digits);
                 self.pos += n + 3;
-                return Some(eight_digits(aligned));
+                return Some(first_digits(whole | fraction, n as u32 + 2));
             }
         }
         let start = self.pos;
