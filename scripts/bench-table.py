@@ -3,6 +3,11 @@
 
 Run `cargo bench -p ferrostat-benches` first. Columns: median time, input bytes per
 second, and how many times faster ferrostat is than procfs on the same input.
+
+With baseline names as arguments (runs saved with criterion's `--save-baseline NAME`),
+each median is the lowest of those runs' medians, taken for each side on its own: the
+machine is a VM with slow phases, and a run that falls into one is then outvoted.
+Without arguments, the latest run (`new`) is read.
 """
 import json
 import os
@@ -11,12 +16,14 @@ import sys
 ROOT = os.path.join(os.path.dirname(__file__), "..", "target", "criterion")
 
 
-def median_ns(group, impl, label):
-    path = os.path.join(ROOT, group, impl, label, "new", "estimates.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)["median"]["point_estimate"]
+def median_ns(group, impl, label, runs):
+    medians = []
+    for run in runs:
+        path = os.path.join(ROOT, group, impl, label, run, "estimates.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                medians.append(json.load(f)["median"]["point_estimate"])
+    return min(medians) if medians else None
 
 
 def throughput_bytes(group, impl, label):
@@ -30,17 +37,18 @@ def fmt_time(ns):
 
 
 def main():
+    runs = sys.argv[1:] or ["new"]
     rows = []
     for group in sorted(os.listdir(ROOT)):
         ours_dir = os.path.join(ROOT, group, "ferrostat")
         if not os.path.isdir(ours_dir):
             continue
         for label in sorted(os.listdir(ours_dir)):
-            ours = median_ns(group, "ferrostat", label)
+            ours = median_ns(group, "ferrostat", label, runs)
             if ours is None:
                 continue
             size = throughput_bytes(group, "ferrostat", label)
-            theirs = median_ns(group, "procfs", label)
+            theirs = median_ns(group, "procfs", label, runs)
             gbps = size / ours  # bytes per ns == GB/s
             ratio = f"{theirs / ours:.1f}x" if theirs else "procfs fails"
             rows.append((group, label, size, fmt_time(ours), f"{gbps:.2f} GB/s",

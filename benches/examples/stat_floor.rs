@@ -8,29 +8,13 @@
 //! eight digits at a time). That time is a floor for any parse that converts with it:
 //! nothing is left in it to find a field, check a separator or store a row.
 //!
-//! `cargo run --release -p ferrostat-benches --example stat_floor`
+//! `cargo run --profile bench -p ferrostat-benches --example stat_floor`
 
 use std::hint::black_box;
-use std::io::Cursor;
-use std::time::Instant;
 
-use ferrostat_benches::synthetic_stat_256;
+use ferrostat_benches::{best_ns, cpu_columns, procfs_kernel_stats_ns, synthetic_stat_256};
 use ferrostat_core::procfs::stat;
 use ferrostat_core::text::digits_ending_at;
-use procfs_core::FromReadSI;
-
-/// The best time per call, in ns, over 100 batches of `calls` calls of `f`.
-fn best_ns(calls: u32, mut f: impl FnMut()) -> f64 {
-    (0..100)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .fold(f64::INFINITY, f64::min)
-}
 
 /// `(end, len)` of every number, packed small as a parser's own indices would be, on the `cpu` lines, found by a plain byte walk.
 fn cpu_fields(input: &[u8]) -> Vec<(u32, u32)> {
@@ -68,24 +52,10 @@ fn main() {
     convert(&mut values);
     let mut parsed = Box::new(stat::Stat::<1024>::default());
     stat::parse_into(input, &mut parsed).expect("the synthetic file parses");
-    let columns = |t: &stat::CpuTimes| {
-        [
-            t.user,
-            t.nice,
-            t.system,
-            t.idle,
-            t.iowait,
-            t.irq,
-            t.softirq,
-            t.steal,
-            t.guest,
-            t.guest_nice,
-        ]
-    };
-    let mut expected = columns(&parsed.total).to_vec();
+    let mut expected = cpu_columns(&parsed.total).to_vec();
     for cpu in parsed.cpus.iter() {
         expected.push(u64::from(cpu.id));
-        expected.extend(columns(&cpu.times));
+        expected.extend(cpu_columns(&cpu.times));
     }
     assert_eq!(
         values, expected,
@@ -96,15 +66,7 @@ fn main() {
     let parse_ns = best_ns(2_000, || {
         black_box(stat::parse_into(black_box(input), &mut parsed).ok());
     });
-    let si = procfs_core::ExplicitSystemInfo {
-        boot_time_secs: 1_700_000_000,
-        ticks_per_second: 100,
-        page_size: 4096,
-        is_little_endian: true,
-    };
-    let procfs_ns = best_ns(200, || {
-        black_box(procfs_core::KernelStats::from_read(Cursor::new(black_box(input)), &si).ok());
-    });
+    let procfs_ns = procfs_kernel_stats_ns(input);
 
     println!(
         "synthetic 256-CPU /proc/stat: {} bytes, {} numbers on its cpu lines",

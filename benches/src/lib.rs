@@ -27,3 +27,49 @@ pub fn synthetic_stat_256() -> &'static [u8] {
     s.push_str("softirq 2344 0 3 4 5 6 7 8 9 10 11\n");
     Box::leak(s.into_bytes().into_boxed_slice())
 }
+
+/// The best time per call, in ns, over 100 batches of `calls` calls of `f`: a slow phase
+/// of the VM lengthens some batches, not the best one.
+pub fn best_ns(calls: u32, mut f: impl FnMut()) -> f64 {
+    (0..100)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(calls)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The ten columns of a CPU line, in the kernel's order.
+pub fn cpu_columns(t: &ferrostat_core::procfs::stat::CpuTimes) -> [u64; 10] {
+    [
+        t.user,
+        t.nice,
+        t.system,
+        t.idle,
+        t.iowait,
+        t.irq,
+        t.softirq,
+        t.steal,
+        t.guest,
+        t.guest_nice,
+    ]
+}
+
+/// The best time, in ns, of procfs parsing `input` as a whole /proc/stat
+/// (`KernelStats::from_read`), over 100 batches of 200 calls.
+pub fn procfs_kernel_stats_ns(input: &[u8]) -> f64 {
+    use procfs_core::FromReadSI;
+    let si = procfs_core::ExplicitSystemInfo {
+        boot_time_secs: 1_700_000_000,
+        ticks_per_second: 100,
+        page_size: 4096,
+        is_little_endian: true,
+    };
+    best_ns(200, || {
+        let read = std::io::Cursor::new(std::hint::black_box(input));
+        std::hint::black_box(procfs_core::KernelStats::from_read(read, &si).ok());
+    })
+}
