@@ -7,7 +7,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ferrostat_benches::synthetic_stat_256;
+use ferrostat_benches::{procfs_system_info, synthetic_stat_256};
 use ferrostat_core::procfs::*;
 use ferrostat_core::Table;
 use procfs_core::{FromRead, FromReadSI};
@@ -21,15 +21,6 @@ fn load(rel: &str) -> (String, &'static [u8]) {
     // Short labels: the corpus source and the file.
     let label = rel.replace("/proc/", ":").replace('/', "_");
     (label, bytes)
-}
-
-fn system_info() -> procfs_core::ExplicitSystemInfo {
-    procfs_core::ExplicitSystemInfo {
-        boot_time_secs: 1_700_000_000,
-        ticks_per_second: 100,
-        page_size: 4096,
-        is_little_endian: true,
-    }
 }
 
 fn config() -> Criterion {
@@ -71,7 +62,7 @@ fn stat_group(c: &mut Criterion) {
         ("synthetic_256cpu".into(), synthetic_stat_256()),
     ];
     let mut out = Box::new(stat::Stat::<1024>::default());
-    let si = system_info();
+    let si = procfs_system_info();
     pair(
         c,
         "stat",

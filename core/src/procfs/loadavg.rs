@@ -4,7 +4,7 @@
 //! entities, and the most recently created PID.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::text::{parse_decimal, parse_u64, Line, Scan};
+use crate::text::{from_hundredths, parse_decimal, parse_u64, Line, Scan};
 
 /// The parsed `/proc/loadavg`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -67,11 +67,10 @@ fn fast(input: &[u8]) -> Option<Loadavg> {
     s.byte(b' ')?;
     let last_pid = u32::try_from(s.u64()?).ok()?;
     s.byte(b'\n')?;
-    // One division each rounds the exact hundredths as parse_decimal does.
     Some(Loadavg {
-        one: one as f64 / 100.0,
-        five: five as f64 / 100.0,
-        fifteen: fifteen as f64 / 100.0,
+        one: from_hundredths(one),
+        five: from_hundredths(five),
+        fifteen: from_hundredths(fifteen),
         running,
         total,
         last_pid,

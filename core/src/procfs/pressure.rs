@@ -9,7 +9,7 @@
 //! `/proc/pressure/cpu` has no `full` line before 5.13, and `irq` has only `full`.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::text::{parse_decimal, parse_u64, Fields, Lines, Scan};
+use crate::text::{from_hundredths, parse_decimal, parse_u64, Fields, Lines, Scan};
 
 /// One `some` or `full` line.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -64,8 +64,8 @@ pub fn general(input: &[u8]) -> Result<Pressure> {
 }
 
 /// Lines of exactly `some|full avg10=D avg60=D avg300=D total=N\n`, as every kernel
-/// prints them (`"%lu.%02lu"` for each average); `None` sends the input to the general parser, which reads it to the
-/// same values or reports the error.
+/// prints them (`"%lu.%02lu"` for each average); `None` sends the input to the general
+/// parser, which reads it to the same values or reports the error.
 #[inline(always)]
 fn fast(input: &[u8]) -> Option<Pressure> {
     if input.is_empty() {
@@ -89,11 +89,10 @@ fn fast(input: &[u8]) -> Option<Pressure> {
         s.tag(b" total=")?;
         let total_us = s.u64()?;
         s.byte(b'\n')?;
-        // One division each rounds the exact hundredths as parse_decimal does.
         *slot = Some(Stall {
-            avg10: avg10 as f64 / 100.0,
-            avg60: avg60 as f64 / 100.0,
-            avg300: avg300 as f64 / 100.0,
+            avg10: from_hundredths(avg10),
+            avg60: from_hundredths(avg60),
+            avg300: from_hundredths(avg300),
             total_us,
         });
     }

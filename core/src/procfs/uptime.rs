@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::procfs::loadavg::first_line;
-use crate::text::{parse_decimal, Scan};
+use crate::text::{from_hundredths, parse_decimal, Scan};
 
 /// The parsed `/proc/uptime`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -50,11 +50,9 @@ fn fast(input: &[u8]) -> Option<Uptime> {
     s.byte(b' ')?;
     let idle = s.hundredths()?;
     s.byte(b'\n')?;
-    // At most 19 digits each: the integers are exact, and one division rounds them as
-    // parse_decimal does.
     Some(Uptime {
-        uptime_secs: uptime as f64 / 100.0,
-        idle_secs: idle as f64 / 100.0,
+        uptime_secs: from_hundredths(uptime),
+        idle_secs: from_hundredths(idle),
     })
 }
 
