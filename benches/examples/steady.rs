@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use ferrostat_benches::batch_times_ns;
-use ferrostat_core::procfs::{loadavg, pid_io, pid_stat, pid_statm, pid_status, uptime};
+use ferrostat_core::procfs::{loadavg, mountinfo, pid_io, pid_stat, pid_statm, pid_status, uptime};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/proc/");
 
@@ -22,7 +22,7 @@ type Parse = fn(&[u8]) -> u64;
 fn main() {
     let status: Parse = |i| pid_status::parse(i).map_or(0, |s| s.vm_rss.unwrap_or(0));
     let stat: Parse = |i| pid_stat::parse(i).map_or(0, |s| s.utime);
-    let inputs: [(&str, Parse); 9] = [
+    let inputs: [(&str, Parse); 10] = [
         ("local/proc/1/stat", stat),
         ("gopsutil/process/proc/68927/stat", stat),
         ("local/proc/1/statm", |i| {
@@ -40,6 +40,10 @@ fn main() {
         ("local/proc/1/status", status),
         ("prometheus-procfs/proc/26231/status", status),
         ("gopsutil/process/proc/1060/status", status),
+        ("local/proc/1/mountinfo", |i| {
+            let mut mounts = ferrostat_core::Table::<mountinfo::Mount<'_>, 64>::new();
+            mountinfo::parse_into(i, &mut mounts).map_or(0, |s| u64::from(s.parsed))
+        }),
     ];
     println!(
         "input                                 bytes  best ns  median ns   GB/s best / median"

@@ -129,6 +129,8 @@ pub fn pid_stat(input: &[u8]) {
 
 /// `/proc/<pid>/status`.
 pub fn pid_status(input: &[u8]) {
+    // The fast pass never changes the outcome, value or error.
+    assert_eq!(pid_status::parse(input), pid_status::general(input));
     drain(input, pid_status::records(input));
     if let Some(s) = checked(input, pid_status::parse(input)) {
         if let Some(name) = s.name {
@@ -155,7 +157,14 @@ pub fn pid_statm(input: &[u8]) {
 pub fn mountinfo(input: &[u8]) {
     let n = drain(input, mountinfo::records(input));
     let mut t = Table::<_, 8>::new();
-    if let Some(s) = checked(input, mountinfo::parse_into(input, &mut t)) {
+    let mut reference = Table::<_, 8>::new();
+    let r = mountinfo::parse_into(input, &mut t);
+    // The fast pass never changes the outcome: records, counts and errors.
+    assert_eq!(r, mountinfo::general_into(input, &mut reference));
+    if r.is_ok() {
+        assert_eq!(t, reference);
+    }
+    if let Some(s) = checked(input, r) {
         assert_eq!((s.parsed + s.dropped) as usize, n);
         for m in t.iter() {
             assert!(m.mount_point.decoded().count() <= m.mount_point.raw().len());

@@ -604,6 +604,51 @@ impl<'a> Scan<'a> {
         Some(())
     }
 
+    /// Steps over a run of spaces (the padding of right-aligned columns).
+    #[inline(always)]
+    pub fn spaces(&mut self) {
+        self.pos = skip_spaces(self.bytes, self.pos);
+    }
+
+    /// The bytes up to the next `\n`, which the cursor steps over, or up to the end of
+    /// the input where no newline follows; `None` at the end of the input.
+    #[inline(always)]
+    pub fn rest_of_line(&mut self) -> Option<&'a [u8]> {
+        let rest = self.bytes.get(self.pos..).filter(|r| !r.is_empty())?;
+        let end = find_either(self.bytes, self.pos, b'\n', b'\n').unwrap_or(self.bytes.len());
+        let line = &rest[..end - self.pos];
+        self.pos = end + 1;
+        Some(line)
+    }
+
+    /// The bytes up to the next `separator`, which the cursor steps over; `None` when
+    /// `stop` (the line's end) or the end of the input comes first.
+    #[inline(always)]
+    pub fn field_before(&mut self, separator: u8, stop: u8) -> Option<&'a [u8]> {
+        let end = find_either(self.bytes, self.pos, separator, stop)?;
+        if self.bytes[end] != separator {
+            return None;
+        }
+        let field = &self.bytes[self.pos..end];
+        self.pos = end + 1;
+        Some(field)
+    }
+
+    /// Whether the whole input has been read.
+    #[inline(always)]
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    /// Exactly 16 hex digits, as `%016lx` prints them (the masks of `status`).
+    #[inline(always)]
+    pub fn hex16(&mut self) -> Option<u64> {
+        let high = eight_hex_digits(word_at(self.bytes, self.pos)?)?;
+        let low = eight_hex_digits(word_at(self.bytes, self.pos + 8)?)?;
+        self.pos += 16;
+        Some(u64::from(high) << 32 | u64::from(low))
+    }
+
     /// A line of decimal integers (`-` allowed) one space apart, ending in `\n`, as the
     /// kernel's `seq_printf` rows are: the values go to `values` (at most 64), fields past
     /// its end are checked and skipped, and the cursor ends after the newline.
@@ -614,31 +659,29 @@ impl<'a> Scan<'a> {
         let mut negative = 0u64;
         loop {
             let p = self.pos;
-            let first = self.digit_at(p);
-            // The lone digit, most fields' shape, with no more work than it needs.
-            let lone = match self.bytes.get(p + 1) {
-                Some(b' ') if first <= 9 => Some(false),
-                Some(b'\n') if first <= 9 => Some(true),
-                _ => None,
-            };
-            let (value, minus, last) = match lone {
-                Some(last) => {
+            // The lone digit and a space, most fields' shape, with no more work than it
+            // needs: one bounds check, no sign, no separator to tell apart.
+            if let Some(&[d, b' ']) = self.bytes.get(p..p + 2) {
+                let digit = d.wrapping_sub(b'0');
+                if digit <= 9 {
+                    if let Some(slot) = values.get_mut(count) {
+                        *slot = u64::from(digit);
+                    }
+                    count += 1;
                     self.pos = p + 2;
-                    (first as u64, false, last)
+                    continue;
                 }
-                None => match self.field_and_separator()? {
-                    (value, minus, b' ') => (value, minus, false),
-                    (value, minus, b'\n') => (value, minus, true),
-                    _ => return None,
-                },
-            };
+            }
+            let (value, minus, separator) = self.field_and_separator()?;
             if let Some(slot) = values.get_mut(count) {
                 *slot = value;
                 negative |= (minus as u64) << count;
             }
             count += 1;
-            if last {
-                return Some(Row { count, negative });
+            match separator {
+                b' ' => {}
+                b'\n' => return Some(Row { count, negative }),
+                _ => return None,
             }
         }
     }

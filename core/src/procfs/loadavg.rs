@@ -35,6 +35,7 @@ pub struct Loadavg {
 /// assert_eq!((l.one, l.running, l.total, l.last_pid), (4.04, 6, 129, 9536));
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
+#[inline]
 pub fn parse(input: &[u8]) -> Result<Loadavg> {
     if let Some(l) = fast(input) {
         return Ok(l);

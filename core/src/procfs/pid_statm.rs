@@ -44,6 +44,7 @@ impl PidStatm {
 /// assert_eq!(m.resident_bytes(4096), 1627 * 4096);
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
+#[inline]
 pub fn parse(input: &[u8]) -> Result<PidStatm> {
     if let Some(m) = fast(input) {
         return Ok(m);

@@ -11,7 +11,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::text::{
     is_blank, parse_hex_u128, parse_octal_u32, parse_u64, Escaped, Escaping, Line, LineRecords,
-    Text,
+    Scan, Text,
 };
 
 /// One `Key: value` line.
@@ -176,6 +176,16 @@ pub struct PidStatus<'a> {
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
 pub fn parse(input: &[u8]) -> Result<PidStatus<'_>> {
+    match fast(input) {
+        Some(s) => Ok(s),
+        None => general(input),
+    }
+}
+
+/// [`parse`] without its fast pass: the reference the fast pass is tested and fuzzed
+/// against.
+#[doc(hidden)]
+pub fn general(input: &[u8]) -> Result<PidStatus<'_>> {
     crate::text::cut_aware_input(input, parse_whole(input))
 }
 
@@ -186,65 +196,287 @@ fn parse_whole(input: &[u8]) -> Result<PidStatus<'_>> {
     let mut s = PidStatus::default();
     for field in records(input) {
         let field = field?;
-        let v = field.value.0;
-        let at = field.value_offset;
-        let bad = Error::new(ErrorKind::BadInteger, at);
-        let num = || parse_u64(v).ok_or(bad);
-        // `VmRSS:	    6716 kB`: the number before the unit.
-        let kb = || parse_u64(v.strip_suffix(b" kB").unwrap_or(v)).ok_or(bad);
-        let hex = || parse_hex_u128(v).ok_or(bad);
-        let hex64 = || u64::try_from(hex()?).map_err(|_| bad);
-        // By length first: rustc tests byte-string patterns one after another, and
-        // the unknown names (a third of the lines) would otherwise meet every one.
-        match (field.key.0.len(), field.key.0) {
-            (3, b"Pid") => s.pid = Some(num()?),
-            (3, b"Uid") => s.uid = Some(ids(v, at)?),
-            (3, b"Gid") => s.gid = Some(ids(v, at)?),
-            (4, b"Name") => s.name = Some(Escaped::new(v, Escaping::CStyle)),
-            (4, b"Tgid") => s.tgid = Some(num()?),
-            (4, b"Ngid") => s.ngid = Some(num()?),
-            (4, b"PPid") => s.ppid = Some(num()?),
-            (4, b"SigQ") => {
-                let slash = memchr::memchr(b'/', v).ok_or(bad)?;
-                s.sigq_queued = Some(parse_u64(&v[..slash]).ok_or(bad)?);
-                s.sigq_limit = Some(parse_u64(&v[slash + 1..]).ok_or(bad)?);
-            }
-            (5, b"Umask") => s.umask = Some(parse_octal_u32(v).ok_or(bad)?),
-            (5, b"State") => s.state = Some(*v.first().ok_or(bad)?),
-            (5, b"VmLck") => s.vm_lck = Some(kb()?),
-            (5, b"VmPin") => s.vm_pin = Some(kb()?),
-            (5, b"VmHWM") => s.vm_hwm = Some(kb()?),
-            (5, b"VmRSS") => s.vm_rss = Some(kb()?),
-            (5, b"VmStk") => s.vm_stk = Some(kb()?),
-            (5, b"VmExe") => s.vm_exe = Some(kb()?),
-            (5, b"VmLib") => s.vm_lib = Some(kb()?),
-            (5, b"VmPTE") => s.vm_pte = Some(kb()?),
-            (6, b"FDSize") => s.fd_size = Some(num()?),
-            (6, b"VmPeak") => s.vm_peak = Some(kb()?),
-            (6, b"VmSize") => s.vm_size = Some(kb()?),
-            (6, b"VmData") => s.vm_data = Some(kb()?),
-            (6, b"VmSwap") => s.vm_swap = Some(kb()?),
-            (6, b"SigPnd") => s.sig_pnd = Some(hex()?),
-            (6, b"ShdPnd") => s.shd_pnd = Some(hex()?),
-            (6, b"SigBlk") => s.sig_blk = Some(hex()?),
-            (6, b"SigIgn") => s.sig_ign = Some(hex()?),
-            (6, b"SigCgt") => s.sig_cgt = Some(hex()?),
-            (6, b"CapInh") => s.cap_inh = Some(hex64()?),
-            (6, b"CapPrm") => s.cap_prm = Some(hex64()?),
-            (6, b"CapEff") => s.cap_eff = Some(hex64()?),
-            (6, b"CapBnd") => s.cap_bnd = Some(hex64()?),
-            (6, b"CapAmb") => s.cap_amb = Some(hex64()?),
-            (7, b"RssAnon") => s.rss_anon = Some(kb()?),
-            (7, b"RssFile") => s.rss_file = Some(kb()?),
-            (7, b"Threads") => s.threads = Some(num()?),
-            (8, b"RssShmem") => s.rss_shmem = Some(kb()?),
-            (9, b"TracerPid") => s.tracer_pid = Some(num()?),
-            (23, b"voluntary_ctxt_switches") => s.voluntary_ctxt_switches = Some(num()?),
-            (26, b"nonvoluntary_ctxt_switches") => s.nonvoluntary_ctxt_switches = Some(num()?),
-            _ => s.other_fields = s.other_fields.saturating_add(1),
-        }
+        let mut value = TrimmedValue {
+            v: field.value.0,
+            at: field.value_offset,
+        };
+        set(&mut s, field.key.0, &mut value)?;
     }
     Ok(s)
+}
+
+/// One pass over the lines as the kernel prints them (`Key:\tvalue\n`, `fs/proc/array.c`),
+/// each value read straight from the line. `None` at the first line of another shape
+/// (blanks around a value, a 20-digit number, a cut last line); the general parser then
+/// reads the whole input, to the same values or to its error.
+fn fast(input: &[u8]) -> Option<PidStatus<'_>> {
+    if input.is_empty() {
+        return None;
+    }
+    let mut s = PidStatus::default();
+    let mut pos = 0;
+    while let Some(&first) = input.get(pos) {
+        if first == b'\n' {
+            pos += 1;
+            continue;
+        }
+        let colon = crate::text::find_either(input, pos, b':', b'\n')?;
+        if input[colon] != b':' {
+            return None;
+        }
+        let mut line = LineValue(Scan::new(input, colon + 1));
+        set(&mut s, &input[pos..colon], &mut line).ok()?;
+        pos = line.0.pos;
+    }
+    Some(s)
+}
+
+/// How each kind of value is read: [`TrimmedValue`] from the general parser's trimmed
+/// value, [`LineValue`] by the fast pass from the line itself. One [`set`] routes both.
+trait Values<'a> {
+    type Error;
+    fn num(&mut self) -> core::result::Result<u64, Self::Error>;
+    /// `VmRSS:\t    6716 kB`: the number before the unit.
+    fn kb(&mut self) -> core::result::Result<u64, Self::Error>;
+    fn hex(&mut self) -> core::result::Result<u128, Self::Error>;
+    fn octal(&mut self) -> core::result::Result<u32, Self::Error>;
+    /// `Uid`/`Gid`: four ids.
+    fn ids(&mut self) -> core::result::Result<[u32; 4], Self::Error>;
+    /// `SigQ`: `queued/limit`.
+    fn pair(&mut self) -> core::result::Result<(u64, u64), Self::Error>;
+    /// The first byte (`State:\tS (sleeping)`).
+    fn first(&mut self) -> core::result::Result<u8, Self::Error>;
+    fn text(&mut self) -> core::result::Result<&'a [u8], Self::Error>;
+    /// A value of a key not read here.
+    fn skip(&mut self) -> core::result::Result<(), Self::Error>;
+    fn error(&self) -> Self::Error;
+
+    fn hex64(&mut self) -> core::result::Result<u64, Self::Error> {
+        let v = self.hex()?;
+        u64::try_from(v).map_err(|_| self.error())
+    }
+}
+
+/// Reads the value of `key` into its field of `s`.
+#[inline(always)]
+fn set<'a, V: Values<'a>>(
+    s: &mut PidStatus<'a>,
+    key: &[u8],
+    v: &mut V,
+) -> core::result::Result<(), V::Error> {
+    // By length first: rustc tests byte-string patterns one after another, and
+    // the unknown names (a third of the lines) would otherwise meet every one.
+    match (key.len(), key) {
+        (3, b"Pid") => s.pid = Some(v.num()?),
+        (3, b"Uid") => s.uid = Some(v.ids()?),
+        (3, b"Gid") => s.gid = Some(v.ids()?),
+        (4, b"Name") => s.name = Some(Escaped::new(v.text()?, Escaping::CStyle)),
+        (4, b"Tgid") => s.tgid = Some(v.num()?),
+        (4, b"Ngid") => s.ngid = Some(v.num()?),
+        (4, b"PPid") => s.ppid = Some(v.num()?),
+        (4, b"SigQ") => {
+            (s.sigq_queued, s.sigq_limit) = v.pair().map(|(q, l)| (Some(q), Some(l)))?
+        }
+        (5, b"Umask") => s.umask = Some(v.octal()?),
+        (5, b"State") => s.state = Some(v.first()?),
+        (5, b"VmLck") => s.vm_lck = Some(v.kb()?),
+        (5, b"VmPin") => s.vm_pin = Some(v.kb()?),
+        (5, b"VmHWM") => s.vm_hwm = Some(v.kb()?),
+        (5, b"VmRSS") => s.vm_rss = Some(v.kb()?),
+        (5, b"VmStk") => s.vm_stk = Some(v.kb()?),
+        (5, b"VmExe") => s.vm_exe = Some(v.kb()?),
+        (5, b"VmLib") => s.vm_lib = Some(v.kb()?),
+        (5, b"VmPTE") => s.vm_pte = Some(v.kb()?),
+        (6, b"FDSize") => s.fd_size = Some(v.num()?),
+        (6, b"VmPeak") => s.vm_peak = Some(v.kb()?),
+        (6, b"VmSize") => s.vm_size = Some(v.kb()?),
+        (6, b"VmData") => s.vm_data = Some(v.kb()?),
+        (6, b"VmSwap") => s.vm_swap = Some(v.kb()?),
+        (6, b"SigPnd") => s.sig_pnd = Some(v.hex()?),
+        (6, b"ShdPnd") => s.shd_pnd = Some(v.hex()?),
+        (6, b"SigBlk") => s.sig_blk = Some(v.hex()?),
+        (6, b"SigIgn") => s.sig_ign = Some(v.hex()?),
+        (6, b"SigCgt") => s.sig_cgt = Some(v.hex()?),
+        (6, b"CapInh") => s.cap_inh = Some(v.hex64()?),
+        (6, b"CapPrm") => s.cap_prm = Some(v.hex64()?),
+        (6, b"CapEff") => s.cap_eff = Some(v.hex64()?),
+        (6, b"CapBnd") => s.cap_bnd = Some(v.hex64()?),
+        (6, b"CapAmb") => s.cap_amb = Some(v.hex64()?),
+        (7, b"RssAnon") => s.rss_anon = Some(v.kb()?),
+        (7, b"RssFile") => s.rss_file = Some(v.kb()?),
+        (7, b"Threads") => s.threads = Some(v.num()?),
+        (8, b"RssShmem") => s.rss_shmem = Some(v.kb()?),
+        (9, b"TracerPid") => s.tracer_pid = Some(v.num()?),
+        (23, b"voluntary_ctxt_switches") => s.voluntary_ctxt_switches = Some(v.num()?),
+        (26, b"nonvoluntary_ctxt_switches") => s.nonvoluntary_ctxt_switches = Some(v.num()?),
+        _ => {
+            v.skip()?;
+            s.other_fields = s.other_fields.saturating_add(1);
+        }
+    }
+    Ok(())
+}
+
+/// A value as the general parser has it: blanks trimmed, and its offset for errors.
+struct TrimmedValue<'a> {
+    v: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Values<'a> for TrimmedValue<'a> {
+    type Error = Error;
+
+    fn num(&mut self) -> Result<u64> {
+        parse_u64(self.v).ok_or(self.error())
+    }
+
+    fn kb(&mut self) -> Result<u64> {
+        parse_u64(self.v.strip_suffix(b" kB").unwrap_or(self.v)).ok_or(self.error())
+    }
+
+    fn hex(&mut self) -> Result<u128> {
+        parse_hex_u128(self.v).ok_or(self.error())
+    }
+
+    fn octal(&mut self) -> Result<u32> {
+        parse_octal_u32(self.v).ok_or(self.error())
+    }
+
+    fn ids(&mut self) -> Result<[u32; 4]> {
+        ids(self.v, self.at)
+    }
+
+    fn pair(&mut self) -> Result<(u64, u64)> {
+        let slash = memchr::memchr(b'/', self.v).ok_or(self.error())?;
+        let part = |p: &[u8]| parse_u64(p).ok_or(self.error());
+        Ok((part(&self.v[..slash])?, part(&self.v[slash + 1..])?))
+    }
+
+    fn first(&mut self) -> Result<u8> {
+        self.v.first().copied().ok_or(self.error())
+    }
+
+    fn text(&mut self) -> Result<&'a [u8]> {
+        Ok(self.v)
+    }
+
+    fn skip(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn error(&self) -> Error {
+        Error::new(ErrorKind::BadInteger, self.at)
+    }
+}
+
+/// The fast pass's cursor, just after a key's colon. Each reader takes the kernel's
+/// shape up to and including the line's `\n` (or the end of the input), or gives up with `Err(())`; where the
+/// line has another shape, the general parser decides.
+struct LineValue<'a>(Scan<'a>);
+
+impl LineValue<'_> {
+    /// The kernel's tab after the colon (`Groups:` with no groups has none left in some
+    /// captures; such lines are skipped, not read).
+    #[inline(always)]
+    fn tab(&mut self) -> Option<()> {
+        self.0.byte(b'\t')
+    }
+
+    /// The `\n` after a value, or the end of the input: the general parser reads a last
+    /// line without one too (gopsutil's captures end so).
+    #[inline(always)]
+    fn line_end(&mut self) -> Option<()> {
+        if self.0.at_end() {
+            return Some(());
+        }
+        self.0.byte(b'\n')
+    }
+}
+
+impl<'a> Values<'a> for LineValue<'a> {
+    type Error = ();
+
+    #[inline(always)]
+    fn num(&mut self) -> core::result::Result<u64, ()> {
+        self.tab().ok_or(())?;
+        let v = self.0.u64().ok_or(())?;
+        self.line_end().ok_or(())?;
+        Ok(v)
+    }
+
+    #[inline(always)]
+    fn kb(&mut self) -> core::result::Result<u64, ()> {
+        self.tab().ok_or(())?;
+        self.0.spaces();
+        let v = self.0.u64().ok_or(())?;
+        self.0.tag(b" kB").ok_or(())?;
+        self.line_end().ok_or(())?;
+        Ok(v)
+    }
+
+    #[inline(always)]
+    fn hex(&mut self) -> core::result::Result<u128, ()> {
+        self.tab().ok_or(())?;
+        let high = self.0.hex16().ok_or(())?;
+        if self.line_end().is_some() {
+            return Ok(u128::from(high));
+        }
+        // MIPS64's 128-bit masks: 32 digits.
+        let low = self.0.hex16().ok_or(())?;
+        self.line_end().ok_or(())?;
+        Ok(u128::from(high) << 64 | u128::from(low))
+    }
+
+    #[inline(always)]
+    fn octal(&mut self) -> core::result::Result<u32, ()> {
+        self.tab().ok_or(())?;
+        parse_octal_u32(self.0.rest_of_line().ok_or(())?).ok_or(())
+    }
+
+    #[inline(always)]
+    fn ids(&mut self) -> core::result::Result<[u32; 4], ()> {
+        let mut out = [0u32; 4];
+        for slot in &mut out {
+            self.tab().ok_or(())?;
+            *slot = u32::try_from(self.0.u64().ok_or(())?).map_err(|_| ())?;
+        }
+        self.line_end().ok_or(())?;
+        Ok(out)
+    }
+
+    #[inline(always)]
+    fn pair(&mut self) -> core::result::Result<(u64, u64), ()> {
+        self.tab().ok_or(())?;
+        let queued = self.0.u64().ok_or(())?;
+        self.0.byte(b'/').ok_or(())?;
+        let limit = self.0.u64().ok_or(())?;
+        self.line_end().ok_or(())?;
+        Ok((queued, limit))
+    }
+
+    #[inline(always)]
+    fn first(&mut self) -> core::result::Result<u8, ()> {
+        let text = self.text()?;
+        text.first().copied().ok_or(())
+    }
+
+    #[inline(always)]
+    fn text(&mut self) -> core::result::Result<&'a [u8], ()> {
+        self.tab().ok_or(())?;
+        let text = self.0.rest_of_line().ok_or(())?;
+        // Blanks around the value are the general parser's to trim.
+        match (text.first(), text.last()) {
+            (Some(&a), Some(&b)) if is_blank(a) || is_blank(b) => Err(()),
+            _ => Ok(text),
+        }
+    }
+
+    #[inline(always)]
+    fn skip(&mut self) -> core::result::Result<(), ()> {
+        self.0.rest_of_line().map(|_| ()).ok_or(())
+    }
+
+    fn error(&self) {}
 }
 
 fn ids(value: &[u8], at: usize) -> Result<[u32; 4]> {
@@ -267,6 +499,82 @@ fn ids(value: &[u8], at: usize) -> Result<[u32; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_pass_matches_general() {
+        use crate::test_corpus::{check_fast_pass, files, with};
+        let corpus = files("status", |_| true);
+        let real = corpus.len();
+        let inputs = with(
+            corpus,
+            &[
+                b"Name:\tcat\nUmask:\t0022\n",
+                b"Name:\t cat\n",
+                b"Name:\tcat \n",
+                b"Name:\t\nState:\t\n",
+                b"Name:\tcat\nState:\tR (running)\n",
+                b"Name:\tcat\nState:\tR (running) \n",
+                b"Pid:\t12\nPid:\t13\n",
+                b"Pid: 12\n",
+                b"Pid:\t12 \n",
+                b"Pid:\t99999999999999999999\n",
+                b"Pid:\t18446744073709551615\n",
+                b"Pid:\t12",
+                b"Pid:\t12\nVmRSS:\t  12 kB",
+                b"VmRSS:\t  12 kB\nVmSwap:\t0\n",
+                b"VmRSS:\t  12 kB\nVmSwap:\t0 MB\n",
+                b"Uid:\t1\t2\t3\t4\n",
+                b"Uid:\t1\t2\t3\t4\t5\n",
+                b"Uid:\t1\t2\t3\n",
+                b"Uid:\t1\t2\t3\t4294967296\n",
+                b"SigQ:\t8/63965\nSigQ:\t8/\n",
+                b"SigQ:\t8/63965\n",
+                b"SigBlk:\t7be3c0fe28014a03\nCapEff:\t0000003fffffffff\n",
+                b"SigBlk:\t00000000000000000000000000000001\n",
+                b"SigBlk:\t7be3c0fe28014a0\n",
+                b"SigBlk:\t7be3c0fe28014a0g\n",
+                b"CapEff:\t00000000000000010000000000000000\n",
+                b"Umask:\t0022\nUmask:\t0088\n",
+                b"Groups:\nNStgid:\t1\t2\n\n\nTracerPid:\t0\n",
+                b"\n\n",
+                b"  \n",
+                b":\t1\n",
+                b"Pid\n:\t1\n",
+                b"",
+                // Last lines without a newline, as some captures have them.
+                b"Pid:\t12\nVmRSS:\t  12 kB",
+                b"Pid:\t12\nVmRSS:\t  12 k",
+                b"Pid:\t12\nName:\tcat",
+                b"Pid:\t12\nName:\tcat ",
+                b"Pid:\t12\nGroups:\t1 2",
+                b"Pid:\t12\nSigBlk:\t7be3c0fe28014a03",
+                b"Pid:\t12\nSigBlk:\t7be3c0fe",
+                b"Pid:\t12\nUid:\t1\t2\t3\t4",
+                b"Pid:\t12\nUmask:\t0022",
+                b"Pid:\t12\nSigQ:\t1/2",
+                b"Pid:\t12\nPi",
+            ],
+        );
+        // PidStatus borrows its input, so the two paths are compared through their Debug text.
+        extern crate std;
+        use std::format;
+        let taken = check_fast_pass(
+            &inputs,
+            |i| fast(i).map(|s| format!("{s:?}")),
+            |i| general(i).map(|s| format!("{s:?}")),
+        );
+        // Every real file but the gVisor and cut ones, and the well-formed extras.
+        assert!(
+            taken >= real - 8 + 12,
+            "{taken} of {real} real files and extras"
+        );
+        let s =
+            parse(b"Uid:\t1\t2\t3\t4\nSigQ:\t8/63965\nSigBlk:\t00000000000000010000000000000002\n")
+                .unwrap();
+        assert_eq!(s.uid, Some([1, 2, 3, 4]));
+        assert_eq!((s.sigq_queued, s.sigq_limit), (Some(8), Some(63965)));
+        assert_eq!(s.sig_blk, Some(1 << 64 | 2));
+    }
 
     #[test]
     fn names_match_exactly() {

@@ -26,6 +26,7 @@ pub struct Uptime {
 /// assert_eq!(u.uptime_secs, 2578790.61);
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
+#[inline]
 pub fn parse(input: &[u8]) -> Result<Uptime> {
     if let Some(up) = fast(input) {
         return Ok(up);
