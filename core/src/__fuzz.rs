@@ -42,6 +42,23 @@ fn drain<T>(input: &[u8], it: impl Iterator<Item = crate::Result<T>>) -> usize {
     n
 }
 
+/// Fills `out` through a parser's fast pass and checks that its general parser reads
+/// `input` to the same outcome: records, counts and errors.
+fn fill_as_general<'a, R: PartialEq + core::fmt::Debug, const N: usize>(
+    input: &'a [u8],
+    out: &mut Table<R, N>,
+    fast: fn(&'a [u8], &mut Table<R, N>) -> crate::Result<crate::Summary>,
+    general: fn(&'a [u8], &mut Table<R, N>) -> crate::Result<crate::Summary>,
+) -> crate::Result<crate::Summary> {
+    let r = fast(input, out);
+    let mut reference = Table::new();
+    assert_eq!(r, general(input, &mut reference));
+    if r.is_ok() {
+        assert_eq!(*out, reference);
+    }
+    r
+}
+
 /// `/proc/stat`.
 pub fn stat(input: &[u8]) {
     drain(input, stat::records(input));
@@ -97,13 +114,12 @@ pub fn net_dev(input: &[u8]) {
 pub fn diskstats(input: &[u8]) {
     let n = drain(input, diskstats::records(input));
     let mut t = Table::<_, 4>::new();
-    let mut reference = Table::<_, 4>::new();
-    let r = diskstats::parse_into(input, &mut t);
-    // The fast pass never changes the outcome: records, counts and errors.
-    assert_eq!(r, diskstats::general_into(input, &mut reference));
-    if r.is_ok() {
-        assert_eq!(t, reference);
-    }
+    let r = fill_as_general(
+        input,
+        &mut t,
+        diskstats::parse_into,
+        diskstats::general_into,
+    );
     if let Some(s) = checked(input, r) {
         assert_eq!((s.parsed + s.dropped) as usize, n);
     }
@@ -157,13 +173,12 @@ pub fn pid_statm(input: &[u8]) {
 pub fn mountinfo(input: &[u8]) {
     let n = drain(input, mountinfo::records(input));
     let mut t = Table::<_, 8>::new();
-    let mut reference = Table::<_, 8>::new();
-    let r = mountinfo::parse_into(input, &mut t);
-    // The fast pass never changes the outcome: records, counts and errors.
-    assert_eq!(r, mountinfo::general_into(input, &mut reference));
-    if r.is_ok() {
-        assert_eq!(t, reference);
-    }
+    let r = fill_as_general(
+        input,
+        &mut t,
+        mountinfo::parse_into,
+        mountinfo::general_into,
+    );
     if let Some(s) = checked(input, r) {
         assert_eq!((s.parsed + s.dropped) as usize, n);
         for m in t.iter() {

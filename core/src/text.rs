@@ -614,9 +614,11 @@ impl<'a> Scan<'a> {
     /// the input where no newline follows; `None` at the end of the input.
     #[inline(always)]
     pub fn rest_of_line(&mut self) -> Option<&'a [u8]> {
-        let rest = self.bytes.get(self.pos..).filter(|r| !r.is_empty())?;
+        if self.at_end() {
+            return None;
+        }
         let end = find_either(self.bytes, self.pos, b'\n', b'\n').unwrap_or(self.bytes.len());
-        let line = &rest[..end - self.pos];
+        let line = &self.bytes[self.pos..end];
         self.pos = end + 1;
         Some(line)
     }

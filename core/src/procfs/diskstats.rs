@@ -164,7 +164,7 @@ fn fast_line(input: &[u8], pos: usize) -> Option<(Disk<'_>, usize)> {
     let mut s = Scan::new(input, crate::text::skip_spaces(input, pos));
     let major = u32::try_from(s.u64()?).ok()?;
     s.byte(b' ')?;
-    s.pos = crate::text::skip_spaces(input, s.pos);
+    s.spaces();
     let minor = u32::try_from(s.u64()?).ok()?;
     s.byte(b' ')?;
     let name_start = s.pos;

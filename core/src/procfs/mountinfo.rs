@@ -153,7 +153,27 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Mount<'a>>> {
     let fs_type = f.next()?.1;
     let source = f.next()?.1;
     let super_options = f.rest();
-    Ok(Some(Mount {
+    Ok(Some(mount(
+        [mount_id, parent_id, major, minor],
+        [
+            root,
+            mount_point,
+            mount_options,
+            optional_fields,
+            fs_type,
+            source,
+            super_options,
+        ],
+    )))
+}
+
+/// The record of one line: its four numbers and its seven text fields in the kernel's
+/// order, each text wrapped as `show_mountinfo` escapes it.
+#[inline(always)]
+fn mount<'a>(numbers: [u32; 4], texts: [&'a [u8]; 7]) -> Mount<'a> {
+    let [mount_id, parent_id, major, minor] = numbers;
+    let [root, mount_point, mount_options, optional_fields, fs_type, source, super_options] = texts;
+    Mount {
         mount_id,
         parent_id,
         major,
@@ -165,7 +185,7 @@ fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Mount<'a>>> {
         fs_type: Escaped::new(fs_type, Escaping::Octal),
         source: Escaped::new(source, Escaping::Octal),
         super_options: Text(super_options),
-    }))
+    }
 }
 
 /// Parses all mounts into `out` (cleared first).
@@ -226,22 +246,19 @@ fn fast_line<'a>(input: &'a [u8], pos: usize) -> Option<(Mount<'a>, usize)> {
     let fs_type = s.field_before(b' ', b'\n')?;
     let source = s.field_before(b' ', b'\n')?;
     let super_options = s.field_before(b'\n', b'\n')?;
-    Some((
-        Mount {
-            mount_id,
-            parent_id,
-            major,
-            minor,
-            root: Escaped::new(root, Escaping::Octal),
-            mount_point: Escaped::new(mount_point, Escaping::Octal),
-            mount_options: Text(mount_options),
-            optional_fields: Text(&input[optional_start..optional_end]),
-            fs_type: Escaped::new(fs_type, Escaping::Octal),
-            source: Escaped::new(source, Escaping::Octal),
-            super_options: Text(super_options),
-        },
-        s.pos,
-    ))
+    let record = mount(
+        [mount_id, parent_id, major, minor],
+        [
+            root,
+            mount_point,
+            mount_options,
+            &input[optional_start..optional_end],
+            fs_type,
+            source,
+            super_options,
+        ],
+    );
+    Some((record, s.pos))
 }
 
 /// A `u32` and the byte after it.
