@@ -18,7 +18,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use ferrostat_benches::{best_ns, cpu_columns, procfs_kernel_stats_ns, synthetic_stat_256};
+use ferrostat_benches::{
+    best_ns, cpu_columns, procfs_kernel_stats, procfs_kernel_stats_ns, procfs_system_info,
+    synthetic_stat_256,
+};
 use ferrostat_core::procfs::stat;
 use ferrostat_core::text::digits_ending_at;
 
@@ -115,15 +118,9 @@ fn main() {
     let fields_ns = best_ns(2_000, || {
         black_box(procfs_field_work(black_box(text)));
     });
-    let si = ferrostat_benches::procfs_system_info();
+    let si = procfs_system_info();
     let before = ALLOCATIONS.load(Relaxed);
-    black_box(
-        <procfs_core::KernelStats as procfs_core::FromReadSI>::from_read(
-            std::io::Cursor::new(input),
-            &si,
-        )
-        .ok(),
-    );
+    black_box(procfs_kernel_stats(input, &si));
     let procfs_allocations = ALLOCATIONS.load(Relaxed) - before;
     let lines = input.iter().filter(|&&b| b == b'\n').count();
 
