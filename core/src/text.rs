@@ -241,22 +241,32 @@ fn leading_digits(word: u64) -> u32 {
     non_digit_bytes(word).trailing_zeros() / 8
 }
 
+/// Every byte of a word that is an ASCII digit, XORed with this, is that digit's value.
+/// XOR rather than subtraction: no borrow crosses into the next byte, so bytes that are
+/// not digits can be masked off afterwards, in one `and`.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
 /// The value of 8 ASCII digits in a little-endian word (first digit in the lowest byte),
 /// by pairwise combination (Lemire, "Faster integer parsing", 2018).
 #[inline]
 fn eight_digits(word: u64) -> u64 {
-    let v = word.wrapping_sub(0x3030_3030_3030_3030);
+    digit_lanes(word ^ ASCII_ZEROS)
+}
+
+/// The value of 8 digit values (0 to 9, one a byte, first digit in the lowest byte).
+#[inline(always)]
+fn digit_lanes(v: u64) -> u64 {
     let v = v.wrapping_mul(10).wrapping_add(v >> 8);
     let lo = (v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
     let hi = ((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
     lo.wrapping_add(hi) >> 32
 }
 
-/// The value of the first `n` (1 to 7) digits of a little-endian word: they are shifted
-/// to the top and the bytes below filled with `0`s, then converted eight at a time.
+/// The value of the first `n` (1 to 7) digits of a little-endian word: their values are
+/// shifted to the top, zeros coming in below, then converted eight at a time.
 #[inline(always)]
 fn first_digits(word: u64, n: u32) -> u64 {
-    eight_digits((word << (64 - 8 * n)) | (0x3030_3030_3030_3030 >> (8 * n)))
+    digit_lanes((word ^ ASCII_ZEROS) << (64 - 8 * n))
 }
 
 /// `10^n` for every `n` whose power fits in a `u64` digit run of 19.
@@ -400,13 +410,12 @@ fn non_digit_bytes(word: u64) -> u64 {
 }
 
 /// The value of the `len` (1 to 8) digits just before `end`, from the word of the 8
-/// bytes that end there: the bytes before the digits are replaced with `0`s.
+/// bytes that end there: the digits XORed to their values, the bytes before them cleared.
 #[inline(always)]
 fn digits_before(bytes: &[u8], end: usize, len: usize) -> Option<u64> {
     let word = word_at(bytes, end.checked_sub(8)?)?;
-    let keep = u64::MAX << (64 - 8 * len);
-    Some(eight_digits(
-        (word & keep) | (0x3030_3030_3030_3030 & !keep),
+    Some(digit_lanes(
+        (word ^ ASCII_ZEROS) & (u64::MAX << (64 - 8 * len)),
     ))
 }
 
