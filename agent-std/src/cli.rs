@@ -111,7 +111,8 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROSTAT_INSECURE")]
     pub insecure: bool,
     /// TOML configuration file (keys as the long flags with `_` for `-`: listen, token,
-    /// insecure, proc_root, sys_root, cache_ms, allow_kill, max_connections, stats_interval_ms,
+    /// insecure, proc_root, sys_root, cache_ms, allow_kill, max_connections,
+    /// max_http_connections, header_timeout_ms, stats_interval_ms,
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
     /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
     /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
@@ -135,6 +136,14 @@ pub struct ServeArgs {
     /// WebSocket sessions served at once; more get 503 (default 256).
     #[arg(long, env = "FERROSTAT_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// HTTP connections open at once, waiting for a request or serving one; more are
+    /// closed as they are accepted (default 1024).
+    #[arg(long, env = "FERROSTAT_MAX_HTTP_CONNECTIONS")]
+    pub max_http_connections: Option<usize>,
+    /// How long a client may take to send a request's headers, and how long an idle
+    /// keep-alive connection is kept, in milliseconds (default 10000).
+    #[arg(long, env = "FERROSTAT_HEADER_TIMEOUT_MS")]
+    pub header_timeout_ms: Option<u64>,
     /// How often `/ws/stats` pushes sysStats and idxStats, in milliseconds (default 2000).
     #[arg(long, env = "FERROSTAT_STATS_INTERVAL_MS")]
     pub stats_interval_ms: Option<u64>,

@@ -21,6 +21,8 @@ struct FileConfig {
     cache_ms: Option<u64>,
     allow_kill: Option<bool>,
     max_connections: Option<usize>,
+    max_http_connections: Option<usize>,
+    header_timeout_ms: Option<u64>,
     stats_interval_ms: Option<u64>,
     data_dir: Option<PathBuf>,
     tls: Option<bool>,
@@ -88,6 +90,11 @@ pub struct ServeConfig {
     pub allow_kill: bool,
     /// WebSocket sessions served at once.
     pub max_connections: usize,
+    /// HTTP connections open at once; more are closed when accepted.
+    pub max_http_connections: usize,
+    /// How long a request's headers may take to arrive (and an idle keep-alive
+    /// connection may wait for the next request).
+    pub header_timeout: Duration,
     /// How often the stats stream pushes sysStats and idxStats.
     pub stats_interval: Duration,
     /// The state directory.
@@ -185,6 +192,17 @@ impl ServeConfig {
                 .or(file.max_connections)
                 .unwrap_or(256)
                 .max(1),
+            max_http_connections: args
+                .max_http_connections
+                .or(file.max_http_connections)
+                .unwrap_or(1024)
+                .max(1),
+            header_timeout: Duration::from_millis(
+                args.header_timeout_ms
+                    .or(file.header_timeout_ms)
+                    .unwrap_or(10_000)
+                    .max(100),
+            ),
             stats_interval: Duration::from_millis(
                 args.stats_interval_ms
                     .or(file.stats_interval_ms)
@@ -397,6 +415,10 @@ mod tests {
         let c = resolve(args(&[])).unwrap();
         assert_eq!((c.tls, c.gpu, c.socktop.temperature), (None, true, true));
         assert_eq!(c.socktop.processes_ttl, Duration::from_millis(1500));
+        assert_eq!(
+            (c.header_timeout, c.max_http_connections),
+            (Duration::from_secs(10), 1024)
+        );
         let mut files = args(&[]);
         files.tls_cert = Some("/c.pem".into());
         files.tls_key = Some("/k.pem".into());
@@ -433,13 +455,17 @@ mod tests {
         let path = dir.join("agent.toml");
         std::fs::write(
             &path,
-            "listen = [\"127.0.0.1:9097\"]\ncache_ms = 250\ntoken = \"t\"\n",
+            "listen = [\"127.0.0.1:9097\"]\ncache_ms = 250\ntoken = \"t\"\nheader_timeout_ms = 2500\n",
         )
         .unwrap();
         let mut a = args(&[]);
         a.config = Some(path.clone());
         let c = resolve(a).unwrap();
         assert_eq!(c.listen, vec!["127.0.0.1:9097".parse().unwrap()]);
+        assert_eq!(
+            (c.header_timeout, c.max_http_connections),
+            (Duration::from_millis(2500), 1024)
+        );
         assert_eq!(
             (c.cache, c.token.as_deref()),
             (Duration::from_millis(250), Some("t"))

@@ -7,6 +7,7 @@ mod collect;
 mod commands;
 mod config;
 mod endpoint;
+mod http_listener;
 mod registry;
 mod server;
 mod sflow;

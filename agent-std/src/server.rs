@@ -17,6 +17,7 @@ use crate::collect::shared::ProcCache;
 use crate::commands::CommandError;
 use crate::config::{ServeConfig, TlsSource};
 use crate::endpoint;
+use crate::http_listener;
 use crate::registry::Registry;
 use crate::sflow::collector::{Collector, CollectorStats};
 use crate::state::history::History;
@@ -69,6 +70,7 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), CommandError> {
 }
 
 async fn run(config: ServeConfig) -> Result<(), CommandError> {
+    raise_open_file_limit();
     // Fail on a missing or foreign /proc now rather than on the first request.
     std::fs::metadata(config.proc_root.join("stat"))
         .map_err(|e| CommandError::Io(config.proc_root.join("stat").display().to_string(), e))?;
@@ -194,7 +196,8 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         ssh,
         ssh_key: config.ssh_key.clone(),
     });
-    let app = router(state);
+    // One limit over all listeners: it guards this process's descriptors and memory.
+    let admission = http_listener::Admission::new(router(state), config.max_http_connections);
     let mut servers = tokio::task::JoinSet::new();
     for addr in &config.listen {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -207,49 +210,22 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("ferrostat-agent listening on {scheme}://{bound}");
         let _ = std::io::stdout().flush();
-        let app = app.clone();
-        match &tls {
-            None => {
-                servers.spawn(async move {
-                    axum::serve(listener, app)
-                        .with_graceful_shutdown(shutdown_signal())
-                        .await
-                        .map_err(|e| CommandError::Io(format!("serve {bound}"), e))
-                });
-            }
-            Some(tls) => {
-                let io = |e| CommandError::Io(format!("serve {bound}"), e);
-                let listener = listener.into_std().map_err(io)?;
-                let handle = axum_server::Handle::new();
-                let server = axum_server::from_tcp_rustls(
-                    listener,
-                    axum_server::tls_rustls::RustlsConfig::from_config(tls.clone()),
-                )
-                .map_err(io)?
-                .handle(handle.clone());
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    handle.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
-                });
-                servers.spawn(async move {
-                    server
-                        .serve(app.into_make_service())
-                        .await
-                        .map_err(|e| CommandError::Io(format!("serve {bound}"), e))
-                });
-            }
-        }
+        let tls = tls.clone().map(tokio_rustls::TlsAcceptor::from);
+        servers.spawn(http_listener::serve(
+            listener,
+            tls,
+            admission.clone(),
+            config.header_timeout,
+            shutdown_signal(),
+        ));
     }
     let mut outcome = Ok(());
     while let Some(done) = servers.join_next().await {
-        let result = done.unwrap_or_else(|e| {
-            Err(CommandError::Io(
+        if let (Err(e), Ok(())) = (done, &outcome) {
+            outcome = Err(CommandError::Io(
                 "server task".into(),
                 std::io::Error::other(e),
-            ))
-        });
-        if result.is_err() && outcome.is_ok() {
-            outcome = result;
+            ));
         }
     }
     // Stop receiving, then let the writer commit what is queued before exiting.
@@ -270,6 +246,20 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         .ok();
     }
     outcome
+}
+
+/// Raises the soft limit on open files to the hard limit, as Go's runtime does for every
+/// Go exporter: each client is a descriptor, and the soft limit of 1024 that shells and
+/// service managers commonly leave is below what `--max-http-connections`, the WebSocket
+/// sessions and the gateways allow together. Where it cannot be raised, the agent runs
+/// with what it has.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        let _ = setrlimit(Resource::Nofile, limit);
+    }
 }
 
 /// Remote hosts (and, apart, VMs) the registry lists at most.

@@ -93,8 +93,23 @@ pub fn start(extra: &[&str]) -> Agent {
 // A panic here fails the test, whose process exit reaps the child.
 #[allow(clippy::zombie_processes)]
 pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Agent {
+    start_under(&[], extra, env)
+}
+
+/// [`start_with`] with the agent run by `wrapper` (a command and its arguments, to which
+/// the agent's path and arguments are appended), e.g. a shell that sets limits first.
+#[allow(clippy::zombie_processes)]
+pub fn start_under(wrapper: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Agent {
     let data_dir = temp_dir("agent");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"));
+    let agent = env!("CARGO_BIN_EXE_ferrostat-agent");
+    let mut command = match wrapper {
+        [] => Command::new(agent),
+        [program, args @ ..] => {
+            let mut c = Command::new(program);
+            c.args(args).arg(agent);
+            c
+        }
+    };
     command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra);

@@ -1,0 +1,192 @@
+//! The HTTP listeners' bounds from outside, on a real `ferrostat-agent serve`: clients
+//! that connect and never finish a request are closed at the header deadline, those past
+//! the connection limit at once; no client gets an HTTP/2 session, which would have no
+//! deadline; WebSocket sessions outlive both, as they must; and the agent raises its own open-file limit so the limits, not the
+//! descriptors, are what binds.
+
+mod common;
+
+use std::io::{ErrorKind, Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{start, start_under};
+
+/// A connection to `addr` whose reads give up after 10 s: far beyond the deadlines the
+/// tests set, so a read that times out means the agent left the connection open.
+fn connect(addr: &str) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+/// Everything the agent sends on `stream` before closing it (a reset counts as closing).
+fn until_closed(mut stream: TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return got,
+            Err(e) => panic!(
+                "the agent left the connection open ({e}) after sending {:?}",
+                String::from_utf8_lossy(&got)
+            ),
+        }
+    }
+}
+
+fn healthz_status(addr: &str) -> String {
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let reply = String::from_utf8(until_closed(stream)).unwrap();
+    reply.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn slow_idle_and_surplus_connections_are_closed() {
+    let agent = start(&["--header-timeout-ms", "500", "--max-http-connections", "4"]);
+    let addr = agent.addr.as_str();
+    // Four requests whose headers never end fill the limit.
+    let slow: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = connect(addr);
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    // The kernel queues connections in order, so the fifth is taken after the four:
+    // closed unanswered.
+    let mut surplus = connect(addr);
+    let _ = surplus.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(String::from_utf8_lossy(&until_closed(surplus)), "");
+    assert!(
+        agent
+            .stderr()
+            .contains("4 HTTP connections open (--max-http-connections)"),
+        "{}",
+        agent.stderr()
+    );
+    // The deadline closes the four without an answer to their half requests.
+    for s in slow {
+        let got = until_closed(s);
+        assert!(!got.starts_with(b"HTTP/1.1 200"), "{got:?}");
+    }
+    // Their places are free again.
+    assert_eq!(healthz_status(addr), "HTTP/1.1 200 OK");
+    // A keep-alive connection is answered, then closed when left idle past the deadline.
+    let mut idle = connect(addr);
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let reply = String::from_utf8(until_closed(idle)).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    assert!(reply.ends_with("\r\n\r\nok\n"), "{reply}");
+    // The HTTP/2 connection preface (RFC 9113, 3.4) gets no SETTINGS frame back, only
+    // HTTP/1.1's refusal or a close.
+    let mut h2 = connect(addr);
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+    let got = until_closed(h2);
+    assert!(got.is_empty() || got.starts_with(b"HTTP/1.1 4"), "{got:?}");
+}
+
+/// Opens `n` sessions on `url` one after another with Python's `websockets`, subscribes
+/// each to sysStats, and prints how many messages each received in its last second of
+/// two.
+const SESSIONS: &str = r#"
+import asyncio, sys
+import websockets
+
+async def late_messages(ws):
+    await ws.send('{"Subs": ["sysStats"]}')
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 2
+    late = 0
+    while True:
+        try:
+            await asyncio.wait_for(ws.recv(), timeout=end - loop.time())
+        except asyncio.TimeoutError:
+            return late
+        if loop.time() > end - 1:
+            late += 1
+
+async def main(url, n):
+    sessions = [await websockets.connect(url) for _ in range(int(n))]
+    print(" ".join(map(str, await asyncio.gather(*map(late_messages, sessions)))), flush=True)
+
+asyncio.run(main(*sys.argv[1:]))
+"#;
+
+#[test]
+fn websocket_sessions_hold_no_connection_place_and_have_no_deadline() {
+    let agent = start(&[
+        "--header-timeout-ms",
+        "500",
+        "--max-http-connections",
+        "2",
+        "--stats-interval-ms",
+        "200",
+    ]);
+    let url = format!("ws://{}/ws/stats", agent.addr);
+    let client = std::process::Command::new("python3")
+        .args(["-c", SESSIONS, &url, "5"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with `websockets` (scripts/test.sh installs it)");
+    std::thread::sleep(Duration::from_millis(1500));
+    // Five sessions are open, and plain requests still find a place.
+    assert_eq!(healthz_status(&agent.addr), "HTTP/1.1 200 OK");
+    let out = client.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every session still streams a second after the header deadline.
+    let late: Vec<u32> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(late.len(), 5);
+    assert!(late.iter().all(|&n| n >= 2), "{late:?}");
+    assert!(!agent.stderr().contains("HTTP connections open"));
+}
+
+#[test]
+fn a_tls_handshake_has_the_header_deadline() {
+    let agent = start(&["--tls", "--header-timeout-ms", "500"]);
+    assert_eq!(agent.scheme, "https");
+    // Connected, and no ClientHello: closed at the deadline, not held.
+    assert!(until_closed(connect(&agent.addr)).is_empty());
+}
+
+#[test]
+fn raises_its_open_file_limit_to_the_hard_limit() {
+    // The soft limit many service managers leave is 1024; start lower than any, under a
+    // hard limit of our choosing.
+    let agent = start_under(
+        &[
+            "sh",
+            "-c",
+            "ulimit -S -n 256 && ulimit -H -n 4096 && exec \"$0\" \"$@\"",
+        ],
+        &[],
+        &[],
+    );
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", agent.pid())).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let [soft, hard] = [3, 4].map(|i| line.split_whitespace().nth(i).unwrap().to_owned());
+    assert_eq!((soft.as_str(), hard.as_str()), ("4096", "4096"), "{line}");
+    // It still serves.
+    assert_eq!(healthz_status(&agent.addr), "HTTP/1.1 200 OK");
+}
