@@ -159,6 +159,44 @@ fn websocket_sessions_hold_no_connection_place_and_have_no_deadline() {
     assert!(!agent.stderr().contains("HTTP connections open"));
 }
 
+/// The kernel's view of the agent's side of the connection from local port `client` to
+/// `server`: `/proc/net/tcp`'s `tr` (2: the keepalive timer is pending) and `tm->when`
+/// (clock ticks left on it), per proc(5).
+fn server_side_timer(server: u16, client: u16) -> (u32, u64) {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port =
+        |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap(), 16).unwrap();
+    table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| port(f[1]) == server && port(f[2]) == client)
+        .map(|f| {
+            let (tr, when) = f[5].split_once(':').unwrap();
+            (tr.parse().unwrap(), u64::from_str_radix(when, 16).unwrap())
+        })
+        .expect("the agent's socket in /proc/net/tcp")
+}
+
+#[test]
+fn accepted_connections_have_tcp_keepalive() {
+    let agent = start(&[]);
+    let server: u16 = agent.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let mut stream = connect(&agent.addr);
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let client = stream.local_addr().unwrap().port();
+    // Without SO_KEEPALIVE an idle socket has no timer (tr 0); with it, the first probe
+    // is due within 15 s, 1500 ticks of USER_HZ 100.
+    let (tr, when) = server_side_timer(server, client);
+    assert_eq!(tr, 2, "no keepalive timer on the agent's socket");
+    assert!(when <= 1500, "{when}");
+}
+
 #[test]
 fn a_tls_handshake_has_the_header_deadline() {
     let agent = start(&["--tls", "--header-timeout-ms", "500"]);
