@@ -198,6 +198,40 @@ fn accepted_connections_have_tcp_keepalive() {
 }
 
 #[test]
+fn sigterm_stops_it_with_clients_still_connected() {
+    let mut agent = start(&[]);
+    let addr = agent.addr.clone();
+    // A WebSocket session, an idle keep-alive connection and a half-sent request.
+    let mut session = connect(&addr);
+    session
+        .write_all(
+            b"GET /ws/stats HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .unwrap();
+    let mut head = [0u8; 12];
+    session.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 101");
+    let mut idle = connect(&addr);
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    idle.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let mut half = connect(&addr);
+    half.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+    // Open connections get five seconds to finish; none keeps it running longer.
+    let asked = std::time::Instant::now();
+    assert!(agent.terminate().success());
+    assert!(
+        asked.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        asked.elapsed()
+    );
+    // And it no longer listens.
+    assert!(TcpStream::connect(&addr).is_err());
+}
+
+#[test]
 fn a_tls_handshake_has_the_header_deadline() {
     let agent = start(&["--tls", "--header-timeout-ms", "500"]);
     assert_eq!(agent.scheme, "https");

@@ -48,6 +48,27 @@ impl Agent {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM, as a service manager stops it: its exit status once it has exited.
+    /// Panics if it is still running 30 s later (it is then killed on drop).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let asked = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                asked.elapsed() < std::time::Duration::from_secs(30),
+                "still running 30 s after SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// The sFlow collector's UDP address, from its banner line.
     pub fn sflow_addr(&self) -> std::net::SocketAddr {
         self.banner
