@@ -111,14 +111,13 @@ pub fn start(extra: &[&str]) -> Agent {
 /// [`start`] with environment variables set (and every FERROSTAT_* / SOCKTOP_* variable
 /// of the test's own environment removed), in a private data directory unless `extra`
 /// names one.
-// A panic here fails the test, whose process exit reaps the child.
-#[allow(clippy::zombie_processes)]
 pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Agent {
     start_under(&[], extra, env)
 }
 
 /// [`start_with`] with the agent run by `wrapper` (a command and its arguments, to which
 /// the agent's path and arguments are appended), e.g. a shell that sets limits first.
+// A panic here fails the test, whose process exit reaps the child.
 #[allow(clippy::zombie_processes)]
 pub fn start_under(wrapper: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Agent {
     let data_dir = temp_dir("agent");
