@@ -140,8 +140,8 @@ pub struct ServeArgs {
     /// closed as they are accepted (default 1024).
     #[arg(long, env = "FERROSTAT_MAX_HTTP_CONNECTIONS")]
     pub max_http_connections: Option<usize>,
-    /// How long a client may take to send a request's headers, and how long an idle
-    /// keep-alive connection is kept, in milliseconds (default 10000).
+    /// How long a client may take to send a request's headers, then its body, and how
+    /// long an idle keep-alive connection is kept, in milliseconds (default 10000).
     #[arg(long, env = "FERROSTAT_HEADER_TIMEOUT_MS")]
     pub header_timeout_ms: Option<u64>,
     /// How often `/ws/stats` pushes sysStats and idxStats, in milliseconds (default 2000).

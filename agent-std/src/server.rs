@@ -41,6 +41,9 @@ pub struct AppState {
     pub socktop_remote: endpoint::socktop::RemoteShared,
     /// How often the stats stream pushes sysStats and idxStats.
     pub stats_interval: std::time::Duration,
+    /// How long a request body may take to arrive once its headers have
+    /// (`--header-timeout-ms`, the same bound as the headers').
+    pub body_timeout: std::time::Duration,
     /// The Prometheus endpoint's collector and cache.
     pub metrics: endpoint::metrics::Source,
     /// Remote hosts: the sFlow agents heard and the VMs they report.
@@ -188,6 +191,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         )),
         socktop_remote: endpoint::socktop::RemoteShared::default(),
         stats_interval: config.stats_interval,
+        body_timeout: config.header_timeout,
         metrics: endpoint::metrics::Source::new(proc, gpus, config.cache),
         registry,
         history: history.as_ref().map(|h| h.0.clone()),

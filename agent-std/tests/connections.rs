@@ -262,3 +262,85 @@ fn raises_its_open_file_limit_to_the_hard_limit() {
     // It still serves.
     assert_eq!(healthz_status(&agent.addr), "HTTP/1.1 200 OK");
 }
+
+/// The status line and body of the answer to `request` on a new connection, which the
+/// agent must then close.
+fn answer(addr: &str, request: &[u8]) -> (String, String) {
+    let mut stream = connect(addr);
+    stream.write_all(request).unwrap();
+    let reply = String::from_utf8(until_closed(stream)).unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    (status, body.to_owned())
+}
+
+#[test]
+fn a_request_body_has_the_header_deadline_too() {
+    let agent = start(&[
+        "--sflow",
+        "127.0.0.1:0",
+        "--header-timeout-ms",
+        "500",
+        "--max-http-connections",
+        "1",
+    ]);
+    let addr = agent.addr.as_str();
+    // The headers arrive in time; of the 100 bytes of body promised, 10 do.
+    let asked = std::time::Instant::now();
+    let (status, body) = answer(
+        addr,
+        b"POST /api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json-rpc\r\n\
+          Content-Length: 100\r\n\r\n{\"jsonrpc\"",
+    );
+    let waited = asked.elapsed();
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(
+        body,
+        "request body not received within --header-timeout-ms\n"
+    );
+    assert!(
+        waited >= Duration::from_millis(450) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    // The one connection place is free again.
+    assert_eq!(healthz_status(addr), "HTTP/1.1 200 OK");
+
+    // A chunked body (no Content-Length to refuse early) that grows past 1 MiB.
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .unwrap();
+    let chunk = [b' '; 65_536];
+    for _ in 0..17 {
+        // The agent may answer and close before it has read them all.
+        if stream.write_all(b"10000\r\n").is_err()
+            || stream.write_all(&chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+    }
+    let reply = String::from_utf8(until_closed(stream)).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 413 "), "{reply}");
+    assert!(
+        reply.ends_with("\r\n\r\nrequest body over 1 MiB\n"),
+        "{reply}"
+    );
+
+    // A chunk size that is not hexadecimal breaks the body's framing.
+    let (status, body) = answer(
+        addr,
+        b"POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    );
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert_eq!(body, "request body broken off\n");
+
+    // A whole body in time is answered as ever.
+    let (status, body) = answer(
+        addr,
+        b"POST /api HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 40\r\n\r\n\
+          {\"jsonrpc\":\"2.0\",\"method\":\"nope\",\"id\":1}",
+    );
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("\"code\":-32601"), "{body}");
+}

@@ -39,7 +39,10 @@ fn invalid_params(message: impl Into<String>) -> RpcError {
 pub const BODY_LIMIT: usize = 1 << 20;
 
 /// Answers one request or a batch. 404 when the agent runs without `--sflow`, 413 for a
-/// body over [`BODY_LIMIT`] (on its Content-Length, before reading it, when it has one).
+/// body over [`BODY_LIMIT`] (on its Content-Length, before reading it, when it has one),
+/// 408 for a body that has not all arrived within `--header-timeout-ms` of the headers:
+/// the listener's header deadline ends where the body begins, and a client trickling a
+/// body would otherwise hold its connection place for as long as it likes.
 pub async fn handle(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -60,8 +63,31 @@ pub async fn handle(
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return too_large.into_response();
     }
-    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return too_large.into_response();
+    let body = match tokio::time::timeout(
+        state.body_timeout,
+        axum::body::to_bytes(body, BODY_LIMIT),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(e))
+            if std::error::Error::source(&e)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>()) =>
+        {
+            return too_large.into_response()
+        }
+        // A chunked body that breaks its own framing, or a client gone mid-body.
+        Ok(Err(_)) => {
+            return (StatusCode::BAD_REQUEST, "request body broken off\n").into_response()
+        }
+        Err(_) => {
+            let late = (
+                StatusCode::REQUEST_TIMEOUT,
+                [(header::CONNECTION, "close")],
+                "request body not received within --header-timeout-ms\n",
+            );
+            return late.into_response();
+        }
     };
     match tokio::task::spawn_blocking(move || respond(&history, &body, now_ms())).await {
         Ok(Some(text)) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response(),
