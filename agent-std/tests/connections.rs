@@ -1,8 +1,9 @@
 //! The HTTP listeners' bounds from outside, on a real `ferrostat-agent serve`: clients
-//! that connect and never finish a request are closed at the header deadline, those past
-//! the connection limit at once; no client gets an HTTP/2 session, which would have no
-//! deadline; WebSocket sessions outlive both, as they must; and the agent raises its own open-file limit so the limits, not the
-//! descriptors, are what binds.
+//! that connect and never finish a request's headers or body are closed at the header
+//! deadline, those past the connection limit at once; no client gets an HTTP/2 session,
+//! which would have no deadline; WebSocket sessions outlive both, as they must; and the
+//! agent raises its own open-file limit so the limits, not the descriptors, are what
+//! binds.
 
 mod common;
 
@@ -39,12 +40,22 @@ fn until_closed(mut stream: TcpStream) -> Vec<u8> {
     }
 }
 
-fn healthz_status(addr: &str) -> String {
+/// The agent's whole reply to `request` on a new connection, which it must then close.
+/// The request may be cut short where the agent answers before reading all of it.
+fn reply_to(addr: &str, request: &[u8]) -> String {
     let mut stream = connect(addr);
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let reply = String::from_utf8(until_closed(stream)).unwrap();
+    for part in request.chunks(65_536) {
+        if stream.write_all(part).is_err() {
+            break;
+        }
+    }
+    String::from_utf8(until_closed(stream)).unwrap()
+}
+
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+fn healthz_status(addr: &str) -> String {
+    let reply = reply_to(addr, HEALTHZ);
     reply.lines().next().unwrap_or_default().to_owned()
 }
 
@@ -263,18 +274,6 @@ fn raises_its_open_file_limit_to_the_hard_limit() {
     assert_eq!(healthz_status(&agent.addr), "HTTP/1.1 200 OK");
 }
 
-/// The agent's whole reply to `request` on a new connection, which it must then close.
-/// The request may be cut short where the agent answers before reading all of it.
-fn reply_to(addr: &str, request: &[u8]) -> String {
-    let mut stream = connect(addr);
-    for part in request.chunks(65_536) {
-        if stream.write_all(part).is_err() {
-            break;
-        }
-    }
-    String::from_utf8(until_closed(stream)).unwrap()
-}
-
 /// [`reply_to`] on an agent that allows one connection: the connection answered just
 /// before may still hold the place for a moment after the client sees it closed, and
 /// then this one is closed as it is accepted, with no reply. So an empty reply is tried
@@ -322,8 +321,7 @@ fn a_request_body_has_the_header_deadline_too() {
         "{waited:?}"
     );
     // The one connection place is free again.
-    let healthz = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    let reply = reply_when_free(addr, healthz);
+    let reply = reply_when_free(addr, HEALTHZ);
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
 
     // A chunked body (no Content-Length to refuse early) that grows past 1 MiB.
