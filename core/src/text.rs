@@ -213,6 +213,16 @@ impl<'a> Fields<'a> {
             self.pos = i + 1;
             return Ok(Some(first as u64));
         }
+        // Up to 7 digits and a blank, from one word, without the call to the digit loop.
+        if first <= 9 {
+            if let Some(word) = word_at(line, i) {
+                let n = leading_digits(word);
+                if n < 8 && is_blank((word >> (8 * n)) as u8) {
+                    self.pos = i + n as usize;
+                    return Ok(Some(first_digits(word, n)));
+                }
+            }
+        }
         let (mut v, end) = scan_digits(line, i);
         i = end;
         let bad = Error::new(ErrorKind::BadInteger, self.base + start);
@@ -356,6 +366,80 @@ pub(crate) fn find_either(bytes: &[u8], mut i: usize, a: u8, b: u8) -> Option<us
         .iter()
         .position(|&c| c == a || c == b)
         .map(|p| i + p)
+}
+
+/// The index of the first `b` in the `words` words from `i`, eight bytes at a time, or
+/// `Err` with the index where those words end (or where fewer than 8 bytes are left): a
+/// caller hands what is longer to `memchr`, whose call costs more than a short value.
+#[inline(always)]
+pub(crate) fn find_in_words(
+    bytes: &[u8],
+    mut i: usize,
+    b: u8,
+    words: usize,
+) -> core::result::Result<usize, usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    for _ in 0..words {
+        let Some(word) = word_at(bytes, i) else {
+            break;
+        };
+        // As in `find_either`: the lowest flagged byte is exact.
+        let x = word ^ (LOW * b as u64);
+        let hit = x.wrapping_sub(LOW) & !x & HIGH;
+        if hit != 0 {
+            return Ok(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    Err(i)
+}
+
+/// The positions of the spaces and newlines from a starting index on, a word at a time:
+/// each word's mask is made from a load at a fixed step from the one before, so finding
+/// a field's end never waits for the field before it, as a search from each field's
+/// start does. Bytes past the end of the input read as zeros, which are neither.
+pub(crate) struct Separators<'a> {
+    bytes: &'a [u8],
+    /// Where the word of `mask` starts.
+    base: usize,
+    /// The high bit of each byte of that word still to be reported.
+    mask: u64,
+}
+
+impl<'a> Separators<'a> {
+    /// The separators at or after `start`.
+    #[inline(always)]
+    pub fn new(bytes: &'a [u8], start: usize) -> Option<Self> {
+        Some(Separators {
+            bytes,
+            base: start,
+            mask: separator_bytes(word_from(bytes, start)?),
+        })
+    }
+
+    /// The index of the next space or newline; `None` past the end of the input.
+    #[inline(always)]
+    pub fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.base += 8;
+            self.mask = separator_bytes(word_from(self.bytes, self.base)?);
+        }
+        let at = self.base + (self.mask.trailing_zeros() / 8) as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
+    }
+}
+
+/// The high bit of each byte of a word that is a space or a newline. Exact in every
+/// lane, unlike the zero-byte test `find_either` uses, which may flag a byte above a
+/// match: here every separator of the word is taken, not only the first.
+#[inline(always)]
+fn separator_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    let is_zero = |x: u64| !(((x & LOW7) + LOW7) | x) & TOP;
+    is_zero(word ^ 0x2020_2020_2020_2020) | is_zero(word ^ 0x0A0A_0A0A_0A0A_0A0A)
 }
 
 /// Reads the run of ASCII digits starting at `i`: its value (wrapping past 19 digits, so
@@ -632,19 +716,6 @@ impl<'a> Scan<'a> {
         Some(line)
     }
 
-    /// The bytes up to the next `separator`, which the cursor steps over; `None` when
-    /// `stop` (the line's end) or the end of the input comes first.
-    #[inline(always)]
-    pub fn field_before(&mut self, separator: u8, stop: u8) -> Option<&'a [u8]> {
-        let end = find_either(self.bytes, self.pos, separator, stop)?;
-        if self.bytes[end] != separator {
-            return None;
-        }
-        let field = &self.bytes[self.pos..end];
-        self.pos = end + 1;
-        Some(field)
-    }
-
     /// Whether the whole input has been read.
     #[inline(always)]
     pub fn at_end(&self) -> bool {
@@ -701,11 +772,12 @@ impl<'a> Scan<'a> {
     /// past that byte.
     ///
     /// The step to the next field, not the digits, is what bounds a row: a step computed
-    /// from loaded bytes makes each field wait for the one before. So a two-digit field
-    /// (and a lone digit, which [`Scan::number_row`] takes itself) is a predicted branch
-    /// with a constant step; a field of up to 7 digits takes its separator from the word its digits were
-    /// counted in rather than from a second load; and the rare `-` is a branch of its own
-    /// rather than a step computed from the byte.
+    /// from loaded bytes makes each field wait for the one before. So fields of two and
+    /// three digits (and a lone digit, which [`Scan::number_row`] takes itself) are
+    /// predicted branches with constant steps (a fourth such branch cost pid/stat more
+    /// than it saved); a field of up to 15 digits, or a `-` and up to 7, takes its
+    /// separator from the word its last digits were counted in rather than from another
+    /// load, without a call to the digit loop.
     #[inline(always)]
     fn field_and_separator(&mut self) -> Option<(u64, bool, u8)> {
         let p = self.pos;
@@ -717,12 +789,50 @@ impl<'a> Scan<'a> {
                     self.pos = p + 3;
                     return Some(((first * 10 + second) as u64, false, sep));
                 }
+                let third = self.digit_at(p + 2);
+                if third <= 9 {
+                    if let Some(&sep @ (b' ' | b'\n')) = self.bytes.get(p + 3) {
+                        self.pos = p + 4;
+                        let v = (first as u64 * 10 + second as u64) * 10 + third as u64;
+                        return Some((v, false, sep));
+                    }
+                }
             }
             if let Some(word) = word_at(self.bytes, p) {
                 let n = leading_digits(word);
                 if n < 8 {
                     self.pos = p + n as usize + 1;
                     return Some((first_digits(word, n), false, (word >> (8 * n)) as u8));
+                }
+                // 8 to 15 digits (vsize, start times, the addresses of later kernels'
+                // rows) from a second word, and the `rsslim` of RLIM_INFINITY that nearly
+                // every pid/stat has: no call to the digit loop.
+                if let Some(next) = word_at(self.bytes, p + 8) {
+                    let m = leading_digits(next);
+                    if m < 8 {
+                        let low = if m == 0 { 0 } else { first_digits(next, m) };
+                        let value = eight_digits(word) * POW10[m as usize] + low;
+                        self.pos = p + m as usize + 9;
+                        return Some((value, false, (next >> (8 * m)) as u8));
+                    }
+                    if let Some(
+                        &[b'0', b'7', b'3', b'7', b'0', b'9', b'5', b'5', b'1', b'6', b'1', b'5', sep],
+                    ) = self.bytes.get(p + 8..p + 21)
+                    {
+                        if word == u64::from_le_bytes(*b"18446744") && sep.wrapping_sub(b'0') > 9 {
+                            self.pos = p + 21;
+                            return Some((u64::MAX, false, sep));
+                        }
+                    }
+                }
+            }
+        } else if first == b'-'.wrapping_sub(b'0') {
+            // A short negative value (`tpgid` -1, `nice` -10), read as its magnitude.
+            if let Some(word) = word_at(self.bytes, p + 1) {
+                let n = leading_digits(word);
+                if (1..8).contains(&n) {
+                    self.pos = p + n as usize + 2;
+                    return Some((first_digits(word, n), true, (word >> (8 * n)) as u8));
                 }
             }
         }
@@ -1656,6 +1766,128 @@ mod tests {
         );
         assert_eq!(parse_octal_u32(b"0022"), Some(0o22));
         assert_eq!(parse_octal_u32(b"0088"), None);
+    }
+
+    /// One field of decimal digits, `-` first or not, read by hand: the value, the sign,
+    /// the byte after it and the index after that byte.
+    fn field_by_hand(bytes: &[u8], p: usize) -> Option<(u64, bool, u8, usize)> {
+        let minus = bytes.get(p) == Some(&b'-');
+        let start = p + minus as usize;
+        let digits = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let value = parse_u64(&bytes[start..start + digits])?;
+        let sep = *bytes.get(start + digits)?;
+        Some((value, minus, sep, start + digits + 1))
+    }
+
+    #[test]
+    fn one_field_readers_agree_with_parse_u64() {
+        let tokens: [&[u8]; 22] = [
+            b"0",
+            b"7",
+            b"42",
+            b"661",
+            b"0420",
+            b"1234567",
+            b"39235584",
+            b"00000000",
+            b"114413973",
+            b"1003346126",
+            b"140725039102800",
+            b"1234567890123456",
+            b"9999999999999999999",
+            b"18446744073709551615",
+            b"18446744073709551616",
+            b"18446744073709551614",
+            b"00018446744073709551615",
+            b"-1",
+            b"-10",
+            b"-1234567",
+            b"-12345678",
+            b"-",
+        ];
+        let afters: [&[u8]; 6] = [b" 1\n", b"\n", b"\t", b"x 1\n", b"-", b""];
+        for token in tokens {
+            for after in afters {
+                for pad in 0..10 {
+                    let mut buf = [b' '; 64];
+                    let (t_end, end) = (pad + token.len(), pad + token.len() + after.len());
+                    buf[pad..t_end].copy_from_slice(token);
+                    buf[t_end..end].copy_from_slice(after);
+                    let bytes = &buf[..end];
+                    let (t, a) = (Text(token), Text(after));
+
+                    let mut scan = Scan::new(bytes, pad);
+                    let got = scan
+                        .field_and_separator()
+                        .map(|(v, m, s)| (v, m, s, scan.pos));
+                    assert_eq!(got, field_by_hand(bytes, pad), "{t} then {a} at {pad}");
+
+                    // `Fields` takes a field that ends at a blank or the line's end.
+                    let line_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(end);
+                    let line = &bytes[..line_end];
+                    let mut fields = Line {
+                        offset: 0,
+                        bytes: line,
+                        terminated: true,
+                    }
+                    .fields();
+                    let run = line[pad..]
+                        .iter()
+                        .position(|&b| is_blank(b))
+                        .map_or(line.len(), |p| pad + p);
+                    let want = parse_u64(&line[pad..run]);
+                    assert_eq!(
+                        fields.opt_u64().ok().flatten(),
+                        want,
+                        "{t} then {a} at {pad}"
+                    );
+                    if want.is_some() {
+                        assert_eq!(fields.pos, run, "{t} then {a} at {pad}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn separators_agree_with_a_byte_loop() {
+        let text: &[u8] =
+            b"22 27 0:21 / /proc rw,relatime - proc proc rw\n\0\x20\xa0\x8a\n  x\t\x0a";
+        for start in 0..text.len() {
+            let want: std::vec::Vec<usize> = (start..text.len())
+                .filter(|&i| matches!(text[i], b' ' | b'\n'))
+                .collect();
+            let mut got = std::vec::Vec::new();
+            if let Some(mut separators) = Separators::new(text, start) {
+                while let Some(at) = separators.next() {
+                    got.push(at);
+                }
+            }
+            assert_eq!(got, want, "from {start}");
+        }
+    }
+
+    #[test]
+    fn find_in_words_agrees_with_position() {
+        let text: &[u8] = b"0\nGenuineIntel\nDual-Core Intel(R) Itanium(R)\n\nabc";
+        for i in 0..=text.len() {
+            for words in 0..4 {
+                let got = find_in_words(text, i, b'\n', words);
+                match got {
+                    Ok(at) => {
+                        assert_eq!(text[at], b'\n');
+                        assert!(at < i + 8 * words && !text[i..at].contains(&b'\n'));
+                    }
+                    Err(at) => {
+                        assert!(at <= i + 8 * words && !text[i..at].contains(&b'\n'));
+                        assert!(at == i + 8 * words || at + 8 > text.len(), "at {i}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

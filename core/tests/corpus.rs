@@ -220,6 +220,17 @@ fn net_dev_values() {
         }
     }
     assert!(found >= 1);
+
+    // A `|` is allowed in an interface name (only `/`, `:` and whitespace are not): the
+    // line is an interface, not a third header. A line with neither `|` nor `:` is bad.
+    let mut header = input[..input.iter().position(|&b| b == b'\n').unwrap() + 1].to_vec();
+    header.extend_from_slice(b"a|b: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
+    let mut t = Table::<_, 8>::new();
+    net_dev::parse_into(&header, &mut t).unwrap();
+    assert_eq!(t.as_slice()[0].name.as_bytes(), b"a|b");
+    assert_eq!(t.as_slice()[0].tx_compressed, 16);
+    let err = net_dev::parse_into(b"eth0 1 2\n", &mut t).unwrap_err();
+    assert_eq!((err.kind(), err.offset()), (ErrorKind::BadLine, 0));
 }
 
 #[test]

@@ -257,14 +257,11 @@ pub fn parse_into<'a, const N: usize>(
 #[inline(always)]
 fn next_line<'a>(input: &'a [u8], pos: &mut usize) -> Record<'a> {
     let start = *pos;
-    // Most values are short (`0`, `0x41`, `2400.000`): one word, then memchr.
-    let line_end = |from: usize| {
-        let head = &input[from..input.len().min(from + 8)];
-        if let Some(p) = head.iter().position(|&b| b == b'\n') {
-            return from + p;
-        }
-        let from = from + head.len();
-        memchr::memchr(b'\n', &input[from..]).map_or(input.len(), |p| from + p)
+    // Most values are short (`0`, `0x41`, `2400.000`, `GenuineIntel`): two words, then
+    // memchr.
+    let line_end = |from: usize| match crate::text::find_in_words(input, from, b'\n', 2) {
+        Ok(end) => end,
+        Err(from) => memchr::memchr(b'\n', &input[from..]).map_or(input.len(), |p| from + p),
     };
     let (key, value, end, colon) = match crate::text::find_either(input, start, b':', b'\n') {
         Some(colon) if input[colon] == b':' => {

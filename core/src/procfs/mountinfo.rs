@@ -13,7 +13,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::table::{Summary, Table};
-use crate::text::{parse_u64, Escaped, Escaping, Line, LineRecords, Scan, Text};
+use crate::text::{parse_u64, Escaped, Escaping, Line, LineRecords, Scan, Separators, Text};
 
 /// One mount.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,11 +220,11 @@ pub fn general_into<'a, const N: usize>(
     crate::text::fill_table(input, parse_line, out)
 }
 
-/// One line as `show_mountinfo` prints it, ending in `\n`: each field found with one
-/// word-at-a-time search for the space or newline after it, where the general parser
-/// finds the line's end first and then calls `memchr` once per field (a call costs more
-/// than these fields are long). `None` for any other line, which sends the whole input
-/// to the general path.
+/// One line as `show_mountinfo` prints it, ending in `\n`. The spaces and newline of the
+/// line are found a word at a time ([`Separators`]), so no field's search waits for the
+/// field before it, where the general parser finds the line's end first and then calls
+/// `memchr` once per field (a call costs more than these fields are long). `None` for
+/// any other line, which sends the whole input to the general path.
 #[inline(always)]
 fn fast_line<'a>(input: &'a [u8], pos: usize) -> Option<(Mount<'a>, usize)> {
     let mut s = Scan::new(input, pos);
@@ -232,33 +232,57 @@ fn fast_line<'a>(input: &'a [u8], pos: usize) -> Option<(Mount<'a>, usize)> {
     let parent_id = id(&mut s, b' ')?;
     let major = id(&mut s, b':')?;
     let minor = id(&mut s, b' ')?;
-    // Each field runs up to the next space, which must come before the line's end.
-    let root = s.field_before(b' ', b'\n')?;
-    let mount_point = s.field_before(b' ', b'\n')?;
-    let mount_options = s.field_before(b' ', b'\n')?;
-    let optional_start = s.pos;
+    let mut separators = Separators::new(input, s.pos)?;
+    let mut start = s.pos;
+    // The field from `start` up to the next separator, which must be `want`.
+    let mut field = |want: u8| -> Option<(usize, usize)> {
+        let end = separators.next()?;
+        if input[end] != want {
+            return None;
+        }
+        let taken = (start, end);
+        start = end + 1;
+        Some(taken)
+    };
+    let root = field(b' ')?;
+    let mount_point = field(b' ')?;
+    let mount_options = field(b' ')?;
+    let optional_start = mount_options.1 + 1;
     let mut optional_end = optional_start;
-    while input.get(s.pos..s.pos + 2)? != b"- " {
-        let start = s.pos;
-        optional_end = start + s.field_before(b' ', b'\n')?.len();
+    loop {
+        let (from, end) = field(b' ')?;
+        if &input[from..end] == b"-" {
+            break;
+        }
+        optional_end = end;
     }
-    s.pos += 2;
-    let fs_type = s.field_before(b' ', b'\n')?;
-    let source = s.field_before(b' ', b'\n')?;
-    let super_options = s.field_before(b'\n', b'\n')?;
+    let fs_type = field(b' ')?;
+    let source = field(b' ')?;
+    // The super options run to the line's end, spaces and all, as the general parser
+    // reads them.
+    let super_options = (
+        start,
+        loop {
+            let end = separators.next()?;
+            if input[end] == b'\n' {
+                break end;
+            }
+        },
+    );
+    let text = |(from, end): (usize, usize)| &input[from..end];
     let record = mount(
         [mount_id, parent_id, major, minor],
         [
-            root,
-            mount_point,
-            mount_options,
+            text(root),
+            text(mount_point),
+            text(mount_options),
             &input[optional_start..optional_end],
-            fs_type,
-            source,
-            super_options,
+            text(fs_type),
+            text(source),
+            text(super_options),
         ],
     );
-    Some((record, s.pos))
+    Some((record, super_options.1 + 1))
 }
 
 /// A `u32` and the byte after it.

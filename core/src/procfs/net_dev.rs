@@ -67,10 +67,12 @@ pub fn records(input: &[u8]) -> Records<'_> {
 
 fn parse_line<'a>(line: &Line<'a>) -> Result<Option<Interface<'a>>> {
     let bytes = line.bytes;
-    if memchr::memchr(b'|', bytes).is_some() || trim(bytes).is_empty() {
-        return Ok(None); // the two header lines
-    }
     let Some(colon) = memchr::memrchr(b':', bytes) else {
+        // The two header lines have `|`s and no colon; the colon is looked for first, as
+        // every other line has one.
+        if memchr::memchr(b'|', bytes).is_some() || trim(bytes).is_empty() {
+            return Ok(None);
+        }
         return Err(if line.terminated {
             Error::new(ErrorKind::BadLine, line.offset)
         } else {
