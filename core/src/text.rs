@@ -279,6 +279,9 @@ fn first_digits(word: u64, n: u32) -> u64 {
     digit_lanes((word ^ ASCII_ZEROS) << (64 - 8 * n))
 }
 
+/// RLIM_INFINITY as the kernel prints it: the `rsslim` of nearly every pid/stat.
+const RLIM_INFINITY: &[u8] = b"18446744073709551615";
+
 /// `10^n` for every `n` whose power fits in a `u64` digit run of 19.
 const POW10: [u64; 19] = [
     1,
@@ -345,18 +348,25 @@ pub(crate) fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The byte `b` in every lane of a word.
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// The high bit of zero bytes of a word, for finding the first one: the lowest flagged
+/// byte is exact, a byte above it may be flagged wrongly (borrows only run upwards).
+#[inline(always)]
+fn first_zero_byte_flags(x: u64) -> u64 {
+    x.wrapping_sub(splat(1)) & !x & splat(0x80)
+}
+
 /// The index of the first `a` or `b` at or after `i`, eight bytes at a time; `None`
 /// when neither occurs.
 #[inline]
 pub(crate) fn find_either(bytes: &[u8], mut i: usize, a: u8, b: u8) -> Option<usize> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let (wa, wb) = (LOW * a as u64, LOW * b as u64);
     while let Some(word) = word_at(bytes, i) {
-        // A zero byte in `word ^ wa` or `word ^ wb` is a match; the lowest flagged byte
-        // is exact (borrows only run upwards, past it).
-        let (xa, xb) = (word ^ wa, word ^ wb);
-        let hit = ((xa.wrapping_sub(LOW) & !xa) | (xb.wrapping_sub(LOW) & !xb)) & HIGH;
+        // A zero byte in `word ^ splat(a)` or `word ^ splat(b)` is a match.
+        let hit = first_zero_byte_flags(word ^ splat(a)) | first_zero_byte_flags(word ^ splat(b));
         if hit != 0 {
             return Some(i + (hit.trailing_zeros() / 8) as usize);
         }
@@ -378,15 +388,11 @@ pub(crate) fn find_in_words(
     b: u8,
     words: usize,
 ) -> core::result::Result<usize, usize> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     for _ in 0..words {
         let Some(word) = word_at(bytes, i) else {
             break;
         };
-        // As in `find_either`: the lowest flagged byte is exact.
-        let x = word ^ (LOW * b as u64);
-        let hit = x.wrapping_sub(LOW) & !x & HIGH;
+        let hit = first_zero_byte_flags(word ^ splat(b));
         if hit != 0 {
             return Ok(i + (hit.trailing_zeros() / 8) as usize);
         }
@@ -657,11 +663,12 @@ impl<'a> Scan<'a> {
             return None;
         }
         if len >= 20 {
-            // scan_digits wraps past 19 digits: the checked parser decides, after the
-            // one 20-digit value nearly every pid/stat has (`rsslim` of RLIM_INFINITY),
-            // which a compare takes faster than parse_u64 (pid/stat 174 against 180 ns).
+            // scan_digits wraps past 19 digits: the checked parser decides, after a
+            // compare with RLIM_INFINITY (pid/stat's rows read it in
+            // `field_and_separator`). Without the compare, pid/io and pid/status, which
+            // never get here, ran 3-5 % slower: it changes how this is inlined.
             let run = &self.bytes[self.pos..end];
-            v = if run == b"18446744073709551615" {
+            v = if run == RLIM_INFINITY {
                 u64::MAX
             } else {
                 parse_u64(run)?
@@ -815,11 +822,9 @@ impl<'a> Scan<'a> {
                         self.pos = p + m as usize + 9;
                         return Some((value, false, (next >> (8 * m)) as u8));
                     }
-                    if let Some(
-                        &[b'0', b'7', b'3', b'7', b'0', b'9', b'5', b'5', b'1', b'6', b'1', b'5', sep],
-                    ) = self.bytes.get(p + 8..p + 21)
-                    {
-                        if word == u64::from_le_bytes(*b"18446744") && sep.wrapping_sub(b'0') > 9 {
+                    let rest = self.bytes.get(p..p + 21).and_then(<[u8]>::split_last);
+                    if let Some((&sep, RLIM_INFINITY)) = rest {
+                        if sep.wrapping_sub(b'0') > 9 {
                             self.pos = p + 21;
                             return Some((u64::MAX, false, sep));
                         }
