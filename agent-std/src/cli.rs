@@ -112,7 +112,7 @@ pub struct ServeArgs {
     pub insecure: bool,
     /// TOML configuration file (keys as the long flags with `_` for `-`: listen, token,
     /// insecure, proc_root, sys_root, cache_ms, allow_kill, max_connections,
-    /// max_http_connections, header_timeout_ms, stats_interval_ms,
+    /// max_http_connections, header_timeout_ms, write_timeout_ms, stats_interval_ms,
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
     /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
     /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
@@ -144,6 +144,10 @@ pub struct ServeArgs {
     /// long an idle keep-alive connection is kept, in milliseconds (default 10000).
     #[arg(long, env = "FERROSTAT_HEADER_TIMEOUT_MS")]
     pub header_timeout_ms: Option<u64>,
+    /// How long a write to a client may wait, without any of it being read, before the
+    /// connection is closed, in milliseconds (default 30000); WebSocket sessions too.
+    #[arg(long, env = "FERROSTAT_WRITE_TIMEOUT_MS")]
+    pub write_timeout_ms: Option<u64>,
     /// How often `/ws/stats` pushes sysStats and idxStats, in milliseconds (default 2000).
     #[arg(long, env = "FERROSTAT_STATS_INTERVAL_MS")]
     pub stats_interval_ms: Option<u64>,

@@ -23,6 +23,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_http_connections: Option<usize>,
     header_timeout_ms: Option<u64>,
+    write_timeout_ms: Option<u64>,
     stats_interval_ms: Option<u64>,
     data_dir: Option<PathBuf>,
     tls: Option<bool>,
@@ -95,6 +96,8 @@ pub struct ServeConfig {
     /// How long a request's headers may take to arrive (and an idle keep-alive
     /// connection may wait for the next request).
     pub header_timeout: Duration,
+    /// How long a write may wait on a client that reads nothing.
+    pub write_timeout: Duration,
     /// How often the stats stream pushes sysStats and idxStats.
     pub stats_interval: Duration,
     /// The state directory.
@@ -201,6 +204,12 @@ impl ServeConfig {
                 args.header_timeout_ms
                     .or(file.header_timeout_ms)
                     .unwrap_or(10_000)
+                    .max(100),
+            ),
+            write_timeout: Duration::from_millis(
+                args.write_timeout_ms
+                    .or(file.write_timeout_ms)
+                    .unwrap_or(30_000)
                     .max(100),
             ),
             stats_interval: Duration::from_millis(
@@ -416,8 +425,8 @@ mod tests {
         assert_eq!((c.tls, c.gpu, c.socktop.temperature), (None, true, true));
         assert_eq!(c.socktop.processes_ttl, Duration::from_millis(1500));
         assert_eq!(
-            (c.header_timeout, c.max_http_connections),
-            (Duration::from_secs(10), 1024)
+            (c.header_timeout, c.write_timeout, c.max_http_connections),
+            (Duration::from_secs(10), Duration::from_secs(30), 1024)
         );
         let mut files = args(&[]);
         files.tls_cert = Some("/c.pem".into());
@@ -455,7 +464,7 @@ mod tests {
         let path = dir.join("agent.toml");
         std::fs::write(
             &path,
-            "listen = [\"127.0.0.1:9097\"]\ncache_ms = 250\ntoken = \"t\"\nheader_timeout_ms = 2500\n",
+            "listen = [\"127.0.0.1:9097\"]\ncache_ms = 250\ntoken = \"t\"\nheader_timeout_ms = 2500\nwrite_timeout_ms = 4000\n",
         )
         .unwrap();
         let mut a = args(&[]);
@@ -463,8 +472,12 @@ mod tests {
         let c = resolve(a).unwrap();
         assert_eq!(c.listen, vec!["127.0.0.1:9097".parse().unwrap()]);
         assert_eq!(
-            (c.header_timeout, c.max_http_connections),
-            (Duration::from_millis(2500), 1024)
+            (c.header_timeout, c.write_timeout, c.max_http_connections),
+            (
+                Duration::from_millis(2500),
+                Duration::from_millis(4000),
+                1024
+            )
         );
         assert_eq!(
             (c.cache, c.token.as_deref()),

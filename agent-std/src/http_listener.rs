@@ -1,10 +1,11 @@
 //! One HTTP listener: accepts connections, plain or TLS, and serves the router on each
 //! over HTTP/1.1, with upgrades for the WebSocket endpoints.
 //!
-//! Two bounds keep clients from holding the agent's descriptors and memory, before any
+//! Three bounds keep clients from holding the agent's descriptors and memory, before any
 //! token is checked: at most a fixed number of connections open at once (over all
-//! listeners), and a deadline for a request's headers (and for the TLS handshake). The
-//! gateway listener has the same two (`endpoint::gateway`).
+//! listeners), a deadline for a request's headers (and for the TLS handshake), and one
+//! for a write the client does not read ([`WriteDeadline`]). The gateway listener, which
+//! only reads, has the first two (`endpoint::gateway`).
 //!
 //! The loop is ours rather than `axum::serve`'s or axum-server's because both serve
 //! HTTP/2 to any client that opens with its preface, and hyper has no deadline for an
@@ -31,6 +32,8 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tower_service::Service;
 
+use crate::write_deadline::WriteDeadline;
+
 /// How long connections may finish their requests once shutdown begins.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -43,23 +46,30 @@ const KEEPALIVE: socket2::TcpKeepalive = socket2::TcpKeepalive::new()
     .with_time(Duration::from_secs(15))
     .with_interval(Duration::from_secs(15));
 
+/// How long a client may keep the agent waiting.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines {
+    /// For a request's headers. hyper starts it whenever it waits for a request head, so
+    /// it also closes a keep-alive connection left idle that long; it bounds the TLS
+    /// handshake too.
+    pub header: Duration,
+    /// For a write, a reply's or a WebSocket session's, that the client does not read.
+    pub write: Duration,
+}
+
 /// Serves `admission`'s router on `listener` until `shutdown` completes, then lets open
 /// connections finish for up to [`DRAIN`].
-///
-/// `header_timeout` bounds how long a client may take to send a request's headers. hyper
-/// starts it whenever it waits for a request head, so it also closes a keep-alive
-/// connection left idle that long; it bounds the TLS handshake too.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     admission: Admission,
-    header_timeout: Duration,
+    deadlines: Deadlines,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(deadlines.header);
     let (stop, stopped) = watch::channel(());
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -83,6 +93,8 @@ pub async fn serve(
         };
         // Best effort: a socket that refuses it is served all the same.
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&KEEPALIVE);
+        // Under TLS, so the handshake's writes are bounded as well.
+        let stream = WriteDeadline::new(stream, deadlines.write);
         let builder = builder.clone();
         let tls = tls.clone();
         let stopped = stopped.clone();
@@ -91,7 +103,7 @@ pub async fn serve(
                 None => serve_connection(&builder, stream, service, stopped).await,
                 Some(tls) => {
                     if let Ok(Ok(stream)) =
-                        tokio::time::timeout(header_timeout, tls.accept(stream)).await
+                        tokio::time::timeout(deadlines.header, tls.accept(stream)).await
                     {
                         serve_connection(&builder, stream, service, stopped).await;
                     }

@@ -13,6 +13,7 @@ mod server;
 mod sflow;
 mod ssh;
 mod state;
+mod write_deadline;
 
 use std::process::ExitCode;
 

@@ -219,7 +219,10 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             listener,
             tls,
             admission.clone(),
-            config.header_timeout,
+            http_listener::Deadlines {
+                header: config.header_timeout,
+                write: config.write_timeout,
+            },
             shutdown_signal(),
         ));
     }

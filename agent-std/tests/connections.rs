@@ -1,9 +1,10 @@
 //! The HTTP listeners' bounds from outside, on a real `ferrostat-agent serve`: clients
 //! that connect and never finish a request's headers or body are closed at the header
-//! deadline, those past the connection limit at once; no client gets an HTTP/2 session,
-//! which would have no deadline; WebSocket sessions outlive both, as they must; and the
-//! agent raises its own open-file limit so the limits, not the descriptors, are what
-//! binds.
+//! deadline, those past the connection limit at once, and those that stop reading a
+//! reply or a WebSocket session's messages at the write deadline; no client gets an
+//! HTTP/2 session, which would have no deadline; WebSocket sessions outlive the header
+//! deadline and the connection limit, as they must; and the agent raises its own
+//! open-file limit so the limits, not the descriptors, are what binds.
 
 mod common;
 
@@ -358,4 +359,123 @@ fn a_request_body_has_the_header_deadline_too() {
     );
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
     assert!(reply.contains("\"code\":-32601"), "{reply}");
+}
+
+#[test]
+fn a_client_that_reads_nothing_is_closed_at_the_write_deadline() {
+    // The header deadline is a minute away, so only the write deadline can end the
+    // stalled connection below within the test.
+    let agent = start(&[
+        "--write-timeout-ms",
+        "500",
+        "--header-timeout-ms",
+        "60000",
+        "--max-http-connections",
+        "1",
+    ]);
+    let addr = agent.addr.as_str();
+    // A client with a small receive buffer sends 400 pipelined scrapes and reads no
+    // reply: far more than the two sockets' buffers hold, so the agent's writes wait.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let peer: std::net::SocketAddr = addr.parse().unwrap();
+    socket.connect(&peer.into()).unwrap();
+    let mut stalled: TcpStream = socket.into();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    const SCRAPES: usize = 400;
+    stalled
+        .write_all(&b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(SCRAPES))
+        .unwrap();
+    // It holds the agent's one connection place until the deadline frees it.
+    let asked = std::time::Instant::now();
+    let reply = loop {
+        let reply = reply_to(addr, HEALTHZ);
+        if !reply.is_empty() {
+            break reply;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "the stalled client still holds the place after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
+    // The stalled client was closed part way: what its buffer held, not 400 replies.
+    let got = until_closed(stalled);
+    let replies = got.windows(15).filter(|w| w == b"HTTP/1.1 200 OK").count();
+    assert!(replies < SCRAPES, "{replies} replies");
+}
+
+/// Opens a WebSocket session on socktop's `/ws` over a socket with a small receive
+/// buffer: the status line of the agent's answer to the upgrade, and the socket.
+fn socktop_upgrade(addr: &str) -> (String, TcpStream) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let peer: std::net::SocketAddr = addr.parse().unwrap();
+    socket.connect(&peer.into()).unwrap();
+    let mut stream: TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .unwrap();
+    // Byte by byte up to the blank line, so no frame after it is taken with the head.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let status = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (status, stream)
+}
+
+#[test]
+fn a_websocket_client_that_reads_nothing_is_closed_at_the_write_deadline() {
+    let agent = start(&["--write-timeout-ms", "500", "--max-connections", "1"]);
+    let addr = agent.addr.as_str();
+    let (status, stalled) = socktop_upgrade(addr);
+    assert_eq!(status, "HTTP/1.1 101 Switching Protocols");
+    // Its one session place is taken.
+    assert_eq!(socktop_upgrade(addr).0, "HTTP/1.1 503 Service Unavailable");
+    // The client asks for metrics without pause and reads no reply, until the agent
+    // stops taking its requests. A client frame is masked (RFC 6455, 5.3); a zero key
+    // leaves the payload as written.
+    let mut frame = vec![0x81, 0x80 | 11, 0, 0, 0, 0];
+    frame.extend_from_slice(b"get_metrics");
+    let frames = frame.repeat(100);
+    let mut sender = stalled.try_clone().unwrap();
+    sender
+        .set_write_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let asking = std::thread::spawn(move || while sender.write_all(&frames).is_ok() {});
+    // The deadline ends the session once the agent's writes wait, and the place is
+    // free for the next.
+    let asked = std::time::Instant::now();
+    loop {
+        let status = socktop_upgrade(addr).0;
+        if status == "HTTP/1.1 101 Switching Protocols" {
+            break;
+        }
+        assert_eq!(status, "HTTP/1.1 503 Service Unavailable");
+        assert!(
+            asked.elapsed() < Duration::from_secs(20),
+            "the stalled session still holds the place after 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(stalled);
+    asking.join().unwrap();
 }
