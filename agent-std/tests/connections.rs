@@ -135,10 +135,14 @@ asyncio.run(main(*sys.argv[1:]))
 "#;
 
 #[test]
-fn websocket_sessions_hold_no_connection_place_and_have_no_deadline() {
+fn websocket_sessions_hold_no_connection_place_and_outlive_the_deadlines() {
+    // Sessions whose client reads go on past both deadlines: the write deadline counts
+    // only while a write waits.
     let agent = start(&[
         "--header-timeout-ms",
         "500",
+        "--write-timeout-ms",
+        "300",
         "--max-http-connections",
         "2",
         "--stats-interval-ms",
@@ -160,7 +164,8 @@ fn websocket_sessions_hold_no_connection_place_and_have_no_deadline() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Every session still streams a second after the header deadline.
+    // Every session still streams a second after the header deadline, and after many
+    // times the write deadline.
     let late: Vec<u32> = String::from_utf8(out.stdout)
         .unwrap()
         .split_whitespace()
@@ -361,6 +366,20 @@ fn a_request_body_has_the_header_deadline_too() {
     assert!(reply.contains("\"code\":-32601"), "{reply}");
 }
 
+/// [`connect`] with a 4 KiB receive buffer, set before connecting so the window stays
+/// small: a client that stops reading soon leaves the agent's writes waiting.
+fn connect_small_window(addr: &str) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let peer: std::net::SocketAddr = addr.parse().unwrap();
+    socket.connect(&peer.into()).unwrap();
+    let stream: TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
 #[test]
 fn a_client_that_reads_nothing_is_closed_at_the_write_deadline() {
     // The header deadline is a minute away, so only the write deadline can end the
@@ -374,16 +393,9 @@ fn a_client_that_reads_nothing_is_closed_at_the_write_deadline() {
         "1",
     ]);
     let addr = agent.addr.as_str();
-    // A client with a small receive buffer sends 400 pipelined scrapes and reads no
-    // reply: far more than the two sockets' buffers hold, so the agent's writes wait.
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let peer: std::net::SocketAddr = addr.parse().unwrap();
-    socket.connect(&peer.into()).unwrap();
-    let mut stalled: TcpStream = socket.into();
-    stalled
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    // A client sends 400 pipelined scrapes and reads no reply: far more than the two
+    // sockets' buffers hold, so the agent's writes wait.
+    let mut stalled = connect_small_window(addr);
     const SCRAPES: usize = 400;
     stalled
         .write_all(&b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(SCRAPES))
@@ -408,17 +420,10 @@ fn a_client_that_reads_nothing_is_closed_at_the_write_deadline() {
     assert!(replies < SCRAPES, "{replies} replies");
 }
 
-/// Opens a WebSocket session on socktop's `/ws` over a socket with a small receive
-/// buffer: the status line of the agent's answer to the upgrade, and the socket.
+/// Opens a WebSocket session on socktop's `/ws` over [`connect_small_window`]: the
+/// status line of the agent's answer to the upgrade, and the socket.
 fn socktop_upgrade(addr: &str) -> (String, TcpStream) {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let peer: std::net::SocketAddr = addr.parse().unwrap();
-    socket.connect(&peer.into()).unwrap();
-    let mut stream: TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = connect_small_window(addr);
     stream
         .write_all(
             b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
