@@ -256,6 +256,48 @@ fn a_tls_handshake_has_the_header_deadline() {
     assert!(until_closed(connect(&agent.addr)).is_empty());
 }
 
+/// Over TLS with Python's `ssl`: a client with a 4 KiB receive buffer pipelines 400
+/// scrapes and reads nothing; meanwhile `/healthz` is asked for on new connections until
+/// one is answered. Prints the seconds that took, or exits 1 after 10 s.
+const TLS_STALL: &str = r#"
+import socket, ssl, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+raw = socket.socket()
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+raw.connect((host, int(port)))
+stalled = context.wrap_socket(raw)
+stalled.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 400)
+start = time.monotonic()
+while time.monotonic() - start < 10:
+    try:
+        with context.wrap_socket(socket.create_connection((host, int(port)))) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            if s.recv(64).startswith(b"HTTP/1.1 200 OK"):
+                print(round(time.monotonic() - start, 2))
+                sys.exit(0)
+    except (OSError, ssl.SSLError):
+        pass
+    time.sleep(0.05)
+sys.exit(1)
+"#;
+
+#[test]
+fn a_tls_client_that_reads_nothing_is_closed_at_the_write_deadline() {
+    let agent = start(&[&["--tls"], STALL_FLAGS.as_slice()].concat());
+    let out = std::process::Command::new("python3")
+        .args(["-c", TLS_STALL, &agent.addr])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "the stalled TLS client still held the place after 10 s: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn raises_its_open_file_limit_to_the_hard_limit() {
     // The soft limit many service managers leave is 1024; start lower than any, under a
@@ -380,18 +422,20 @@ fn connect_small_window(addr: &str) -> TcpStream {
     stream
 }
 
+/// One connection place, a short write deadline and a header deadline a minute away, so
+/// only the write deadline can end a stalled connection within a test.
+const STALL_FLAGS: [&str; 6] = [
+    "--write-timeout-ms",
+    "500",
+    "--header-timeout-ms",
+    "60000",
+    "--max-http-connections",
+    "1",
+];
+
 #[test]
 fn a_client_that_reads_nothing_is_closed_at_the_write_deadline() {
-    // The header deadline is a minute away, so only the write deadline can end the
-    // stalled connection below within the test.
-    let agent = start(&[
-        "--write-timeout-ms",
-        "500",
-        "--header-timeout-ms",
-        "60000",
-        "--max-http-connections",
-        "1",
-    ]);
+    let agent = start(&STALL_FLAGS);
     let addr = agent.addr.as_str();
     // A client sends 400 pipelined scrapes and reads no reply: far more than the two
     // sockets' buffers hold, so the agent's writes wait.
