@@ -130,6 +130,12 @@ pub struct ServeConfig {
 pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
 
+/// A period in milliseconds, flag or file value else `default`, raised to 100 ms: shorter
+/// deadlines and intervals would close or poll connections faster than is any use.
+fn at_least_100_ms(set: Option<u64>, default: u64) -> Duration {
+    Duration::from_millis(set.unwrap_or(default).max(100))
+}
+
 impl ServeConfig {
     /// Merges flags and environment (already in `args`) over the file over defaults.
     ///
@@ -200,23 +206,14 @@ impl ServeConfig {
                 .or(file.max_http_connections)
                 .unwrap_or(1024)
                 .max(1),
-            header_timeout: Duration::from_millis(
-                args.header_timeout_ms
-                    .or(file.header_timeout_ms)
-                    .unwrap_or(10_000)
-                    .max(100),
+            header_timeout: at_least_100_ms(
+                args.header_timeout_ms.or(file.header_timeout_ms),
+                10_000,
             ),
-            write_timeout: Duration::from_millis(
-                args.write_timeout_ms
-                    .or(file.write_timeout_ms)
-                    .unwrap_or(30_000)
-                    .max(100),
-            ),
-            stats_interval: Duration::from_millis(
-                args.stats_interval_ms
-                    .or(file.stats_interval_ms)
-                    .unwrap_or(2000)
-                    .max(100),
+            write_timeout: at_least_100_ms(args.write_timeout_ms.or(file.write_timeout_ms), 30_000),
+            stats_interval: at_least_100_ms(
+                args.stats_interval_ms.or(file.stats_interval_ms),
+                2000,
             ),
             data_dir: match args.data_dir.or(file.data_dir) {
                 Some(d) => d,
