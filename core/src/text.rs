@@ -307,7 +307,7 @@ const POW10: [u64; 19] = [
 
 /// The 8 bytes at `i` as a little-endian word, if there are 8.
 #[inline(always)]
-fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
+pub(crate) fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
     Some(u64::from_le_bytes(bytes.get(i..i + 8)?.try_into().ok()?))
 }
 
@@ -486,6 +486,40 @@ pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
         i += 1;
     }
     (v, i)
+}
+
+/// A number the kernel printed right-aligned in a field `width` (1 to 8) bytes wide
+/// (`%4d`, `%7d`), from the low `width` bytes of `word`: spaces, then at least one digit.
+/// `None` for any other bytes, among them a number wider than its field.
+#[inline(always)]
+pub(crate) fn right_aligned(word: u64, width: u32) -> Option<u64> {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    // The field's bytes at the top of the word, zero bytes below: leading zeros, once
+    // the spaces are zeros too.
+    let field = word << (64 - 8 * width);
+    let in_field = TOP << (64 - 8 * width);
+    let not_digits = non_digit_bytes(field) & in_field;
+    let not_space = field ^ 0x2020_2020_2020_2020;
+    let spaces = !(((not_space & LOW7) + LOW7) | not_space) & in_field;
+    let digits = in_field & !not_digits;
+    // Every byte a space or a digit, and every space before the first digit.
+    if not_digits != spaces || spaces >= digits & digits.wrapping_neg() {
+        return None;
+    }
+    Some(digit_lanes(field & 0x0F0F_0F0F_0F0F_0F0F))
+}
+
+/// `d d d d ` at `i` (four lone digits, each followed by a space): the digits' values in
+/// the low byte of each 16-bit lane.
+#[inline(always)]
+fn four_lone_digits(bytes: &[u8], i: usize) -> Option<u64> {
+    let lanes = word_at(bytes, i)? ^ 0x2030_2030_2030_2030;
+    // The spaces are now 0 and the digits 0 to 9. A lane below 10 plus 118 stays below
+    // 128; any other (up to 255) reaches bit 7 or bit 8.
+    let spaces_and_digits = lanes & 0xFF00_FF00_FF00_FF00 == 0
+        && (lanes + 0x0076_0076_0076_0076) & 0x0180_0180_0180_0180 == 0;
+    spaces_and_digits.then_some(lanes)
 }
 
 /// The high bit of each byte of a little-endian word that is not an ASCII digit (the
@@ -753,6 +787,23 @@ impl<'a> Scan<'a> {
             if let Some(&[d, b' ']) = self.bytes.get(p..p + 2) {
                 let digit = d.wrapping_sub(b'0');
                 if digit <= 9 {
+                    // Runs of them (an idle disk's counters, pid/stat's unused fields)
+                    // four at a time, from one word.
+                    if let Some(lanes) = four_lone_digits(self.bytes, p) {
+                        let four = [0, 16, 32, 48].map(|shift| lanes >> shift & 0xFF);
+                        if let Some(slots) = values.get_mut(count..count + 4) {
+                            slots.copy_from_slice(&four);
+                        } else {
+                            for (k, v) in four.into_iter().enumerate() {
+                                if let Some(slot) = values.get_mut(count + k) {
+                                    *slot = v;
+                                }
+                            }
+                        }
+                        count += 4;
+                        self.pos = p + 8;
+                        continue;
+                    }
                     if let Some(slot) = values.get_mut(count) {
                         *slot = u64::from(digit);
                     }
@@ -1675,6 +1726,68 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every field of 1 to 5 bytes over an alphabet of spaces, digits, their neighbours
+    /// and high-bit bytes, with other bytes above it in the word: [`right_aligned`] reads
+    /// what trimming the leading spaces and parsing the rest reads, and refuses the rest.
+    #[test]
+    fn right_aligned_agrees_with_trimming_and_parsing() {
+        const ALPHABET: [u8; 8] = [b' ', b'0', b'5', b'9', b'/', b':', b'\t', 0xB0];
+        for width in 1..=5u32 {
+            for mut k in 0..ALPHABET.len().pow(width) {
+                let mut field = [0u8; 8];
+                for byte in &mut field[..width as usize] {
+                    *byte = ALPHABET[k % ALPHABET.len()];
+                    k /= ALPHABET.len();
+                }
+                for above in [0u8, b' ', b'7', 0xFF] {
+                    let mut bytes = field;
+                    bytes[width as usize..].fill(above);
+                    let got = right_aligned(u64::from_le_bytes(bytes), width);
+                    let digits = field[..width as usize]
+                        .iter()
+                        .position(|&b| b != b' ')
+                        .map(|first| &field[first..width as usize]);
+                    let want = digits.and_then(parse_u64);
+                    assert_eq!(got, want, "{:?}", Text(&bytes));
+                }
+            }
+        }
+        // The widths diskstats reads, the longest numbers they hold.
+        let word = |s: &[u8; 8]| u64::from_le_bytes(*s);
+        assert_eq!(right_aligned(word(b" 259 xyz"), 4), Some(259));
+        assert_eq!(right_aligned(word(b"9999999 "), 7), Some(9_999_999));
+        assert_eq!(right_aligned(word(b"99999999"), 8), Some(99_999_999));
+        assert_eq!(right_aligned(word(b"        "), 8), None);
+    }
+
+    /// [`four_lone_digits`] against the four fields checked one by one, for every word
+    /// whose even bytes and odd bytes come from small alphabets around the shape.
+    #[test]
+    fn four_lone_digits_agrees_with_the_fields() {
+        const EVEN: [u8; 5] = [b'0', b'9', b' ', b':', 0xB0];
+        const ODD: [u8; 4] = [b' ', b'0', b'\n', 0xA0];
+        for k in 0..(EVEN.len() * ODD.len()).pow(4) {
+            let mut bytes = [0u8; 8];
+            let mut rest = k;
+            for pair in bytes.chunks_exact_mut(2) {
+                pair[0] = EVEN[rest % EVEN.len()];
+                rest /= EVEN.len();
+                pair[1] = ODD[rest % ODD.len()];
+                rest /= ODD.len();
+            }
+            let want = bytes
+                .chunks_exact(2)
+                .all(|pair| pair[0].is_ascii_digit() && pair[1] == b' ')
+                .then(|| {
+                    (0..4).fold(0u64, |lanes, i| {
+                        lanes | u64::from(bytes[2 * i] - b'0') << (16 * i)
+                    })
+                });
+            assert_eq!(four_lone_digits(&bytes, 0), want, "{:?}", Text(&bytes));
+        }
+        assert_eq!(four_lone_digits(b"0 1 2 3", 0), None);
     }
 
     #[test]

@@ -161,12 +161,18 @@ fn from_counters<'a>(
 /// `None` for any other line, which sends the whole input to the general path.
 #[inline(always)]
 fn fast_line(input: &[u8], pos: usize) -> Option<(Disk<'_>, usize)> {
-    let mut s = Scan::new(input, crate::text::skip_spaces(input, pos));
-    let major = u32::try_from(s.u64()?).ok()?;
-    s.byte(b' ')?;
-    s.spaces();
-    let minor = u32::try_from(s.u64()?).ok()?;
-    s.byte(b' ')?;
+    let (major, minor, mut s) = match device_numbers_in_columns(input, pos) {
+        Some((major, minor)) => (major, minor, Scan::new(input, pos + 13)),
+        None => {
+            let mut s = Scan::new(input, crate::text::skip_spaces(input, pos));
+            let major = u32::try_from(s.u64()?).ok()?;
+            s.byte(b' ')?;
+            s.spaces();
+            let minor = u32::try_from(s.u64()?).ok()?;
+            s.byte(b' ')?;
+            (major, minor, s)
+        }
+    };
     let name_start = s.pos;
     while !matches!(*input.get(s.pos)?, b' ' | b'\t' | b'\n') {
         s.pos += 1;
@@ -182,6 +188,21 @@ fn fast_line(input: &[u8], pos: usize) -> Option<(Disk<'_>, usize)> {
         return None;
     }
     Some((from_counters(major, minor, name, &c, row.count)?, s.pos))
+}
+
+/// `%4d %7d ` at `pos`, both numbers within their columns, as nearly every line has
+/// them: read from two words at fixed offsets, so neither waits for the other's digits.
+#[inline(always)]
+fn device_numbers_in_columns(input: &[u8], pos: usize) -> Option<(u32, u32)> {
+    let major = crate::text::word_at(input, pos)?;
+    let minor = crate::text::word_at(input, pos + 5)?;
+    if (major >> 32) as u8 != b' ' || (minor >> 56) as u8 != b' ' {
+        return None;
+    }
+    let major = crate::text::right_aligned(major, 4)?;
+    let minor = crate::text::right_aligned(minor, 7)?;
+    // At most 4 and 7 digits: both fit.
+    Some((major as u32, minor as u32))
 }
 
 /// Parses all devices into `out` (cleared first), borrowing names from `input`.
@@ -252,6 +273,18 @@ mod tests {
                 b"   8       0 sda 1 2 -3 4\n",
                 b"   8 4294967296 sda 1 2 3 4\n",
                 b"\t8 0 sda 1 2 3 4\n",
+                // Device numbers in and out of their `%4d %7d` columns.
+                b"12345 0 sda 1 2 3 4\n 259 12345678 nvme0n1 1 2 3 4\n",
+                b"   8       0 sda 1 2 3 4\n 259       1 nvme0n1p1 5 6 7 8\n",
+                b"  8        0 sda 1 2 3 4\n   8      0  sda 1 2 3 4\n",
+                b" 8 0 sda 1 2 3 4\n   8       1\n",
+                b"   8   -   0 sda 1 2 3 4\n   8   0   0 sda 1 2 3 4\n",
+                b"   8       0  1 2 3 4\n",
+                // Lone digits four at a time, and rows that stop inside a four.
+                b"   8       0 sda 0 0 0 0 0 0 0 0 0 0 0\n   8       1 sda1 0 0 0 1\n",
+                b"   8       0 sda 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n   8       1 sda1 0 0 0 0",
+                b"   8       0 sda 0 0 0 0 \n",
+                b"   8       0 sda 0 0 0 x 0 0 0 0 0 0 0\n",
             ],
         );
         for input in &inputs {
