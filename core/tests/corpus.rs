@@ -297,8 +297,15 @@ fn cpuinfo_values() {
             file: "util-linux/lscpu/ia64-512cpus/proc/cpuinfo",
             logical: 512,
             cores: 512,
-            sockets: 2,
+            sockets: 256,
             model: "Dual-Core Intel(R) Itanium(R) Processor 9040",
+        },
+        Want {
+            file: "util-linux/lscpu/ia64-pg0/proc/cpuinfo",
+            logical: 16,
+            cores: 16,
+            sockets: 8,
+            model: "",
         },
         Want {
             file: "util-linux/lscpu/s390-lpar/proc/cpuinfo",
@@ -397,6 +404,17 @@ fn cpuinfo_values() {
         (p0.socket, p0.core, p0.vendor.as_bytes()),
         (Some(0), Some(0), &b"AuthenticAMD"[..])
     );
+    // ia64's `cpu number : 0` inside every block opens no block of its own: the last CPU
+    // keeps its own topology and clock.
+    let b = read("util-linux/lscpu/ia64-512cpus/proc/cpuinfo");
+    let mut info = cpuinfo::CpuInfo::<1024>::default();
+    cpuinfo::parse_into(&b, &mut info).unwrap();
+    let last = info.processors.as_slice()[511];
+    assert_eq!(
+        (last.id, last.socket, last.core, last.mhz),
+        (511, Some(65027), Some(1), Some(1594.000007))
+    );
+    assert_eq!(info.in_socket(Some(65027)).count(), 2);
     let b = read("util-linux/lscpu/s390-lpar/proc/cpuinfo");
     let mut info = cpuinfo::CpuInfo::<64>::default();
     cpuinfo::parse_into(&b, &mut info).unwrap();

@@ -175,6 +175,8 @@ pub fn parse_into<'a, const N: usize>(
         return Err(Error::new(ErrorKind::UnexpectedEnd, 0));
     }
     let mut current: Option<Processor<'a>> = None;
+    // Whether `current`, while open, was opened by a `processor` line (see `block_start`).
+    let mut in_processor_block = false;
     let mut max_id: Option<u32> = None;
     let mut pos = 0;
     // The lines of `records`, split in one pass: the key part is scanned eight bytes at a
@@ -190,12 +192,13 @@ pub fn parse_into<'a, const N: usize>(
             }
             Record::Entry { key, value } => (key.0, value),
         };
-        if let Some(id) = block_start(key, value.0) {
+        if let Some(id) = block_start(key, value.0, in_processor_block && current.is_some()) {
             finish(out, current.take(), &mut max_id);
             current = Some(Processor {
                 id,
                 ..Processor::default()
             });
+            in_processor_block = key == b"processor";
             continue;
         }
         if let Some(id) = one_line_processor(key) {
@@ -251,7 +254,6 @@ pub fn parse_into<'a, const N: usize>(
     Ok(out.processors.summary())
 }
 
-/// `processor : N` or s390's `cpu number : N`.
 /// The record of the line at `pos`, as [`records`] gives it, and `pos` moved past it
 /// (`pos < input.len()`).
 #[inline(always)]
@@ -287,9 +289,15 @@ fn next_line<'a>(input: &'a [u8], pos: &mut usize) -> Record<'a> {
     }
 }
 
-fn block_start(key: &[u8], value: &[u8]) -> Option<u32> {
+/// The id of a CPU whose block this line opens: `processor : N`, or s390's
+/// `cpu number : N`. ia64 prints a `cpu number` line inside every `processor` block as
+/// well (0 on all 512 CPUs of util-linux's dump), and there it opens nothing: taken as a
+/// block of its own, it would take every CPU's topology and clock to CPU 0.
+fn block_start(key: &[u8], value: &[u8], in_processor_block: bool) -> Option<u32> {
+    let number = || parse_u64(value).and_then(|v| u32::try_from(v).ok());
     match key {
-        b"processor" | b"cpu number" => parse_u64(value).and_then(|v| u32::try_from(v).ok()),
+        b"processor" => number(),
+        b"cpu number" if !in_processor_block => number(),
         _ => None,
     }
 }
