@@ -437,15 +437,21 @@ impl<'a> Separators<'a> {
     }
 }
 
-/// The high bit of each byte of a word that is a space or a newline. Exact in every
-/// lane, unlike the zero-byte test `find_either` uses, which may flag a byte above a
-/// match: here every separator of the word is taken, not only the first.
+/// The high bit of each byte of a word that is `byte`. Exact in every lane, unlike the
+/// zero-byte test `find_either` uses, which may flag a byte above a match.
 #[inline(always)]
-fn separator_bytes(word: u64) -> u64 {
+fn bytes_equal_to(word: u64, byte: u8) -> u64 {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     const TOP: u64 = 0x8080_8080_8080_8080;
-    let is_zero = |x: u64| !(((x & LOW7) + LOW7) | x) & TOP;
-    is_zero(word ^ 0x2020_2020_2020_2020) | is_zero(word ^ 0x0A0A_0A0A_0A0A_0A0A)
+    let x = word ^ u64::from_ne_bytes([byte; 8]);
+    !(((x & LOW7) + LOW7) | x) & TOP
+}
+
+/// The high bit of each byte of a word that is a space or a newline: every separator of
+/// the word, not only the first.
+#[inline(always)]
+fn separator_bytes(word: u64) -> u64 {
+    bytes_equal_to(word, b' ') | bytes_equal_to(word, b'\n')
 }
 
 /// Reads the run of ASCII digits starting at `i`: its value (wrapping past 19 digits, so
@@ -493,15 +499,12 @@ pub(crate) fn scan_digits(bytes: &[u8], mut i: usize) -> (u64, usize) {
 /// `None` for any other bytes, among them a number wider than its field.
 #[inline(always)]
 pub(crate) fn right_aligned(word: u64, width: u32) -> Option<u64> {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    const TOP: u64 = 0x8080_8080_8080_8080;
     // The field's bytes at the top of the word, zero bytes below: leading zeros, once
     // the spaces are zeros too.
     let field = word << (64 - 8 * width);
-    let in_field = TOP << (64 - 8 * width);
+    let in_field = 0x8080_8080_8080_8080 << (64 - 8 * width);
     let not_digits = non_digit_bytes(field) & in_field;
-    let not_space = field ^ 0x2020_2020_2020_2020;
-    let spaces = !(((not_space & LOW7) + LOW7) | not_space) & in_field;
+    let spaces = bytes_equal_to(field, b' ') & in_field;
     let digits = in_field & !not_digits;
     // Every byte a space or a digit, and every space before the first digit.
     if not_digits != spaces || spaces >= digits & digits.wrapping_neg() {
@@ -791,6 +794,7 @@ impl<'a> Scan<'a> {
                     // four at a time, from one word.
                     if let Some(lanes) = four_lone_digits(self.bytes, p) {
                         let four = [0, 16, 32, 48].map(|shift| lanes >> shift & 0xFF);
+                        // One bounds check where all four fit, as they nearly always do.
                         if let Some(slots) = values.get_mut(count..count + 4) {
                             slots.copy_from_slice(&four);
                         } else {
