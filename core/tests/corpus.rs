@@ -512,6 +512,25 @@ fn mount_values() {
         (3148, 260, &b"/dev/sda"[..])
     );
 
+    // prometheus/procfs's fixture has two spaces after the root: one separator, as
+    // libmount and prometheus/procfs read it, since no field before the `-` is ever
+    // empty. Not an empty mount point with `/root` for its options.
+    let b = read("prometheus-procfs/proc/26231/mountinfo");
+    let m = mountinfo::records(&b).next().unwrap().unwrap();
+    assert_eq!(
+        (
+            m.root.raw(),
+            m.mount_point.raw(),
+            m.mount_options.as_bytes()
+        ),
+        (&b"/"[..], &b"/root"[..], &b"rw,nosuid"[..])
+    );
+    assert_eq!(m.optional_fields.as_bytes(), b"shared:8");
+    assert_eq!(
+        (m.fs_type.raw(), m.source.raw()),
+        (&b"rootfs"[..], &b"rootfs"[..])
+    );
+
     // pasta's tmpfs with an empty source (eminence/procfs#333).
     let b = read("eminence-procfs/mountinfo_pasta_empty_source/proc/mountinfo");
     let m = mountinfo::records(&b).next().unwrap().unwrap();
