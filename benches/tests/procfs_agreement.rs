@@ -66,14 +66,10 @@ struct Diffs {
     found: BTreeSet<String>,
     compared: usize,
     /// How many files of each kind both parsers read.
-    files: HashMap<&'static str, usize>,
+    files: BTreeMap<String, usize>,
 }
 
 impl Diffs {
-    fn file(&mut self, kind: &'static str) {
-        *self.files.entry(kind).or_default() += 1;
-    }
-
     fn same<T: PartialEq + Debug>(&mut self, file: &Path, what: &str, ours: T, theirs: T) {
         self.compared += 1;
         if ours != theirs {
@@ -84,18 +80,35 @@ impl Diffs {
     }
 }
 
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap()
+/// The corpus files named `name` that procfs reads (`theirs`), with their bytes and
+/// procfs's value.
+fn read_by_both<T>(
+    d: &mut Diffs,
+    name: &str,
+    per_process: bool,
+    theirs: impl Fn(&[u8]) -> Option<T>,
+) -> Vec<(PathBuf, Vec<u8>, T)> {
+    let kind = if per_process {
+        format!("<pid>/{name}")
+    } else {
+        name.to_string()
+    };
+    let mut read = Vec::new();
+    for file in corpus(name, per_process) {
+        let bytes = std::fs::read(&file).unwrap();
+        if let Some(t) = theirs(&bytes) {
+            *d.files.entry(kind.clone()).or_default() += 1;
+            read.push((file, bytes, t));
+        }
+    }
+    read
 }
 
 fn stat(d: &mut Diffs) {
     let si = procfs_system_info();
-    for file in corpus("stat", false) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::KernelStats::from_read(Cursor::new(&b), &si) else {
-            continue;
-        };
-        d.file("stat");
+    for (file, b, theirs) in read_by_both(d, "stat", false, |b| {
+        procfs_core::KernelStats::from_read(Cursor::new(b), &si).ok()
+    }) {
         let mut ours = Box::new(stat::Stat::<1024>::default());
         stat::parse_into(&b, &mut ours).unwrap();
         let columns = |t: &procfs_core::CpuTime| {
@@ -147,12 +160,9 @@ fn stat(d: &mut Diffs) {
 }
 
 fn meminfo(d: &mut Diffs) {
-    for file in corpus("meminfo", false) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::Meminfo::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("meminfo");
+    for (file, b, theirs) in read_by_both(d, "meminfo", false, |b| {
+        procfs_core::Meminfo::from_read(Cursor::new(b)).ok()
+    }) {
         let ours: HashMap<String, u64> = meminfo::records(&b)
             .filter_map(|r| match r.unwrap() {
                 r @ meminfo::Record::Field { name, .. } => {
@@ -203,12 +213,9 @@ fn meminfo(d: &mut Diffs) {
 }
 
 fn loadavg_uptime(d: &mut Diffs) {
-    for file in corpus("loadavg", false) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::LoadAverage::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("loadavg");
+    for (file, b, theirs) in read_by_both(d, "loadavg", false, |b| {
+        procfs_core::LoadAverage::from_read(Cursor::new(b)).ok()
+    }) {
         let ours = loadavg::parse(&b).unwrap();
         d.same(
             &file,
@@ -223,12 +230,9 @@ fn loadavg_uptime(d: &mut Diffs) {
             [theirs.cur, theirs.max, theirs.latest_pid],
         );
     }
-    for file in corpus("uptime", false) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::Uptime::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("uptime");
+    for (file, b, theirs) in read_by_both(d, "uptime", false, |b| {
+        procfs_core::Uptime::from_read(Cursor::new(b)).ok()
+    }) {
         let ours = uptime::parse(&b).unwrap();
         d.same(
             &file,
@@ -240,12 +244,9 @@ fn loadavg_uptime(d: &mut Diffs) {
 }
 
 fn net_dev(d: &mut Diffs) {
-    for file in corpus("net/dev", false) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::net::InterfaceDeviceStatus::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("net/dev");
+    for (file, b, theirs) in read_by_both(d, "net/dev", false, |b| {
+        procfs_core::net::InterfaceDeviceStatus::from_read(Cursor::new(b)).ok()
+    }) {
         let mut ours = Box::new(Table::<net_dev::Interface<'_>, 256>::new());
         net_dev::parse_into(&b, &mut ours).unwrap();
         d.same(&file, "interfaces", ours.len(), theirs.0.len());
@@ -300,12 +301,9 @@ fn net_dev(d: &mut Diffs) {
 }
 
 fn diskstats(d: &mut Diffs) {
-    for file in corpus("diskstats", false) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::DiskStats::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("diskstats");
+    for (file, b, theirs) in read_by_both(d, "diskstats", false, |b| {
+        procfs_core::DiskStats::from_read(Cursor::new(b)).ok()
+    }) {
         let mut ours = Box::new(Table::<diskstats::Disk<'_>, 1024>::new());
         diskstats::parse_into(&b, &mut ours).unwrap();
         d.same(&file, "disks", ours.len(), theirs.0.len());
@@ -375,23 +373,24 @@ fn diskstats(d: &mut Diffs) {
 }
 
 fn cpuinfo(d: &mut Diffs) {
-    for file in corpus("cpuinfo", false) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::CpuInfo::from_read(Cursor::new(&b)) else {
-            continue;
-        };
+    // procfs takes every block for a CPU, the header blocks of LoongArch and old ARM too,
+    // and knows only `processor` lines: compare the blocks that have one, in the files
+    // that have them. (s390 and sparc64 number their CPUs otherwise; the core's own tests
+    // check those.)
+    let numbered = |t: &procfs_core::CpuInfo| -> Vec<usize> {
+        (0..t.cpus.len())
+            .filter(|&k| t.get_field(k, "processor").is_some())
+            .collect()
+    };
+    let read = |b: &[u8]| {
+        procfs_core::CpuInfo::from_read(Cursor::new(b))
+            .ok()
+            .filter(|t| !numbered(t).is_empty())
+    };
+    for (file, b, theirs) in read_by_both(d, "cpuinfo", false, read) {
         let mut ours = Box::<cpuinfo::CpuInfo<'_, 1024>>::default();
         cpuinfo::parse_into(&b, &mut ours).unwrap();
-        // procfs takes every block for a CPU, the header blocks of LoongArch and old ARM
-        // too, and knows only `processor` lines: compare the blocks that have one. (s390
-        // and sparc64 number their CPUs otherwise; the core's own tests check those.)
-        let numbered: Vec<usize> = (0..theirs.cpus.len())
-            .filter(|&k| theirs.get_field(k, "processor").is_some())
-            .collect();
-        if numbered.is_empty() {
-            continue;
-        }
-        d.file("cpuinfo");
+        let numbered = numbered(&theirs);
         d.same(&file, "processors", ours.processors.len(), numbered.len());
         for (o, k) in ours.processors.iter().zip(numbered) {
             let field = |key: &str| theirs.get_field(k, key).map(str::to_string);
@@ -438,12 +437,8 @@ fn cpuinfo(d: &mut Diffs) {
 }
 
 fn pid_stat(d: &mut Diffs) {
-    for file in corpus("stat", true) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::process::Stat::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("<pid>/stat");
+    let read = |b: &[u8]| procfs_core::process::Stat::from_read(Cursor::new(b)).ok();
+    for (file, b, t) in read_by_both(d, "stat", true, read) {
         let o = pid_stat::parse(&b).unwrap();
         d.same(&file, "comm", o.comm.to_string(), t.comm.clone());
         d.same(&file, "state", o.state as char, t.state);
@@ -578,12 +573,9 @@ fn pid_stat(d: &mut Diffs) {
 }
 
 fn pid_status(d: &mut Diffs) {
-    for file in corpus("status", true) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::process::Status::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("<pid>/status");
+    for (file, b, t) in read_by_both(d, "status", true, |b| {
+        procfs_core::process::Status::from_read(Cursor::new(b)).ok()
+    }) {
         let o = pid_status::parse(&b).unwrap();
         d.same(
             &file,
@@ -678,12 +670,9 @@ fn pid_status(d: &mut Diffs) {
 }
 
 fn pid_statm_io(d: &mut Diffs) {
-    for file in corpus("statm", true) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::process::StatM::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("<pid>/statm");
+    for (file, b, t) in read_by_both(d, "statm", true, |b| {
+        procfs_core::process::StatM::from_read(Cursor::new(b)).ok()
+    }) {
         let o = pid_statm::parse(&b).unwrap();
         d.same(
             &file,
@@ -692,12 +681,9 @@ fn pid_statm_io(d: &mut Diffs) {
             [t.size, t.resident, t.shared, t.text, t.lib, t.data, t.dt],
         );
     }
-    for file in corpus("io", true) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::process::Io::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("<pid>/io");
+    for (file, b, t) in read_by_both(d, "io", true, |b| {
+        procfs_core::process::Io::from_read(Cursor::new(b)).ok()
+    }) {
         let o = pid_io::parse(&b).unwrap();
         d.same(
             &file,
@@ -736,12 +722,9 @@ fn options(text: &str) -> BTreeMap<String, Option<String>> {
 }
 
 fn mounts(d: &mut Diffs) {
-    for file in corpus("mountinfo", true) {
-        let b = read(&file);
-        let Ok(theirs) = procfs_core::process::MountInfos::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("<pid>/mountinfo");
+    for (file, b, theirs) in read_by_both(d, "mountinfo", true, |b| {
+        procfs_core::process::MountInfos::from_read(Cursor::new(b)).ok()
+    }) {
         let mut ours = Box::new(Table::<mountinfo::Mount<'_>, 1024>::new());
         mountinfo::parse_into(&b, &mut ours).unwrap();
         d.same(&file, "mounts", ours.len(), theirs.0.len());
@@ -805,12 +788,9 @@ fn mounts(d: &mut Diffs) {
             );
         }
     }
-    for file in corpus("mounts", false) {
-        let b = read(&file);
-        let Ok(theirs) = Vec::<procfs_core::MountEntry>::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("mounts");
+    for (file, b, theirs) in read_by_both(d, "mounts", false, |b| {
+        Vec::<procfs_core::MountEntry>::from_read(Cursor::new(b)).ok()
+    }) {
         let mut ours = Box::new(Table::<mounts::MountEntry<'_>, 1024>::new());
         mounts::parse_into(&b, &mut ours).unwrap();
         d.same(&file, "entries", ours.len(), theirs.len());
@@ -840,52 +820,41 @@ fn mounts(d: &mut Diffs) {
     }
 }
 
-fn pressure(d: &mut Diffs) {
-    fn record(s: Option<pressure::Stall>) -> Option<(f32, f32, f32, u64)> {
+/// One `/proc/pressure/<kind>` file kind: procfs has a type per kind, each with its
+/// `some` and `full` records.
+fn pressure_kind<T: FromRead>(
+    d: &mut Diffs,
+    kind: &str,
+    records: impl Fn(&T) -> [&procfs_core::PressureRecord; 2],
+) {
+    let ours = |s: Option<pressure::Stall>| {
         s.map(|s| (s.avg10 as f32, s.avg60 as f32, s.avg300 as f32, s.total_us))
-    }
-    fn theirs(r: &procfs_core::PressureRecord) -> Option<(f32, f32, f32, u64)> {
-        Some((r.avg10, r.avg60, r.avg300, r.total))
-    }
-    for file in corpus("pressure/cpu", false) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::CpuPressure::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("pressure/cpu");
+    };
+    let theirs = |r: &procfs_core::PressureRecord| Some((r.avg10, r.avg60, r.avg300, r.total));
+    for (file, b, t) in read_by_both(d, kind, false, |b| T::from_read(Cursor::new(b)).ok()) {
         let o = pressure::parse(&b).unwrap();
-        d.same(&file, "some", record(o.some), theirs(&t.some));
-        d.same(&file, "full", record(o.full), theirs(&t.full));
-    }
-    for file in corpus("pressure/memory", false) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::MemoryPressure::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("pressure/memory");
-        let o = pressure::parse(&b).unwrap();
-        d.same(&file, "some", record(o.some), theirs(&t.some));
-        d.same(&file, "full", record(o.full), theirs(&t.full));
-    }
-    for file in corpus("pressure/io", false) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::IoPressure::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("pressure/io");
-        let o = pressure::parse(&b).unwrap();
-        d.same(&file, "some", record(o.some), theirs(&t.some));
-        d.same(&file, "full", record(o.full), theirs(&t.full));
+        let [some, full] = records(&t);
+        d.same(&file, "some", ours(o.some), theirs(some));
+        d.same(&file, "full", ours(o.full), theirs(full));
     }
 }
 
+fn pressure(d: &mut Diffs) {
+    pressure_kind(d, "pressure/cpu", |t: &procfs_core::CpuPressure| {
+        [&t.some, &t.full]
+    });
+    pressure_kind(d, "pressure/memory", |t: &procfs_core::MemoryPressure| {
+        [&t.some, &t.full]
+    });
+    pressure_kind(d, "pressure/io", |t: &procfs_core::IoPressure| {
+        [&t.some, &t.full]
+    });
+}
+
 fn net_snmp(d: &mut Diffs) {
-    for file in corpus("net/snmp", false) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::net::Snmp::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("net/snmp");
+    for (file, b, t) in read_by_both(d, "net/snmp", false, |b| {
+        procfs_core::net::Snmp::from_read(Cursor::new(b)).ok()
+    }) {
         let ours: HashMap<String, i64> = net_snmp::records(&b)
             .map(|r| {
                 let c = r.unwrap();
@@ -918,12 +887,9 @@ fn net_snmp(d: &mut Diffs) {
 }
 
 fn vmstat(d: &mut Diffs) {
-    for file in corpus("vmstat", false) {
-        let b = read(&file);
-        let Ok(t) = procfs_core::VmStat::from_read(Cursor::new(&b)) else {
-            continue;
-        };
-        d.file("vmstat");
+    for (file, b, t) in read_by_both(d, "vmstat", false, |b| {
+        procfs_core::VmStat::from_read(Cursor::new(b)).ok()
+    }) {
         let ours: BTreeMap<String, i64> = vmstat::records(&b)
             .map(|r| {
                 let c = r.unwrap();
@@ -996,8 +962,7 @@ fn ferrostat_and_procfs_agree_on_the_corpus() {
     for f in &d.found {
         println!("{f}");
     }
-    let mut files: Vec<(&str, usize)> = d.files.iter().map(|(k, n)| (*k, *n)).collect();
-    files.sort();
+    let files: Vec<(&str, usize)> = d.files.iter().map(|(k, n)| (k.as_str(), *n)).collect();
     println!("{} values compared over {files:?}", d.compared);
     let known: BTreeSet<String> = KNOWN.iter().map(|s| s.to_string()).collect();
     assert_eq!(d.found, known);
