@@ -1,11 +1,13 @@
 //! ferrostat-core and the `procfs` crate (procfs-core 0.18), the peer the benchmarks time
-//! it against, read every file of the real corpus they both accept, and must agree on
-//! every value both of them report. That makes the benchmarks compare equal work, and it
-//! checks the core's values against a second, independent reader of the same bytes.
+//! it against, read every file of the real corpus they both accept, and this machine's
+//! live /proc, and must agree on every value both of them report. That makes the
+//! benchmarks compare equal work, and it checks the core's values against a second,
+//! independent reader of the same bytes.
 //!
-//! Where the two disagree and procfs is the one that is wrong, the difference is listed
-//! in `KNOWN`, with the reason; the test fails on any other difference, and on a listed
-//! one that goes away.
+//! Where the two disagree on the corpus and procfs is the one that is wrong, the
+//! difference is listed in `KNOWN` or `CUT_AT_COLON`, with the reason; the test fails on
+//! any other difference, and on a listed one that goes away. On live /proc the only
+//! difference allowed is procfs's cut of a name at its first colon (`kworker/0:1`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
@@ -19,9 +21,9 @@ use procfs_core::{FromRead, FromReadSI};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/proc");
 
-/// Every corpus file whose path under its `proc/` ends with `name` (`stat`, `net/dev`),
-/// directly or under a process directory when `per_process`.
-fn corpus(name: &str, per_process: bool) -> Vec<PathBuf> {
+/// Every file under `root` whose path under its `proc/` ends with `name` (`stat`,
+/// `net/dev`), directly or under a process directory when `per_process`.
+fn files_named(root: &Path, name: &str, per_process: bool) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -33,7 +35,7 @@ fn corpus(name: &str, per_process: bool) -> Vec<PathBuf> {
         }
     }
     let mut all = Vec::new();
-    walk(Path::new(DATA), &mut all);
+    walk(root, &mut all);
     let mut found: Vec<PathBuf> = all
         .into_iter()
         .filter(|p| {
@@ -56,32 +58,65 @@ fn corpus(name: &str, per_process: bool) -> Vec<PathBuf> {
         })
         .collect();
     found.sort();
-    assert!(!found.is_empty(), "no corpus files named {name}");
     found
 }
 
-/// The differences found, as `file: what: ours != procfs's`.
-#[derive(Default)]
+/// The differences found under one directory of /proc files, as
+/// `file: what: ours != procfs's`.
 struct Diffs {
+    root: PathBuf,
     found: BTreeSet<String>,
+    /// Texts procfs cut at their first colon, which the core keeps whole: procfs splits
+    /// `key: value` lines at every colon and keeps the second piece.
+    cut_at_colon: BTreeSet<String>,
     compared: usize,
     /// How many files of each kind both parsers read.
     files: BTreeMap<String, usize>,
 }
 
 impl Diffs {
+    fn new(root: impl Into<PathBuf>) -> Self {
+        Diffs {
+            root: root.into(),
+            found: BTreeSet::new(),
+            cut_at_colon: BTreeSet::new(),
+            compared: 0,
+            files: BTreeMap::new(),
+        }
+    }
+
+    fn describe(&self, file: &Path, what: &str, ours: impl Debug, theirs: impl Debug) -> String {
+        let file = file.strip_prefix(&self.root).unwrap().display();
+        format!("{file}: {what}: {ours:?} != {theirs:?}")
+    }
+
     fn same<T: PartialEq + Debug>(&mut self, file: &Path, what: &str, ours: T, theirs: T) {
         self.compared += 1;
         if ours != theirs {
-            let file = file.strip_prefix(DATA).unwrap().display();
-            self.found
-                .insert(format!("{file}: {what}: {ours:?} != {theirs:?}"));
+            let diff = self.describe(file, what, ours, theirs);
+            self.found.insert(diff);
+        }
+    }
+
+    /// A text value, where procfs's cut at the first colon is set apart from other
+    /// differences.
+    fn same_text(&mut self, file: &Path, what: &str, ours: Option<String>, theirs: Option<String>) {
+        let cut = match (&ours, &theirs) {
+            (Some(o), Some(t)) => o.find(':').is_some_and(|colon| o[..colon].trim_end() == t),
+            _ => false,
+        };
+        if cut {
+            self.compared += 1;
+            let diff = self.describe(file, what, ours, theirs);
+            self.cut_at_colon.insert(diff);
+        } else {
+            self.same(file, what, ours, theirs);
         }
     }
 }
 
-/// The corpus files named `name` that procfs reads (`theirs`), with their bytes and
-/// procfs's value.
+/// The files named `name` that procfs reads (`theirs`), with their bytes and procfs's
+/// value.
 fn read_by_both<T>(
     d: &mut Diffs,
     name: &str,
@@ -94,7 +129,7 @@ fn read_by_both<T>(
         name.to_string()
     };
     let mut read = Vec::new();
-    for file in corpus(name, per_process) {
+    for file in files_named(&d.root.clone(), name, per_process) {
         let bytes = std::fs::read(&file).unwrap();
         if let Some(t) = theirs(&bytes) {
             *d.files.entry(kind.clone()).or_default() += 1;
@@ -414,12 +449,8 @@ fn cpuinfo(d: &mut Diffs) {
                 d.same(&file, &format!("cpu {cpu} core"), o.core, number("core id"));
             }
             if let Some(model) = field("model name") {
-                d.same(
-                    &file,
-                    &format!("cpu {cpu} model"),
-                    o.model.to_string(),
-                    model,
-                );
+                let ours = Some(o.model.to_string());
+                d.same_text(&file, &format!("cpu {cpu} model"), ours, Some(model));
             }
             if let Some(vendor) = field("vendor_id") {
                 d.same(
@@ -577,12 +608,8 @@ fn pid_status(d: &mut Diffs) {
         procfs_core::process::Status::from_read(Cursor::new(b)).ok()
     }) {
         let o = pid_status::parse(&b).unwrap();
-        d.same(
-            &file,
-            "name",
-            o.name.map(|n| n.to_string()),
-            Some(t.name.clone()),
-        );
+        let name = o.name.map(|n| n.to_string());
+        d.same_text(&file, "name", name, Some(t.name.clone()));
         d.same(&file, "umask", o.umask, t.umask);
         d.same(
             &file,
@@ -902,14 +929,6 @@ fn vmstat(d: &mut Diffs) {
 
 /// Differences where procfs is the one that is wrong, with the reason.
 const KNOWN: &[&str] = &[
-    // procfs splits `key: value` at every colon and keeps the second piece, so a value
-    // with a colon loses its end: the model is `Hygon C86-4G (OPN:5435)`.
-    "gopsutil/cpu-1958/proc/cpuinfo: cpu 0 model: \"Hygon C86-4G (OPN:5435)\" != \"Hygon C86-4G (OPN\"",
-    // The same for a thread named `disk_cache:0` in /proc/<pid>/status.
-    "sysstat/root4/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
-    "sysstat/root5/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
-    "sysstat/root6/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
-    "sysstat/root7/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
     // prometheus/procfs's fixture line `1 1 0:5 /  /root rw,nosuid shared:8 - ...` has two
     // spaces after the root. procfs splits at every space: an empty mount point, with
     // `/root` for its options. No field before the `-` is ever empty, so the core, as
@@ -918,6 +937,16 @@ const KNOWN: &[&str] = &[
     "node_exporter/proc/10/mountinfo: /root options: {\"nosuid\": None, \"rw\": None} != {\"/root\": None}",
     "prometheus-procfs/proc/26231/mountinfo: /root mount point: \"/root\" != \"\"",
     "prometheus-procfs/proc/26231/mountinfo: /root options: {\"nosuid\": None, \"rw\": None} != {\"/root\": None}",
+];
+
+/// The corpus's texts with a colon, which procfs cuts there: a cpuinfo model and a
+/// thread named `disk_cache:0`.
+const CUT_AT_COLON: &[&str] = &[
+    "gopsutil/cpu-1958/proc/cpuinfo: cpu 0 model: Some(\"Hygon C86-4G (OPN:5435)\") != Some(\"Hygon C86-4G (OPN\")",
+    "sysstat/root4/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
+    "sysstat/root5/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
+    "sysstat/root6/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
+    "sysstat/root7/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
 ];
 
 /// How many files of each kind procfs accepts, and so are compared. The rest it rejects
@@ -943,9 +972,9 @@ const FILES: &[(&str, usize)] = &[
     ("vmstat", 9),
 ];
 
-#[test]
-fn ferrostat_and_procfs_agree_on_the_corpus() {
-    let mut d = Diffs::default();
+/// Every comparison, over the files under `root`.
+fn compare_all(root: impl Into<PathBuf>) -> Diffs {
+    let mut d = Diffs::new(root);
     stat(&mut d);
     meminfo(&mut d);
     loadavg_uptime(&mut d);
@@ -959,14 +988,94 @@ fn ferrostat_and_procfs_agree_on_the_corpus() {
     pressure(&mut d);
     net_snmp(&mut d);
     vmstat(&mut d);
-    for f in &d.found {
+    for f in d.found.iter().chain(&d.cut_at_colon) {
         println!("{f}");
     }
+    println!("{} values compared over {:?}", d.compared, d.files);
+    d
+}
+
+fn set(texts: &[&str]) -> BTreeSet<String> {
+    texts.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn ferrostat_and_procfs_agree_on_the_corpus() {
+    let d = compare_all(DATA);
+    assert_eq!(d.found, set(KNOWN));
+    assert_eq!(d.cut_at_colon, set(CUT_AT_COLON));
     let files: Vec<(&str, usize)> = d.files.iter().map(|(k, n)| (k.as_str(), *n)).collect();
-    println!("{} values compared over {files:?}", d.compared);
-    let known: BTreeSet<String> = KNOWN.iter().map(|s| s.to_string()).collect();
-    assert_eq!(d.found, known);
     let mut want = FILES.to_vec();
     want.sort();
     assert_eq!(files, want);
+}
+
+/// This machine's /proc, each file read once into a directory of the same layout so both
+/// parsers read the same bytes: the system files and every process's stat, status, statm
+/// and io (those this user may read; processes that exit meanwhile are skipped).
+#[test]
+fn ferrostat_and_procfs_agree_on_live_proc() {
+    let snapshot = std::env::temp_dir().join(format!("ferrostat-live-proc-{}", std::process::id()));
+    let proc_dir = snapshot.join("proc");
+    let copy = |rel: &str| {
+        if let Ok(bytes) = std::fs::read(Path::new("/proc").join(rel)) {
+            let to = proc_dir.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(to, bytes).unwrap();
+        }
+    };
+    for rel in [
+        "stat",
+        "meminfo",
+        "loadavg",
+        "uptime",
+        "net/dev",
+        "diskstats",
+        "cpuinfo",
+        "mounts",
+        "pressure/cpu",
+        "pressure/memory",
+        "pressure/io",
+        "net/snmp",
+        "vmstat",
+        "self/mountinfo",
+    ] {
+        copy(rel);
+    }
+    for entry in std::fs::read_dir("/proc").unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.chars().all(|c| c.is_ascii_digit()) {
+            for file in ["stat", "status", "statm", "io"] {
+                copy(&format!("{name}/{file}"));
+            }
+        }
+    }
+    let d = compare_all(&proc_dir);
+    std::fs::remove_dir_all(&snapshot).unwrap();
+    // Kernel threads' names often have a colon (`kworker/0:1`); procfs cuts those.
+    assert_eq!(d.found, BTreeSet::new());
+    for kind in [
+        "stat",
+        "meminfo",
+        "loadavg",
+        "uptime",
+        "net/dev",
+        "cpuinfo",
+        "mounts",
+        "vmstat",
+        "net/snmp",
+        "<pid>/mountinfo",
+        "<pid>/stat",
+        "<pid>/status",
+        "<pid>/statm",
+        "<pid>/io",
+    ] {
+        assert!(
+            d.files.get(kind).is_some_and(|&n| n > 0),
+            "{kind}: {:?}",
+            d.files
+        );
+    }
+    // Every process that stayed through the snapshot, not a handful.
+    assert!(d.files["<pid>/stat"] >= 3, "{:?}", d.files);
 }
