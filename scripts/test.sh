@@ -12,7 +12,8 @@ rustup target add thumbv7em-none-eabihf
 # Real peers the tests start: unshare(1) for private mount namespaces, Prometheus's
 # promtool and Debian's node_exporter for /metrics, sqlite3 on the sFlow history,
 # qemu-system-arm to boot the gateway firmware and arm-none-eabi-size to measure it,
-# OpenSSH's sshd for the agentless /monitor tests.
+# OpenSSH's sshd for the agentless /monitor tests, tshark to decode the sFlow captures
+# beside the core's decoder.
 missing=()
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v promtool >/dev/null || missing+=(prometheus)
@@ -23,6 +24,7 @@ command -v ip >/dev/null || missing+=(iproute2)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v qemu-system-arm >/dev/null || missing+=(qemu-system-arm)
 command -v arm-none-eabi-size >/dev/null || missing+=(binutils-arm-none-eabi)
+command -v tshark >/dev/null || missing+=(tshark)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
