@@ -159,6 +159,8 @@ fn ours(payload: &[u8]) -> ferrostat_core::Result<(Fields, usize)> {
                         put("245_iftype", c.if_type.to_string());
                         put("245_ifspeed", c.if_speed.to_string());
                         put("245_ifdirection", c.if_direction.to_string());
+                        put("245_ifadmin_status", (c.if_status & 1 != 0).to_string());
+                        put("245_ifoper_status", (c.if_status & 2 != 0).to_string());
                         put("245_ifinoct", c.in_octets.unwrap_or(u64::MAX).to_string());
                         put("245_ifinpkt", counter(c.in_ucast_pkts));
                         put("245_ifinmcast", counter(c.in_multicast_pkts));
