@@ -252,7 +252,7 @@ fn fast_line<'a>(input: &'a [u8], pos: usize) -> Option<(Mount<'a>, usize)> {
     let mut separators = Separators::new(input, s.pos)?;
     let mut start = s.pos;
     // The field from `start` up to the next separator, which must be `want`; an empty
-    // one only where `may_be_empty` (the source), as the kernel prints them. A run of
+    // one only where `may_be_empty` (after the `-`), as the kernel prints them. A run of
     // spaces before the `-` goes to the general parser.
     let mut field = |want: u8, may_be_empty: bool| -> Option<(usize, usize)> {
         let end = separators.next()?;
