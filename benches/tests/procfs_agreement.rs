@@ -949,8 +949,10 @@ const CUT_AT_COLON: &[&str] = &[
     "sysstat/root7/proc/8741/task/8785/status: name: Some(\"disk_cache:0\") != Some(\"disk_cache\")",
 ];
 
-/// How many files of each kind procfs accepts, and so are compared. The rest it rejects
-/// (benches/README.md lists why), or, for cpuinfo, numbers without `processor` lines.
+/// How many files of each kind procfs accepts, and so are compared. procfs returns an
+/// error for the rest (among them pressure/cpu without a `full` line, net/snmp without
+/// `Udp: IgnoredMulti`, MIPS64's 128-bit signal masks in pid/status, the empty stat),
+/// and for cpuinfo those it leaves out number their CPUs without `processor` lines.
 const FILES: &[(&str, usize)] = &[
     ("<pid>/io", 109),
     ("<pid>/mountinfo", 15),
