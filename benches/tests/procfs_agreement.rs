@@ -19,52 +19,17 @@ use ferrostat_core::procfs::*;
 use ferrostat_core::Table;
 use procfs_core::{FromRead, FromReadSI};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/proc");
+#[path = "../../core/tests/common/mod.rs"]
+mod common;
 
-/// Every file under `root` whose path under its `proc/` ends with `name` (`stat`,
-/// `net/dev`), directly or under a process directory when `per_process`.
-fn files_named(root: &Path, name: &str, per_process: bool) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut all = Vec::new();
-    walk(root, &mut all);
-    let mut found: Vec<PathBuf> = all
-        .into_iter()
-        .filter(|p| {
-            let s = p.to_string_lossy();
-            let Some((_, inner)) = s.rsplit_once("/proc/") else {
-                return false;
-            };
-            if per_process {
-                // `<pid>/name`, `self/name` or `<pid>/task/<tid>/name`.
-                let parts: Vec<&str> = inner.split('/').collect();
-                let is_pid = |p: &str| p == "self" || p.chars().all(|c| c.is_ascii_digit());
-                match parts.as_slice() {
-                    [pid, file] => is_pid(pid) && *file == name,
-                    [_, "task", tid, file] => is_pid(tid) && *file == name,
-                    _ => false,
-                }
-            } else {
-                inner == name
-            }
-        })
-        .collect();
-    found.sort();
-    found
-}
+use common::Kind;
 
 /// The differences found under one directory of /proc files, as
 /// `file: what: ours != procfs's`.
 struct Diffs {
     root: PathBuf,
+    /// Every file under `root` a parser reads, with its kind.
+    all: Vec<(PathBuf, Kind)>,
     found: BTreeSet<String>,
     /// Texts procfs cut at their first colon, which the core keeps whole: procfs splits
     /// `key: value` lines at every colon and keeps the second piece.
@@ -76,8 +41,10 @@ struct Diffs {
 
 impl Diffs {
     fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
         Diffs {
-            root: root.into(),
+            all: common::files_under(&root),
+            root,
             found: BTreeSet::new(),
             cut_at_colon: BTreeSet::new(),
             compared: 0,
@@ -115,25 +82,28 @@ impl Diffs {
     }
 }
 
-/// The files named `name` that procfs reads (`theirs`), with their bytes and procfs's
-/// value.
+/// The files of `kind` whose path ends with `name` (`net/dev`, `pressure/cpu`) that
+/// procfs reads (`theirs`), with their bytes and procfs's value.
 fn read_by_both<T>(
     d: &mut Diffs,
+    kind: Kind,
     name: &str,
-    per_process: bool,
     theirs: impl Fn(&[u8]) -> Option<T>,
 ) -> Vec<(PathBuf, Vec<u8>, T)> {
-    let kind = if per_process {
-        format!("<pid>/{name}")
-    } else {
-        name.to_string()
+    let label = match kind {
+        Kind::PidStat | Kind::PidStatus | Kind::PidStatm | Kind::PidIo => format!("<pid>/{name}"),
+        _ => name.to_string(),
     };
     let mut read = Vec::new();
-    for file in files_named(&d.root.clone(), name, per_process) {
-        let bytes = std::fs::read(&file).unwrap();
+    for (file, _) in d
+        .all
+        .iter()
+        .filter(|(f, k)| *k == kind && f.ends_with(name))
+    {
+        let bytes = std::fs::read(file).unwrap();
         if let Some(t) = theirs(&bytes) {
-            *d.files.entry(kind.clone()).or_default() += 1;
-            read.push((file, bytes, t));
+            *d.files.entry(label.clone()).or_default() += 1;
+            read.push((file.clone(), bytes, t));
         }
     }
     read
@@ -141,7 +111,7 @@ fn read_by_both<T>(
 
 fn stat(d: &mut Diffs) {
     let si = procfs_system_info();
-    for (file, b, theirs) in read_by_both(d, "stat", false, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::Stat, "stat", |b| {
         procfs_core::KernelStats::from_read(Cursor::new(b), &si).ok()
     }) {
         let mut ours = Box::new(stat::Stat::<1024>::default());
@@ -195,7 +165,7 @@ fn stat(d: &mut Diffs) {
 }
 
 fn meminfo(d: &mut Diffs) {
-    for (file, b, theirs) in read_by_both(d, "meminfo", false, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::Meminfo, "meminfo", |b| {
         procfs_core::Meminfo::from_read(Cursor::new(b)).ok()
     }) {
         let ours: HashMap<String, u64> = meminfo::records(&b)
@@ -248,7 +218,7 @@ fn meminfo(d: &mut Diffs) {
 }
 
 fn loadavg_uptime(d: &mut Diffs) {
-    for (file, b, theirs) in read_by_both(d, "loadavg", false, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::Loadavg, "loadavg", |b| {
         procfs_core::LoadAverage::from_read(Cursor::new(b)).ok()
     }) {
         let ours = loadavg::parse(&b).unwrap();
@@ -265,7 +235,7 @@ fn loadavg_uptime(d: &mut Diffs) {
             [theirs.cur, theirs.max, theirs.latest_pid],
         );
     }
-    for (file, b, theirs) in read_by_both(d, "uptime", false, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::Uptime, "uptime", |b| {
         procfs_core::Uptime::from_read(Cursor::new(b)).ok()
     }) {
         let ours = uptime::parse(&b).unwrap();
@@ -279,7 +249,7 @@ fn loadavg_uptime(d: &mut Diffs) {
 }
 
 fn net_dev(d: &mut Diffs) {
-    for (file, b, theirs) in read_by_both(d, "net/dev", false, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::NetDev, "net/dev", |b| {
         procfs_core::net::InterfaceDeviceStatus::from_read(Cursor::new(b)).ok()
     }) {
         let mut ours = Box::new(Table::<net_dev::Interface<'_>, 256>::new());
@@ -336,7 +306,7 @@ fn net_dev(d: &mut Diffs) {
 }
 
 fn diskstats(d: &mut Diffs) {
-    for (file, b, theirs) in read_by_both(d, "diskstats", false, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::Diskstats, "diskstats", |b| {
         procfs_core::DiskStats::from_read(Cursor::new(b)).ok()
     }) {
         let mut ours = Box::new(Table::<diskstats::Disk<'_>, 1024>::new());
@@ -422,7 +392,7 @@ fn cpuinfo(d: &mut Diffs) {
             .ok()
             .filter(|t| !numbered(t).is_empty())
     };
-    for (file, b, theirs) in read_by_both(d, "cpuinfo", false, read) {
+    for (file, b, theirs) in read_by_both(d, Kind::Cpuinfo, "cpuinfo", read) {
         let mut ours = Box::<cpuinfo::CpuInfo<'_, 1024>>::default();
         cpuinfo::parse_into(&b, &mut ours).unwrap();
         let numbered = numbered(&theirs);
@@ -469,7 +439,7 @@ fn cpuinfo(d: &mut Diffs) {
 
 fn pid_stat(d: &mut Diffs) {
     let read = |b: &[u8]| procfs_core::process::Stat::from_read(Cursor::new(b)).ok();
-    for (file, b, t) in read_by_both(d, "stat", true, read) {
+    for (file, b, t) in read_by_both(d, Kind::PidStat, "stat", read) {
         let o = pid_stat::parse(&b).unwrap();
         d.same(&file, "comm", o.comm.to_string(), t.comm.clone());
         d.same(&file, "state", o.state as char, t.state);
@@ -604,7 +574,7 @@ fn pid_stat(d: &mut Diffs) {
 }
 
 fn pid_status(d: &mut Diffs) {
-    for (file, b, t) in read_by_both(d, "status", true, |b| {
+    for (file, b, t) in read_by_both(d, Kind::PidStatus, "status", |b| {
         procfs_core::process::Status::from_read(Cursor::new(b)).ok()
     }) {
         let o = pid_status::parse(&b).unwrap();
@@ -697,7 +667,7 @@ fn pid_status(d: &mut Diffs) {
 }
 
 fn pid_statm_io(d: &mut Diffs) {
-    for (file, b, t) in read_by_both(d, "statm", true, |b| {
+    for (file, b, t) in read_by_both(d, Kind::PidStatm, "statm", |b| {
         procfs_core::process::StatM::from_read(Cursor::new(b)).ok()
     }) {
         let o = pid_statm::parse(&b).unwrap();
@@ -708,7 +678,7 @@ fn pid_statm_io(d: &mut Diffs) {
             [t.size, t.resident, t.shared, t.text, t.lib, t.data, t.dt],
         );
     }
-    for (file, b, t) in read_by_both(d, "io", true, |b| {
+    for (file, b, t) in read_by_both(d, Kind::PidIo, "io", |b| {
         procfs_core::process::Io::from_read(Cursor::new(b)).ok()
     }) {
         let o = pid_io::parse(&b).unwrap();
@@ -749,7 +719,7 @@ fn options(text: &str) -> BTreeMap<String, Option<String>> {
 }
 
 fn mounts(d: &mut Diffs) {
-    for (file, b, theirs) in read_by_both(d, "mountinfo", true, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::Mountinfo, "mountinfo", |b| {
         procfs_core::process::MountInfos::from_read(Cursor::new(b)).ok()
     }) {
         let mut ours = Box::new(Table::<mountinfo::Mount<'_>, 1024>::new());
@@ -815,7 +785,7 @@ fn mounts(d: &mut Diffs) {
             );
         }
     }
-    for (file, b, theirs) in read_by_both(d, "mounts", false, |b| {
+    for (file, b, theirs) in read_by_both(d, Kind::Mounts, "mounts", |b| {
         Vec::<procfs_core::MountEntry>::from_read(Cursor::new(b)).ok()
     }) {
         let mut ours = Box::new(Table::<mounts::MountEntry<'_>, 1024>::new());
@@ -858,7 +828,9 @@ fn pressure_kind<T: FromRead>(
         s.map(|s| (s.avg10 as f32, s.avg60 as f32, s.avg300 as f32, s.total_us))
     };
     let theirs = |r: &procfs_core::PressureRecord| Some((r.avg10, r.avg60, r.avg300, r.total));
-    for (file, b, t) in read_by_both(d, kind, false, |b| T::from_read(Cursor::new(b)).ok()) {
+    for (file, b, t) in read_by_both(d, Kind::Pressure, kind, |b| {
+        T::from_read(Cursor::new(b)).ok()
+    }) {
         let o = pressure::parse(&b).unwrap();
         let [some, full] = records(&t);
         d.same(&file, "some", ours(o.some), theirs(some));
@@ -879,7 +851,7 @@ fn pressure(d: &mut Diffs) {
 }
 
 fn net_snmp(d: &mut Diffs) {
-    for (file, b, t) in read_by_both(d, "net/snmp", false, |b| {
+    for (file, b, t) in read_by_both(d, Kind::NetSnmp, "net/snmp", |b| {
         procfs_core::net::Snmp::from_read(Cursor::new(b)).ok()
     }) {
         let ours: HashMap<String, i64> = net_snmp::records(&b)
@@ -914,7 +886,7 @@ fn net_snmp(d: &mut Diffs) {
 }
 
 fn vmstat(d: &mut Diffs) {
-    for (file, b, t) in read_by_both(d, "vmstat", false, |b| {
+    for (file, b, t) in read_by_both(d, Kind::Vmstat, "vmstat", |b| {
         procfs_core::VmStat::from_read(Cursor::new(b)).ok()
     }) {
         let ours: BTreeMap<String, i64> = vmstat::records(&b)
@@ -955,7 +927,6 @@ const CUT_AT_COLON: &[&str] = &[
 /// and for cpuinfo those it leaves out number their CPUs without `processor` lines.
 const FILES: &[(&str, usize)] = &[
     ("<pid>/io", 109),
-    ("<pid>/mountinfo", 15),
     ("<pid>/stat", 125),
     ("<pid>/statm", 3),
     ("<pid>/status", 115),
@@ -963,9 +934,10 @@ const FILES: &[(&str, usize)] = &[
     ("diskstats", 11),
     ("loadavg", 10),
     ("meminfo", 11),
+    ("mountinfo", 16),
     ("mounts", 3),
-    ("net/dev", 10),
-    ("net/snmp", 10),
+    ("net/dev", 11),
+    ("net/snmp", 11),
     ("pressure/cpu", 2),
     ("pressure/io", 8),
     ("pressure/memory", 8),
@@ -1003,7 +975,7 @@ fn set(texts: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn ferrostat_and_procfs_agree_on_the_corpus() {
-    let d = compare_all(DATA);
+    let d = compare_all(common::corpus_root());
     assert_eq!(d.found, set(KNOWN));
     assert_eq!(d.cut_at_colon, set(CUT_AT_COLON));
     let files: Vec<(&str, usize)> = d.files.iter().map(|(k, n)| (k.as_str(), *n)).collect();
@@ -1066,7 +1038,7 @@ fn ferrostat_and_procfs_agree_on_live_proc() {
         "mounts",
         "vmstat",
         "net/snmp",
-        "<pid>/mountinfo",
+        "mountinfo",
         "<pid>/stat",
         "<pid>/status",
         "<pid>/statm",

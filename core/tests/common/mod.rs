@@ -1,4 +1,5 @@
-//! Shared by the corpus tests: walking the copied /proc corpus and telling which parser
+//! Shared by the corpus tests (core's, and the benches' agreement test): walking the
+//! copied /proc corpus, or any directory laid out like /proc, and telling which parser
 //! each file belongs to.
 #![allow(dead_code)]
 
@@ -6,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The copied corpus (see tests/data/README.md for where each file came from).
 pub fn corpus_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/proc")
+    // From core's tests and from the benches alike.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/data/proc")
 }
 
 /// The file kinds the core parses.
@@ -65,8 +67,13 @@ pub fn classify(path: &Path) -> Option<Kind> {
 
 /// Every corpus file the core parses, with its kind, sorted by path.
 pub fn corpus_files() -> Vec<(PathBuf, Kind)> {
+    files_under(&corpus_root())
+}
+
+/// Every file under `root` the core parses, with its kind, sorted by path.
+pub fn files_under(root: &Path) -> Vec<(PathBuf, Kind)> {
     let mut out = Vec::new();
-    let mut stack = vec![corpus_root()];
+    let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("corpus directory") {
             let path = entry.expect("dir entry").path();
