@@ -13,6 +13,7 @@
 mod sflow_files;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Display;
 use std::path::Path;
 use std::process::Command;
 
@@ -69,83 +70,56 @@ fn tshark_frames(capture: &Path) -> Vec<Fields> {
 fn ours(payload: &[u8]) -> ferrostat_core::Result<(Fields, usize)> {
     let mut after_port_name = 0;
     let mut f = Fields::new();
-    let mut put = |key: &str, value: String| {
+    let mut put = |key: &str, value: &dyn Display| {
         f.entry(format!("sflow_sflow_{key}"))
             .or_default()
-            .push(value);
+            .push(value.to_string());
     };
     let d = Datagram::parse(payload)?;
-    put("245_version", "5".into());
-    put("245_agent", d.agent.to_string());
-    put("245_sub_agent_id", d.sub_agent_id.to_string());
-    put("245_sequence_number", d.sequence_number.to_string());
-    put("245_sysuptime", d.uptime_ms.to_string());
-    put("245_numsamples", d.num_samples.to_string());
-    let raw = |i: Interface| ((i.format << 30) | i.value).to_string();
-    let counter = |v: Option<u32>| v.unwrap_or(u32::MAX).to_string();
+    put("245_version", &"5");
+    put("245_agent", &d.agent);
+    put("245_sub_agent_id", &d.sub_agent_id);
+    put("245_sequence_number", &d.sequence_number);
+    put("245_sysuptime", &d.uptime_ms);
+    put("245_numsamples", &d.num_samples);
+    let raw = |i: Interface| (i.format << 30) | i.value;
+    let counter = |v: Option<u32>| v.unwrap_or(u32::MAX);
     for sample in d.samples() {
         match sample? {
             Sample::Flow(s) => {
-                put("245_sampletype", if s.expanded { "3" } else { "1" }.into());
-                put("flow_sample_sequence_number", s.sequence_number.to_string());
+                put("245_sampletype", &if s.expanded { "3" } else { "1" });
+                put("flow_sample_sequence_number", &s.sequence_number);
                 if s.expanded {
-                    put("flow_sample_source_id_type", s.source_id.class.to_string());
-                    put("flow_sample_source_id_index", s.source_id.index.to_string());
-                    put(
-                        "flow_sample_input_interface_format",
-                        s.input.format.to_string(),
-                    );
-                    put(
-                        "flow_sample_input_interface_value",
-                        s.input.value.to_string(),
-                    );
+                    put("flow_sample_source_id_type", &s.source_id.class);
+                    put("flow_sample_source_id_index", &s.source_id.index);
+                    put("flow_sample_input_interface_format", &s.input.format);
+                    put("flow_sample_input_interface_value", &s.input.value);
                 } else {
-                    put("flow_sample_source_id_class", s.source_id.class.to_string());
-                    put("flow_sample_index", s.source_id.index.to_string());
-                    put("flow_sample_input_interface", raw(s.input));
+                    put("flow_sample_source_id_class", &s.source_id.class);
+                    put("flow_sample_index", &s.source_id.index);
+                    put("flow_sample_input_interface", &raw(s.input));
                 }
-                put("flow_sample_sampling_rate", s.sampling_rate.to_string());
-                put("flow_sample_sample_pool", s.sample_pool.to_string());
-                put("flow_sample_dropped_packets", s.drops.to_string());
-                put(
-                    "flow_sample_output_interface_format",
-                    s.output.format.to_string(),
-                );
-                put(
-                    "flow_sample_output_interface_value",
-                    s.output.value.to_string(),
-                );
-                put("flow_sample_flow_record", s.num_records.to_string());
+                put("flow_sample_sampling_rate", &s.sampling_rate);
+                put("flow_sample_sample_pool", &s.sample_pool);
+                put("flow_sample_dropped_packets", &s.drops);
+                put("flow_sample_output_interface_format", &s.output.format);
+                put("flow_sample_output_interface_value", &s.output.value);
+                put("flow_sample_flow_record", &s.num_records);
                 for record in s.records() {
                     if let FlowRecord::RawPacketHeader(h) = record? {
-                        put("245_header_protocol", h.protocol.to_string());
-                        put("245_header_frame_length", h.frame_length.to_string());
-                        put("245_header_payload_stripped", h.stripped.to_string());
-                        put(
-                            "245_header_sampled_header_length",
-                            h.header.len().to_string(),
-                        );
+                        put("245_header_protocol", &h.protocol);
+                        put("245_header_frame_length", &h.frame_length);
+                        put("245_header_payload_stripped", &h.stripped);
+                        put("245_header_sampled_header_length", &h.header.len());
                     }
                 }
             }
             Sample::Counters(s) => {
-                put("245_sampletype", if s.expanded { "4" } else { "2" }.into());
-                put(
-                    "counters_sample_sequence_number",
-                    s.sequence_number.to_string(),
-                );
-                put(
-                    "counters_sample_source_id_type",
-                    s.source_id.class.to_string(),
-                );
-                put(
-                    "counters_sample_source_id_index",
-                    s.source_id.index.to_string(),
-                );
-                put(
-                    "counters_sample_counters_records",
-                    s.num_records.to_string(),
-                );
+                put("245_sampletype", &if s.expanded { "4" } else { "2" });
+                put("counters_sample_sequence_number", &s.sequence_number);
+                put("counters_sample_source_id_type", &s.source_id.class);
+                put("counters_sample_source_id_index", &s.source_id.index);
+                put("counters_sample_counters_records", &s.num_records);
                 let mut port_name = false;
                 for record in s.records() {
                     let record = record?;
@@ -155,31 +129,31 @@ fn ours(payload: &[u8]) -> ferrostat_core::Result<(Fields, usize)> {
                         continue;
                     }
                     if let CounterRecord::Interface(c) = record {
-                        put("245_ifindex", c.if_index.to_string());
-                        put("245_iftype", c.if_type.to_string());
-                        put("245_ifspeed", c.if_speed.to_string());
-                        put("245_ifdirection", c.if_direction.to_string());
-                        put("245_ifadmin_status", (c.if_status & 1 != 0).to_string());
-                        put("245_ifoper_status", (c.if_status & 2 != 0).to_string());
-                        put("245_ifinoct", c.in_octets.unwrap_or(u64::MAX).to_string());
-                        put("245_ifinpkt", counter(c.in_ucast_pkts));
-                        put("245_ifinmcast", counter(c.in_multicast_pkts));
-                        put("245_ifinbcast", counter(c.in_broadcast_pkts));
-                        put("245_ifindisc", counter(c.in_discards));
-                        put("245_ifinerr", counter(c.in_errors));
-                        put("245_ifinunk", counter(c.in_unknown_protos));
-                        put("245_ifoutoct", c.out_octets.unwrap_or(u64::MAX).to_string());
-                        put("245_ifoutpkt", counter(c.out_ucast_pkts));
-                        put("245_ifoutmcast", counter(c.out_multicast_pkts));
-                        put("245_ifoutbcast", counter(c.out_broadcast_pkts));
-                        put("245_ifoutdisc", counter(c.out_discards));
-                        put("245_ifouterr", counter(c.out_errors));
-                        put("245_ifpromisc", c.promiscuous_mode.to_string());
+                        put("245_ifindex", &c.if_index);
+                        put("245_iftype", &c.if_type);
+                        put("245_ifspeed", &c.if_speed);
+                        put("245_ifdirection", &c.if_direction);
+                        put("245_ifadmin_status", &(c.if_status & 1 != 0));
+                        put("245_ifoper_status", &(c.if_status & 2 != 0));
+                        put("245_ifinoct", &c.in_octets.unwrap_or(u64::MAX));
+                        put("245_ifinpkt", &counter(c.in_ucast_pkts));
+                        put("245_ifinmcast", &counter(c.in_multicast_pkts));
+                        put("245_ifinbcast", &counter(c.in_broadcast_pkts));
+                        put("245_ifindisc", &counter(c.in_discards));
+                        put("245_ifinerr", &counter(c.in_errors));
+                        put("245_ifinunk", &counter(c.in_unknown_protos));
+                        put("245_ifoutoct", &c.out_octets.unwrap_or(u64::MAX));
+                        put("245_ifoutpkt", &counter(c.out_ucast_pkts));
+                        put("245_ifoutmcast", &counter(c.out_multicast_pkts));
+                        put("245_ifoutbcast", &counter(c.out_broadcast_pkts));
+                        put("245_ifoutdisc", &counter(c.out_discards));
+                        put("245_ifouterr", &counter(c.out_errors));
+                        put("245_ifpromisc", &c.promiscuous_mode);
                     }
                 }
             }
             Sample::Unknown { format, .. } => {
-                put("245_sampletype", format.format.to_string());
+                put("245_sampletype", &format.format);
             }
         }
     }
