@@ -201,6 +201,36 @@ fn parse_errors_exit_2_with_kind_and_offset() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    // An endless file or pipe is cut off with an error, not read until memory runs out.
+    let out = agent()
+        .args(["parse", "stat", "/dev/zero"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/zero: more than 64 MiB; no /proc file is this large"),
+        "{err}"
+    );
+    let mut child = agent()
+        .args(["parse", "meminfo", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    // The agent stops reading after 64 MiB and exits, which breaks this pipe.
+    let mut sent = 0usize;
+    while stdin.write_all(&chunk).is_ok() {
+        sent += chunk.len();
+        assert!(sent <= 128 << 20, "the agent read past its limit");
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than 64 MiB"));
+
     let out = agent()
         .args(["parse", "no-such-kind", "-"])
         .output()
