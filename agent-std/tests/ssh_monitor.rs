@@ -363,6 +363,54 @@ fn watches_this_machine_through_real_sshd() {
 
 /// A key instead of a password; a wrong password, a closed port and a changed host key
 /// each give their own error, and the other hosts of the request still connect.
+/// Two clients at once: the first sends a frame over the endpoint's 64 KiB limit and
+/// prints the close code it gets; the second then sends an unknown method and prints the
+/// reply.
+const OVERSIZE_CLIENT: &str = r#"
+import asyncio, json, sys
+import websockets
+
+async def main(url):
+    async with websockets.connect(url) as big, websockets.connect(url) as other:
+        await big.send("x" * 100_000)
+        try:
+            await asyncio.wait_for(big.recv(), timeout=10)
+            print(json.dumps({"closed": "no"}), flush=True)
+        except websockets.ConnectionClosed as e:
+            print(json.dumps({"closed": e.rcvd.code if e.rcvd else None}), flush=True)
+        await other.send(json.dumps({"id": "after", "method": "no.such"}))
+        print(await asyncio.wait_for(other.recv(), timeout=10), flush=True)
+
+asyncio.run(main(sys.argv[1]))
+"#;
+
+#[test]
+fn an_oversize_frame_closes_that_session_only() {
+    let agent = start(&[]);
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            OVERSIZE_CLIENT,
+            &format!("ws://{}/monitor", agent.addr),
+        ])
+        .output()
+        .expect("python3 with websockets");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 1009: message too big (RFC 6455), said before the agent closes.
+    assert_eq!(lines[0]["closed"], 1009, "{lines:?}");
+    assert_eq!(lines[1]["id"], "after");
+    assert_eq!(lines[1]["error"]["code"], 404, "{}", lines[1]);
+}
+
 #[test]
 fn keys_and_faults() {
     let (dir, private_key) = test_user("sshd-faults");

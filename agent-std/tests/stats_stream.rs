@@ -11,12 +11,14 @@ use serde_json::Value;
 
 /// Connects (with an Origin and, when given, the token as sub-protocol), sends `subs`
 /// (a JSON text) and prints every message received during `seconds`, one per line; on a
-/// refused handshake prints {"status": code}.
+/// refused handshake prints {"status": code}. With a sixth argument, sends that many
+/// bytes as one more text message once the server has answered, and prints
+/// {"closed": code} when the server closes.
 const CLIENT: &str = r#"
 import asyncio, json, sys
 import websockets
 
-async def main(url, origin, token, subs, seconds):
+async def main(url, origin, token, subs, seconds, big=None):
     protocols = [token] if token else None
     try:
         ws = await websockets.connect(url, origin=origin, subprotocols=protocols)
@@ -32,15 +34,33 @@ async def main(url, origin, token, subs, seconds):
             while loop.time() < end:
                 msg = await asyncio.wait_for(ws.recv(), timeout=end - loop.time())
                 print(msg, flush=True)
-        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+                if big:
+                    await ws.send("x" * int(big))
+                    big = None
+        except websockets.ConnectionClosed as e:
+            if big is None and len(sys.argv) > 6:
+                print(json.dumps({"closed": e.rcvd.code if e.rcvd else None}), flush=True)
+        except asyncio.TimeoutError:
             pass
 
 asyncio.run(main(*sys.argv[1:]))
 "#;
 
 fn run(url: &str, origin: &str, token: &str, subs: &str, seconds: f64) -> Vec<Value> {
+    run_with(url, origin, token, subs, seconds, &[])
+}
+
+fn run_with(
+    url: &str,
+    origin: &str,
+    token: &str,
+    subs: &str,
+    seconds: f64,
+    more: &[&str],
+) -> Vec<Value> {
     let out = Command::new("python3")
         .args(["-c", CLIENT, url, origin, token, subs, &seconds.to_string()])
+        .args(more)
         .output()
         .expect("python3 with `websockets` (scripts/test.sh installs it)");
     assert!(
@@ -147,6 +167,11 @@ fn refusals() {
     assert_eq!(msgs.len(), 2);
     let msgs = run(&url, &same, "t0ken", "not json", 1.0);
     assert_eq!(msgs[1], serde_json::json!({ "Resp": "ERROR" }));
+    // The stream is push-only, but a client that sends more than 4 KiB in one message
+    // is closed with 1009 (message too big), after its ACK.
+    let msgs = run_with(&url, &same, "t0ken", ALL, 5.0, &["10000"]);
+    assert_eq!(msgs[1], serde_json::json!({ "Resp": "ACK" }));
+    assert_eq!(msgs.last().unwrap()["closed"], 1009, "{msgs:?}");
 }
 
 /// Hosts heard over sFlow are backends of the stream: in sysDesc, in ping's states and

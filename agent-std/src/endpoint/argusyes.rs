@@ -42,6 +42,7 @@ pub async fn handle(
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     };
     ws.max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| async move {
             session(socket, state).await;
             drop(permit);
@@ -77,7 +78,13 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>) {
                 }
                 // Binary frames are ignored, as Argusyes does.
                 Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Err(e)) => {
+                    // Say why before leaving, as the other endpoints do.
+                    let frame = super::close_for_read_error(e);
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    break;
+                }
+                Some(Ok(Message::Close(_))) | None => break,
             },
             Some(n) = notices.recv() => {
                 if socket.send(Message::Text(n.into())).await.is_err() {

@@ -8,3 +8,26 @@ pub mod psiod;
 pub mod sflow_api;
 pub mod socktop;
 pub mod stats_stream;
+
+use axum::extract::ws::CloseFrame;
+
+/// The close frame a WebSocket endpoint sends when reading from its client fails, so the
+/// client learns why: 1009 (message too big) for a frame or message over the endpoint's
+/// limit, 1002 (protocol error) for anything else (RFC 6455, section 7.4.1).
+pub(crate) fn close_for_read_error(e: axum::Error) -> CloseFrame {
+    let too_big = matches!(
+        e.into_inner().downcast::<tungstenite::Error>().map(|e| *e),
+        Ok(tungstenite::Error::Capacity(_))
+    );
+    if too_big {
+        CloseFrame {
+            code: 1009,
+            reason: "message too big".into(),
+        }
+    } else {
+        CloseFrame {
+            code: 1002,
+            reason: "protocol error".into(),
+        }
+    }
+}

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -93,20 +93,8 @@ async fn session(mut socket: WebSocket, conn: Connection) {
             }
             Ok(Message::Close(_)) => break,
             Err(e) => {
-                // Say why before leaving: 1009 for an oversize message, 1002 otherwise.
-                let code = match e.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
-                    Ok(tungstenite::Error::Capacity(_)) => 1009,
-                    _ => 1002,
-                };
-                let frame = CloseFrame {
-                    code,
-                    reason: if code == 1009 {
-                        "message too big"
-                    } else {
-                        "protocol error"
-                    }
-                    .into(),
-                };
+                // Say why before leaving.
+                let frame = super::close_for_read_error(e);
                 let _ = socket.send(Message::Close(Some(frame))).await;
                 break;
             }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -234,16 +234,8 @@ async fn session(mut socket: WebSocket, shared: Arc<Shared>) {
             ),
             Ok(Message::Close(_)) => break,
             Err(e) => {
-                let code = match e.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
-                    Ok(tungstenite::Error::Capacity(_)) => 1009,
-                    _ => 1002,
-                };
-                let _ = socket
-                    .send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: "bad frame".into(),
-                    })))
-                    .await;
+                let frame = super::close_for_read_error(e);
+                let _ = socket.send(Message::Close(Some(frame))).await;
                 break;
             }
             Ok(_) => continue,

@@ -70,6 +70,7 @@ pub async fn handle(
     let current = params.format.as_deref() == Some("current");
     ws.protocols(offered)
         .max_message_size(4096)
+        .max_frame_size(4096)
         .on_upgrade(move |socket| async move {
             session(socket, state, current).await;
             drop(permit);
@@ -171,7 +172,12 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
             }
             incoming = socket.recv() => match incoming {
                 // The stream is push-only: anything the client says after Subs is ignored.
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Err(e)) => {
+                    let frame = super::close_for_read_error(e);
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+                Some(Ok(Message::Close(_))) | None => return,
                 Some(Ok(_)) => None,
             },
         };
