@@ -205,4 +205,18 @@ fn a_rejected_datagram_is_reported_and_decoding_carries_on() {
     );
     assert_eq!(code, Some(2));
     std::fs::remove_file(&junk).ok();
+    // An endless input that is not a capture is cut off after one datagram's worth.
+    let (lines, stderr, code) = decode(&["/dev/zero"]);
+    assert!(lines.is_empty());
+    assert!(
+        stderr.contains("/dev/zero: neither a pcap nor a pcapng capture, and longer than one datagram can be (65535 bytes)"),
+        "{stderr}"
+    );
+    assert_eq!(code, Some(1));
+    let out = agent()
+        .args(["sflow", "replay", "/dev/zero", "--to", "127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than one datagram can be"));
 }

@@ -37,18 +37,60 @@ impl std::fmt::Display for CaptureError {
     }
 }
 
+/// The largest raw datagram: one UDP payload is never longer.
+pub const MAX_DATAGRAM: usize = 65_535;
+
+/// The first four bytes of a pcap file (both byte orders, micro- and nanosecond
+/// timestamps) and of a pcapng file's section header block.
+const PCAP_MAGICS: [[u8; 4]; 4] = [
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+];
+const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+
+/// A capture file, or standard input for `-`, read whole for [`udp_datagrams`]. Input
+/// that does not start like a pcap or pcapng capture is one raw datagram, so at most
+/// [`MAX_DATAGRAM`] bytes of it are read: `sflow decode /dev/zero` is an error at once
+/// rather than a read that lasts until memory runs out.
+pub fn read(source: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut reader: Box<dyn Read> = if source.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(source)?)
+    };
+    let mut bytes = Vec::new();
+    reader.by_ref().take(4).read_to_end(&mut bytes)?;
+    let magic = bytes.as_slice().try_into().ok();
+    if magic.is_some_and(|m| PCAP_MAGICS.contains(&m) || m == PCAPNG_MAGIC) {
+        reader.read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    }
+    reader
+        .take((MAX_DATAGRAM + 1 - bytes.len()) as u64)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_DATAGRAM {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "neither a pcap nor a pcapng capture, and longer than one datagram can be \
+                 ({MAX_DATAGRAM} bytes)"
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// The UDP datagrams to `port` (0: any) in `file`: a pcap or pcapng capture, recognised by
 /// its magic number, or else one raw datagram.
 pub fn udp_datagrams(file: &[u8], port: u16) -> Result<(Vec<Captured<'_>>, Skipped), CaptureError> {
     let mut out = Vec::new();
     let mut skipped = Skipped::default();
-    match file.get(..4) {
-        Some(
-            [0xa1, 0xb2, 0xc3, 0xd4]
-            | [0xd4, 0xc3, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0x3c, 0x4d]
-            | [0x4d, 0x3c, 0xb2, 0xa1],
-        ) => {
+    let magic: Option<[u8; 4]> = file.get(..4).and_then(|m| m.try_into().ok());
+    match magic {
+        Some(m) if PCAP_MAGICS.contains(&m) => {
             let (_, capture) = pcap_parser::parse_pcap(file)
                 .map_err(|e| CaptureError(format!("not a readable pcap file: {e:?}")))?;
             let nanos = capture.header.is_nanosecond_precision();
@@ -69,7 +111,7 @@ pub fn udp_datagrams(file: &[u8], port: u16) -> Result<(Vec<Captured<'_>>, Skipp
                 );
             }
         }
-        Some([0x0a, 0x0d, 0x0d, 0x0a]) => {
+        Some(PCAPNG_MAGIC) => {
             let (_, capture) = pcap_parser::parse_pcapng(file)
                 .map_err(|e| CaptureError(format!("not a readable pcapng file: {e:?}")))?;
             for section in &capture.sections {

@@ -1,7 +1,7 @@
 //! `sflow decode FILE`: every sFlow datagram of a capture as one JSON line, in
 //! ferrostat's own form or, with `--sflowtool`, in `sflowtool -j`'s.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use ferrostat_core::sflow::sflowtool::{write_datagram, CaptureInfo};
 use ferrostat_core::sflow::Datagram;
@@ -15,13 +15,7 @@ use crate::collect::capture;
 pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
     let name = args.file.display().to_string();
     let io = |e| CommandError::Io(name.clone(), e);
-    let bytes = if args.file.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin().lock().read_to_end(&mut buf).map_err(io)?;
-        buf
-    } else {
-        std::fs::read(&args.file).map_err(io)?
-    };
+    let bytes = capture::read(&args.file).map_err(io)?;
     let (datagrams, _skipped) = capture::udp_datagrams(&bytes, args.port).map_err(|e| {
         CommandError::Io(
             name.clone(),
