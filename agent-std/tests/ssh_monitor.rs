@@ -148,12 +148,18 @@ asyncio.run(main(*sys.argv[1:]))
 "#;
 
 fn client(url: &str, seconds: f64, requests: &[Value]) -> Vec<Value> {
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", CLIENT, url, &seconds.to_string()]);
-    for r in requests {
-        cmd.arg(r.to_string());
-    }
-    let out = cmd.output().expect("python3 with websockets");
+    let mut args = vec![url.to_owned(), seconds.to_string()];
+    args.extend(requests.iter().map(Value::to_string));
+    python_client(CLIENT, &args)
+}
+
+/// Runs a Python client `script` with `args` and reads each line it prints as JSON.
+fn python_client(script: &str, args: &[String]) -> Vec<Value> {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("python3 with websockets");
     assert!(
         out.status.success(),
         "{}",
@@ -361,8 +367,6 @@ fn watches_this_machine_through_real_sshd() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A key instead of a password; a wrong password, a closed port and a changed host key
-/// each give their own error, and the other hosts of the request still connect.
 /// Two clients at once: the first sends a frame over the endpoint's 64 KiB limit and
 /// prints the close code it gets; the second then sends an unknown method and prints the
 /// reply.
@@ -387,30 +391,15 @@ asyncio.run(main(sys.argv[1]))
 #[test]
 fn an_oversize_frame_closes_that_session_only() {
     let agent = start(&[]);
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            OVERSIZE_CLIENT,
-            &format!("ws://{}/monitor", agent.addr),
-        ])
-        .output()
-        .expect("python3 with websockets");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = python_client(OVERSIZE_CLIENT, &[format!("ws://{}/monitor", agent.addr)]);
     // 1009: message too big (RFC 6455), said before the agent closes.
     assert_eq!(lines[0]["closed"], 1009, "{lines:?}");
     assert_eq!(lines[1]["id"], "after");
     assert_eq!(lines[1]["error"]["code"], 404, "{}", lines[1]);
 }
 
+/// A key instead of a password; a wrong password, a closed port and a changed host key
+/// each give their own error, and the other hosts of the request still connect.
 #[test]
 fn keys_and_faults() {
     let (dir, private_key) = test_user("sshd-faults");

@@ -30,15 +30,16 @@ async def main(url, origin, token, subs, seconds, big=None):
         await ws.send(subs)
         loop = asyncio.get_running_loop()
         end = loop.time() + float(seconds)
+        sent_big = False
         try:
             while loop.time() < end:
                 msg = await asyncio.wait_for(ws.recv(), timeout=end - loop.time())
                 print(msg, flush=True)
-                if big:
+                if big and not sent_big:
                     await ws.send("x" * int(big))
-                    big = None
+                    sent_big = True
         except websockets.ConnectionClosed as e:
-            if big is None and len(sys.argv) > 6:
+            if sent_big:
                 print(json.dumps({"closed": e.rcvd.code if e.rcvd else None}), flush=True)
         except asyncio.TimeoutError:
             pass

@@ -1,6 +1,7 @@
 //! UDP datagrams out of packet captures (pcap and pcapng, with pcap-parser) or a file
 //! holding one raw datagram.
 
+use std::io::Read;
 use std::net::IpAddr;
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
@@ -50,17 +51,11 @@ const PCAP_MAGICS: [[u8; 4]; 4] = [
 ];
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 
-/// A capture file, or standard input for `-`, read whole for [`udp_datagrams`]. Input
-/// that does not start like a pcap or pcapng capture is one raw datagram, so at most
-/// [`MAX_DATAGRAM`] bytes of it are read: `sflow decode /dev/zero` is an error at once
-/// rather than a read that lasts until memory runs out.
-pub fn read(source: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut reader: Box<dyn Read> = if source.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::fs::File::open(source)?)
-    };
+/// A capture file, read whole for [`udp_datagrams`]. Input that does not start like a
+/// pcap or pcapng capture is one raw datagram, so at most [`MAX_DATAGRAM`] bytes of it are
+/// read: `sflow decode /dev/zero` is an error at once rather than a read that lasts until
+/// memory runs out.
+pub fn read(mut reader: impl Read) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     reader.by_ref().take(4).read_to_end(&mut bytes)?;
     let magic = bytes.as_slice().try_into().ok();

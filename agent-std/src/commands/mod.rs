@@ -11,6 +11,17 @@ pub mod sflow_replay;
 pub mod snapshot;
 
 use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+/// The command's input: standard input for `-`, else the named file.
+pub fn open_input(path: &Path) -> std::io::Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        Ok(Box::new(std::io::stdin().lock()))
+    } else {
+        Ok(Box::new(std::fs::File::open(path)?))
+    }
+}
 
 /// Why a command failed, and the exit status that says so.
 #[derive(Debug)]

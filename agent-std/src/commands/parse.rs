@@ -91,16 +91,9 @@ fn read_input(args: &ParseArgs) -> std::io::Result<Vec<u8>> {
     // read_to_end loops to EOF, so /proc files (which the kernel hands out a page or so
     // per read) come back whole.
     let mut buf = Vec::new();
-    if args.file.as_os_str() == "-" {
-        std::io::stdin()
-            .lock()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut buf)?;
-    } else {
-        std::fs::File::open(&args.file)?
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut buf)?;
-    }
+    super::open_input(&args.file)?
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut buf)?;
     if buf.len() as u64 > MAX_INPUT {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,

@@ -15,7 +15,9 @@ use crate::collect::capture;
 pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
     let name = args.file.display().to_string();
     let io = |e| CommandError::Io(name.clone(), e);
-    let bytes = capture::read(&args.file).map_err(io)?;
+    let bytes = super::open_input(&args.file)
+        .and_then(capture::read)
+        .map_err(io)?;
     let (datagrams, _skipped) = capture::udp_datagrams(&bytes, args.port).map_err(|e| {
         CommandError::Io(
             name.clone(),

@@ -15,7 +15,9 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
     let mut datagrams: Vec<Vec<u8>> = Vec::new();
     for file in &args.files {
         let name = file.display().to_string();
-        let bytes = capture::read(file).map_err(|e| CommandError::Io(name.clone(), e))?;
+        let bytes = super::open_input(file)
+            .and_then(capture::read)
+            .map_err(|e| CommandError::Io(name.clone(), e))?;
         let (found, _) = capture::udp_datagrams(&bytes, args.port).map_err(|e| {
             CommandError::Io(
                 name.clone(),
