@@ -220,3 +220,181 @@ fn a_rejected_datagram_is_reported_and_decoding_carries_on() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("longer than one datagram can be"));
 }
+
+/// `pcap` with every header field in big-endian byte order, as a big-endian host's
+/// libpcap writes it.
+fn big_endian(pcap: &[u8]) -> Vec<u8> {
+    let swap32 = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap()).to_be_bytes();
+    let mut out = Vec::with_capacity(pcap.len());
+    out.extend_from_slice(&swap32(&pcap[0..4]));
+    for field in pcap[4..8].chunks(2) {
+        out.extend_from_slice(&u16::from_le_bytes(field.try_into().unwrap()).to_be_bytes());
+    }
+    for field in pcap[8..24].chunks(4) {
+        out.extend_from_slice(&swap32(field));
+    }
+    let mut pos = 24;
+    while pos + 16 <= pcap.len() {
+        let caplen = u32::from_le_bytes(pcap[pos + 8..pos + 12].try_into().unwrap()) as usize;
+        for field in pcap[pos..pos + 16].chunks(4) {
+            out.extend_from_slice(&swap32(field));
+        }
+        out.extend_from_slice(&pcap[pos + 16..pos + 16 + caplen]);
+        pos += 16 + caplen;
+    }
+    out
+}
+
+/// The number of frames tshark reads in `capture`: proof that a capture the test made is
+/// one that Wireshark takes.
+fn tshark_frame_count(capture: &Path) -> usize {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args(["-T", "fields", "-e", "frame.number"])
+        .output()
+        .expect("tshark runs (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().lines().count()
+}
+
+#[test]
+fn every_byte_order_precision_and_writer_decodes_alike() {
+    let original = sflow("hsflowd-live.pcap");
+    let (reference, _, code) = decode(&["--sflowtool", original.to_str().unwrap()]);
+    assert_eq!((reference.len(), code), (22, Some(0)));
+    let dir = std::env::temp_dir().join(format!("ferrostat-sflow-orders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let be = dir.join("big-endian.pcap");
+    std::fs::write(&be, big_endian(&std::fs::read(&original).unwrap())).unwrap();
+    let nanos = dir.join("nanosecond.pcap");
+    let ng = dir.join("editcap.pcapng");
+    for (format, out) in [("nsecpcap", &nanos), ("pcapng", &ng)] {
+        let status = Command::new("editcap")
+            .args(["-F", format])
+            .arg(&original)
+            .arg(out)
+            .status()
+            .expect("editcap runs (it comes with tshark)");
+        assert!(status.success(), "editcap -F {format}");
+    }
+    // 200 copies of the frames: 2.8 MB, more than the reader's 1 MiB buffer holds.
+    let long = dir.join("long.pcap");
+    let pcap = std::fs::read(&original).unwrap();
+    let mut copies = pcap[..24].to_vec();
+    for _ in 0..200 {
+        copies.extend_from_slice(&pcap[24..]);
+    }
+    std::fs::write(&long, &copies).unwrap();
+    let (lines, stderr, code) = decode(&["--sflowtool", long.to_str().unwrap()]);
+    assert_eq!((lines.len(), code), (4400, Some(0)), "{stderr}");
+    assert!(lines[4378..] == reference[..], "the last copy differs");
+
+    for capture in [&be, &nanos, &ng] {
+        assert_eq!(tshark_frame_count(capture), 22, "{}", capture.display());
+        let (lines, stderr, code) = decode(&["--sflowtool", capture.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{}: {stderr}", capture.display());
+        // Compared whole, reported short: a failure shows counts, not 22 datagrams twice.
+        assert!(
+            lines == reference,
+            "{}: {} lines differ from the original's {}",
+            capture.display(),
+            lines.len(),
+            reference.len()
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_capture_on_standard_input_is_decoded_as_it_arrives() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let pcap = std::fs::read(sflow("hsflowd-live.pcap")).unwrap();
+    let first_frame_end = 24 + 16 + frames_of(&pcap)[0].len();
+    let mut child = agent()
+        .args(["sflow", "decode", "--sflowtool", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            lines_tx.send(line.unwrap()).unwrap();
+        }
+    });
+    // The file header and one frame, with the pipe left open as tcpdump leaves it.
+    stdin.write_all(&pcap[..first_frame_end]).unwrap();
+    stdin.flush().unwrap();
+    let first = lines_rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the first datagram's line, before the capture ends");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    // Then the rest, and the end of the capture.
+    stdin.write_all(&pcap[first_frame_end..]).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let rest: Vec<Value> = lines_rx
+        .iter()
+        .map(|l| serde_json::from_str(&l).unwrap())
+        .collect();
+    assert!(status.success());
+    let (reference, _, _) = decode(&["--sflowtool", sflow("hsflowd-live.pcap").to_str().unwrap()]);
+    assert!(first == reference[0], "the first datagram differs");
+    assert!(
+        rest == reference[1..],
+        "{} more lines, 21 expected",
+        rest.len()
+    );
+}
+
+#[test]
+fn a_cut_short_or_lying_capture_is_an_error_after_its_whole_datagrams() {
+    let pcap = std::fs::read(sflow("hsflowd-live.pcap")).unwrap();
+    let frames = frames_of(&pcap);
+    let (reference, _, _) = decode(&["--sflowtool", sflow("hsflowd-live.pcap").to_str().unwrap()]);
+    let dir = std::env::temp_dir().join(format!("ferrostat-sflow-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // tcpdump killed in the middle of writing its last frame.
+    let cut = dir.join("cut.pcap");
+    let last_frame_at = pcap.len() - 16 - frames.last().unwrap().len();
+    std::fs::write(&cut, &pcap[..last_frame_at + 30]).unwrap();
+    let (lines, stderr, code) = decode(&["--sflowtool", cut.to_str().unwrap()]);
+    assert!(lines == reference[..21], "{} lines: {stderr}", lines.len());
+    assert!(
+        stderr.contains(&format!(
+            "cut.pcap: the capture is cut short inside the block at byte {last_frame_at}"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(code, Some(1));
+
+    // A record header that claims 4 GB: refused on its header, not read into memory.
+    let mut lying = pcap[..24 + 16 + frames[0].len()].to_vec();
+    let second = lying.len();
+    lying.extend_from_slice(&pcap[second..second + 8]);
+    lying.extend_from_slice(&u32::MAX.to_le_bytes());
+    lying.extend_from_slice(&u32::MAX.to_le_bytes());
+    lying.extend_from_slice(&[0; 4096]);
+    let lying_path = dir.join("lying.pcap");
+    std::fs::write(&lying_path, &lying).unwrap();
+    let (lines, stderr, code) = decode(&["--sflowtool", lying_path.to_str().unwrap()]);
+    assert!(lines == reference[..1], "{} lines: {stderr}", lines.len());
+    assert!(
+        stderr.contains(&format!(
+            "lying.pcap: the block at byte {second} is longer than 1048576 bytes"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(code, Some(1));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -2,6 +2,7 @@
 //! ferrostat's own form or, with `--sflowtool`, in `sflowtool -j`'s.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 
 use ferrostat_core::sflow::sflowtool::{write_datagram, CaptureInfo};
 use ferrostat_core::sflow::Datagram;
@@ -10,26 +11,25 @@ use super::CommandError;
 use crate::cli::SflowDecodeArgs;
 use crate::collect::capture;
 
-/// Decodes and prints; rejected datagrams go to stderr and make the exit status 2.
+/// Decodes and prints each datagram as it is read; rejected datagrams go to stderr and
+/// make the exit status 2.
 #[inline(never)] // see commands/mod.rs
 pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
     let name = args.file.display().to_string();
-    let io = |e| CommandError::Io(name.clone(), e);
-    let bytes = super::open_input(&args.file)
-        .and_then(capture::read)
-        .map_err(io)?;
-    let (datagrams, _skipped) = capture::udp_datagrams(&bytes, args.port).map_err(|e| {
-        CommandError::Io(
-            name.clone(),
-            std::io::Error::new(std::io::ErrorKind::InvalidData, e.0),
-        )
-    })?;
+    let input = super::open_input(&args.file).map_err(|e| CommandError::Io(name.clone(), e))?;
+    // A live capture on standard input is shown datagram by datagram, not a buffer at a
+    // time.
+    let live = args.file.as_os_str() == "-";
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut line = String::new();
+    let mut seen = 0;
     let mut rejected = 0;
-    for (index, d) in datagrams.iter().enumerate() {
+    let mut write_error = None;
+    let read = capture::for_each_udp_datagram(input, args.port, |d| {
+        let index = seen;
+        seen += 1;
         line.clear();
         let result = if args.sflowtool {
             // sflowtool prints "-" as the source of datagrams read from a capture.
@@ -47,12 +47,11 @@ pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
         };
         match result {
             Ok(()) => {
-                let written = writeln!(out, "{line}");
+                let written =
+                    writeln!(out, "{line}").and_then(|()| if live { out.flush() } else { Ok(()) });
                 if let Err(e) = written {
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        return Ok(());
-                    }
-                    return Err(CommandError::Io("stdout".into(), e));
+                    write_error = Some(e);
+                    return ControlFlow::Break(());
                 }
             }
             Err(e) => {
@@ -64,13 +63,27 @@ pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
                 );
             }
         }
+        ControlFlow::Continue(())
+    });
+    let written = match write_error {
+        Some(e) => Err(e),
+        None => out.flush(),
+    };
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => return Err(CommandError::Io("stdout".into(), e)),
+        Ok(()) => {}
     }
-    out.flush()
-        .map_err(|e| CommandError::Io("stdout".into(), e))?;
+    read.map_err(|e| {
+        CommandError::Io(
+            name.clone(),
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.0),
+        )
+    })?;
     if rejected > 0 {
         return Err(CommandError::Rejected(format!(
-            "{name}: {rejected} of {} datagrams rejected",
-            datagrams.len()
+            "{name}: {rejected} of {seen} datagrams rejected"
         )));
     }
     Ok(())

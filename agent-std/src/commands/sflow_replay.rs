@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use super::CommandError;
@@ -15,16 +16,17 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
     let mut datagrams: Vec<Vec<u8>> = Vec::new();
     for file in &args.files {
         let name = file.display().to_string();
-        let bytes = super::open_input(file)
-            .and_then(capture::read)
-            .map_err(|e| CommandError::Io(name.clone(), e))?;
-        let (found, _) = capture::udp_datagrams(&bytes, args.port).map_err(|e| {
+        let input = super::open_input(file).map_err(|e| CommandError::Io(name.clone(), e))?;
+        capture::for_each_udp_datagram(input, args.port, |d| {
+            datagrams.push(d.payload.to_vec());
+            ControlFlow::Continue(())
+        })
+        .map_err(|e| {
             CommandError::Io(
                 name.clone(),
                 std::io::Error::new(std::io::ErrorKind::InvalidData, e.0),
             )
         })?;
-        datagrams.extend(found.iter().map(|d| d.payload.to_vec()));
     }
     if datagrams.is_empty() {
         return Err(CommandError::Config(
