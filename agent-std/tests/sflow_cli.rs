@@ -365,36 +365,35 @@ fn a_cut_short_or_lying_capture_is_an_error_after_its_whole_datagrams() {
     std::fs::create_dir_all(&dir).unwrap();
 
     // tcpdump killed in the middle of writing its last frame.
-    let cut = dir.join("cut.pcap");
     let last_frame_at = pcap.len() - 16 - frames.last().unwrap().len();
-    std::fs::write(&cut, &pcap[..last_frame_at + 30]).unwrap();
-    let (lines, stderr, code) = decode(&["--sflowtool", cut.to_str().unwrap()]);
-    assert!(lines == reference[..21], "{} lines: {stderr}", lines.len());
-    assert!(
-        stderr.contains(&format!(
-            "cut.pcap: the capture is cut short inside the block at byte {last_frame_at}"
-        )),
-        "{stderr}"
-    );
-    assert_eq!(code, Some(1));
-
+    let cut = pcap[..last_frame_at + 30].to_vec();
     // A record header that claims 4 GB: refused on its header, not read into memory.
-    let mut lying = pcap[..24 + 16 + frames[0].len()].to_vec();
-    let second = lying.len();
-    lying.extend_from_slice(&pcap[second..second + 8]);
+    let second = 24 + 16 + frames[0].len();
+    let mut lying = pcap[..second + 8].to_vec();
     lying.extend_from_slice(&u32::MAX.to_le_bytes());
     lying.extend_from_slice(&u32::MAX.to_le_bytes());
     lying.extend_from_slice(&[0; 4096]);
-    let lying_path = dir.join("lying.pcap");
-    std::fs::write(&lying_path, &lying).unwrap();
-    let (lines, stderr, code) = decode(&["--sflowtool", lying_path.to_str().unwrap()]);
-    assert!(lines == reference[..1], "{} lines: {stderr}", lines.len());
-    assert!(
-        stderr.contains(&format!(
-            "lying.pcap: the block at byte {second} is longer than 1048576 bytes"
-        )),
-        "{stderr}"
-    );
-    assert_eq!(code, Some(1));
+    let cases = [
+        (
+            "cut.pcap",
+            cut,
+            21,
+            format!("the capture is cut short inside the block at byte {last_frame_at}"),
+        ),
+        (
+            "lying.pcap",
+            lying,
+            1,
+            format!("the block at byte {second} is longer than 1048576 bytes"),
+        ),
+    ];
+    for (name, bytes, whole, error) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (lines, stderr, code) = decode(&["--sflowtool", path.to_str().unwrap()]);
+        assert!(lines == reference[..whole], "{name}: {} lines", lines.len());
+        assert!(stderr.contains(&format!("{name}: {error}")), "{stderr}");
+        assert_eq!(code, Some(1), "{name}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
