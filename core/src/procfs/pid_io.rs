@@ -5,7 +5,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::procfs::pid_status;
-use crate::text::{parse_i64, parse_u64};
+use crate::text::{parse_i64, parse_u64, Scan};
 
 /// The parsed `/proc/<pid>/io`. Absent keys are `None`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,8 +38,45 @@ pub struct PidIo {
 /// assert_eq!((io.rchar, io.cancelled_write_bytes), (Some(750339), Some(-1024)));
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
+#[inline]
 pub fn parse(input: &[u8]) -> Result<PidIo> {
+    if let Some(io) = fast(input) {
+        return Ok(io);
+    }
+    general(input)
+}
+
+/// [`parse`] without its fast pass: the reference the fast pass is tested and fuzzed
+/// against.
+#[doc(hidden)]
+pub fn general(input: &[u8]) -> Result<PidIo> {
     crate::text::cut_aware_input(input, parse_whole(input))
+}
+
+/// The seven lines as every kernel since 2.6.20 prints them (`do_io_accounting` in
+/// fs/proc/base.c): these keys in this order, `: ` and an unsigned number each. Each key
+/// is one comparison against its known bytes rather than a search for the colon. `None`
+/// sends the input to the general parser, which reads it to the same values or reports
+/// the error: other keys or orders, a negative `cancelled_write_bytes`, a cut line.
+#[inline(always)]
+fn fast(input: &[u8]) -> Option<PidIo> {
+    let mut s = Scan::new(input, 0);
+    let mut line = |key: &[u8]| -> Option<u64> {
+        s.tag(key)?;
+        let v = s.u64()?;
+        s.byte(b'\n')?;
+        Some(v)
+    };
+    let io = PidIo {
+        rchar: Some(line(b"rchar: ")?),
+        wchar: Some(line(b"wchar: ")?),
+        syscr: Some(line(b"syscr: ")?),
+        syscw: Some(line(b"syscw: ")?),
+        read_bytes: Some(line(b"read_bytes: ")?),
+        write_bytes: Some(line(b"write_bytes: ")?),
+        cancelled_write_bytes: Some(i64::try_from(line(b"cancelled_write_bytes: ")?).ok()?),
+    };
+    s.at_end().then_some(io)
 }
 
 fn parse_whole(input: &[u8]) -> Result<PidIo> {
@@ -68,4 +105,46 @@ fn parse_whole(input: &[u8]) -> Result<PidIo> {
         *slot = Some(parse_u64(v).ok_or(bad)?);
     }
     Ok(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_corpus::{check_fast_pass, files, with};
+
+    #[test]
+    fn fast_pass_matches_general() {
+        let inputs = with(
+            files("io", |dir| !dir.ends_with("pressure")),
+            &[
+                // A key out of order, a missing line, trailing lines, a cut last line,
+                // -1024 (a real fixture's cancelled_write_bytes), a value past i64::MAX,
+                // 20 and 21 digits, two spaces after the colon.
+                b"wchar: 1\nrchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7\n",
+                b"rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\n",
+                b"rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7\nextra: 8\n",
+                b"rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7",
+                b"rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: -1024\n",
+                b"rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 9223372036854775808\n",
+                b"rchar: 18446744073709551615\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7\n",
+                b"rchar: 184467440737095516150\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7\n",
+                b"rchar:  1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: 7\n",
+            ],
+        );
+        check_fast_pass(&inputs, fast, general);
+        // Every file of the corpus but prometheus-procfs's, whose -1024 goes to the
+        // general parser.
+        let corpus = files("io", |dir| !dir.ends_with("pressure"));
+        let taken = corpus.iter().filter(|f| fast(f).is_some()).count();
+        assert_eq!(taken, corpus.len() - 1);
+        assert_eq!(
+            fast(&inputs[corpus.len() + 6]).unwrap().rchar,
+            Some(u64::MAX)
+        );
+        for input in &inputs {
+            assert_eq!(parse(input), general(input));
+        }
+        let io = parse(b"rchar: 1\nwchar: 2\nsyscr: 3\nsyscw: 4\nread_bytes: 5\nwrite_bytes: 6\ncancelled_write_bytes: -1024\n").unwrap();
+        assert_eq!(io.cancelled_write_bytes, Some(-1024));
+    }
 }
