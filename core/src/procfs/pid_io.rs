@@ -60,23 +60,32 @@ pub fn general(input: &[u8]) -> Result<PidIo> {
 /// the error: other keys or orders, a negative `cancelled_write_bytes`, a cut line.
 #[inline(always)]
 fn fast(input: &[u8]) -> Option<PidIo> {
+    const KEYS: [&[u8]; 7] = [
+        b"rchar: ",
+        b"wchar: ",
+        b"syscr: ",
+        b"syscw: ",
+        b"read_bytes: ",
+        b"write_bytes: ",
+        b"cancelled_write_bytes: ",
+    ];
     let mut s = Scan::new(input, 0);
-    let mut line = |key: &[u8]| -> Option<u64> {
+    let mut v = [0u64; 7];
+    for (key, slot) in KEYS.iter().zip(&mut v) {
         s.tag(key)?;
-        let v = s.u64()?;
+        *slot = s.u64()?;
         s.byte(b'\n')?;
-        Some(v)
-    };
-    let io = PidIo {
-        rchar: Some(line(b"rchar: ")?),
-        wchar: Some(line(b"wchar: ")?),
-        syscr: Some(line(b"syscr: ")?),
-        syscw: Some(line(b"syscw: ")?),
-        read_bytes: Some(line(b"read_bytes: ")?),
-        write_bytes: Some(line(b"write_bytes: ")?),
-        cancelled_write_bytes: Some(i64::try_from(line(b"cancelled_write_bytes: ")?).ok()?),
-    };
-    s.at_end().then_some(io)
+    }
+    let [rchar, wchar, syscr, syscw, read_bytes, write_bytes, cancelled] = v;
+    s.at_end().then_some(PidIo {
+        rchar: Some(rchar),
+        wchar: Some(wchar),
+        syscr: Some(syscr),
+        syscw: Some(syscw),
+        read_bytes: Some(read_bytes),
+        write_bytes: Some(write_bytes),
+        cancelled_write_bytes: Some(i64::try_from(cancelled).ok()?),
+    })
 }
 
 fn parse_whole(input: &[u8]) -> Result<PidIo> {
