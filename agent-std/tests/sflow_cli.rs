@@ -123,16 +123,33 @@ fn pcapng_of(frames: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// The Ethernet frames of a classic little-endian pcap.
-fn frames_of(pcap: &[u8]) -> Vec<Vec<u8>> {
+/// The records of a classic little-endian pcap: each 16-byte record header and its frame.
+fn records_of(pcap: &[u8]) -> Vec<(&[u8], &[u8])> {
     let mut out = Vec::new();
     let mut pos = 24;
     while pos + 16 <= pcap.len() {
         let caplen = u32::from_le_bytes(pcap[pos + 8..pos + 12].try_into().unwrap()) as usize;
-        out.push(pcap[pos + 16..pos + 16 + caplen].to_vec());
+        out.push((&pcap[pos..pos + 16], &pcap[pos + 16..pos + 16 + caplen]));
         pos += 16 + caplen;
     }
     out
+}
+
+/// The Ethernet frames of a classic little-endian pcap.
+fn frames_of(pcap: &[u8]) -> Vec<Vec<u8>> {
+    records_of(pcap)
+        .into_iter()
+        .map(|(_, frame)| frame.to_vec())
+        .collect()
+}
+
+/// `hsflowd-live.pcap` in sflowtool's format: the 22 datagrams every other form of the
+/// capture must decode to.
+fn hsflowd_reference() -> Vec<Value> {
+    let (lines, stderr, code) =
+        decode(&["--sflowtool", sflow("hsflowd-live.pcap").to_str().unwrap()]);
+    assert_eq!((lines.len(), code), (22, Some(0)), "{stderr}");
+    lines
 }
 
 #[test]
@@ -233,14 +250,11 @@ fn big_endian(pcap: &[u8]) -> Vec<u8> {
     for field in pcap[8..24].chunks(4) {
         out.extend_from_slice(&swap32(field));
     }
-    let mut pos = 24;
-    while pos + 16 <= pcap.len() {
-        let caplen = u32::from_le_bytes(pcap[pos + 8..pos + 12].try_into().unwrap()) as usize;
-        for field in pcap[pos..pos + 16].chunks(4) {
+    for (header, frame) in records_of(pcap) {
+        for field in header.chunks(4) {
             out.extend_from_slice(&swap32(field));
         }
-        out.extend_from_slice(&pcap[pos + 16..pos + 16 + caplen]);
-        pos += 16 + caplen;
+        out.extend_from_slice(frame);
     }
     out
 }
@@ -265,8 +279,7 @@ fn tshark_frame_count(capture: &Path) -> usize {
 #[test]
 fn every_byte_order_precision_and_writer_decodes_alike() {
     let original = sflow("hsflowd-live.pcap");
-    let (reference, _, code) = decode(&["--sflowtool", original.to_str().unwrap()]);
-    assert_eq!((reference.len(), code), (22, Some(0)));
+    let reference = hsflowd_reference();
     let dir = std::env::temp_dir().join(format!("ferrostat-sflow-orders-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -347,7 +360,7 @@ fn a_capture_on_standard_input_is_decoded_as_it_arrives() {
         .map(|l| serde_json::from_str(&l).unwrap())
         .collect();
     assert!(status.success());
-    let (reference, _, _) = decode(&["--sflowtool", sflow("hsflowd-live.pcap").to_str().unwrap()]);
+    let reference = hsflowd_reference();
     assert!(first == reference[0], "the first datagram differs");
     assert!(
         rest == reference[1..],
@@ -360,7 +373,7 @@ fn a_capture_on_standard_input_is_decoded_as_it_arrives() {
 fn a_cut_short_or_lying_capture_is_an_error_after_its_whole_datagrams() {
     let pcap = std::fs::read(sflow("hsflowd-live.pcap")).unwrap();
     let frames = frames_of(&pcap);
-    let (reference, _, _) = decode(&["--sflowtool", sflow("hsflowd-live.pcap").to_str().unwrap()]);
+    let reference = hsflowd_reference();
     let dir = std::env::temp_dir().join(format!("ferrostat-sflow-cut-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 

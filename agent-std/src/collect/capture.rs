@@ -34,6 +34,19 @@ pub struct Skipped {
 #[derive(Debug)]
 pub struct CaptureError(pub String);
 
+impl From<std::io::Error> for CaptureError {
+    fn from(e: std::io::Error) -> Self {
+        CaptureError(e.to_string())
+    }
+}
+
+/// A capture that cannot be read is input of the wrong form, for a command's I/O error.
+impl From<CaptureError> for std::io::Error {
+    fn from(e: CaptureError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e.0)
+    }
+}
+
 impl std::fmt::Display for CaptureError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -75,9 +88,8 @@ pub fn for_each_udp_datagram(
     port: u16,
     mut each: impl FnMut(Captured<'_>) -> ControlFlow<()>,
 ) -> Result<Skipped, CaptureError> {
-    let io = |e: std::io::Error| CaptureError(e.to_string());
     let mut head = Vec::new();
-    input.by_ref().take(4).read_to_end(&mut head).map_err(io)?;
+    input.by_ref().take(4).read_to_end(&mut head)?;
     let magic: Option<[u8; 4]> = head.as_slice().try_into().ok();
     match magic {
         Some(m) if PCAP_MAGICS.contains(&m) => {
@@ -105,8 +117,7 @@ pub fn for_each_udp_datagram(
         _ => {
             input
                 .take((MAX_DATAGRAM + 1 - head.len()) as u64)
-                .read_to_end(&mut head)
-                .map_err(io)?;
+                .read_to_end(&mut head)?;
             if head.len() > MAX_DATAGRAM {
                 return Err(CaptureError(format!(
                     "neither a pcap nor a pcapng capture, and longer than one datagram can be \
@@ -128,10 +139,7 @@ pub fn for_each_udp_datagram(
 /// bytes; the header read here is handed to them whole.
 fn read_head(input: &mut impl Read, head: &mut Vec<u8>, len: usize) -> Result<(), CaptureError> {
     let missing = len.saturating_sub(head.len()) as u64;
-    input
-        .take(missing)
-        .read_to_end(head)
-        .map_err(|e| CaptureError(e.to_string()))?;
+    input.take(missing).read_to_end(head)?;
     if head.len() < len {
         return Err(cut_short(0));
     }

@@ -14,9 +14,14 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
+/// Whether `path` names standard input: `-`.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 /// The command's input: standard input for `-`, else the named file.
 pub fn open_input(path: &Path) -> std::io::Result<Box<dyn Read>> {
-    if path.as_os_str() == "-" {
+    if is_stdin(path) {
         Ok(Box::new(std::io::stdin().lock()))
     } else {
         Ok(Box::new(std::fs::File::open(path)?))

@@ -19,7 +19,7 @@ pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
     let input = super::open_input(&args.file).map_err(|e| CommandError::Io(name.clone(), e))?;
     // A live capture on standard input is shown datagram by datagram, not a buffer at a
     // time.
-    let live = args.file.as_os_str() == "-";
+    let live = super::is_stdin(&args.file);
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -75,12 +75,7 @@ pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
         Err(e) => return Err(CommandError::Io("stdout".into(), e)),
         Ok(()) => {}
     }
-    read.map_err(|e| {
-        CommandError::Io(
-            name.clone(),
-            std::io::Error::new(std::io::ErrorKind::InvalidData, e.0),
-        )
-    })?;
+    read.map_err(|e| CommandError::Io(name.clone(), e.into()))?;
     if rejected > 0 {
         return Err(CommandError::Rejected(format!(
             "{name}: {rejected} of {seen} datagrams rejected"

@@ -21,12 +21,7 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
             datagrams.push(d.payload.to_vec());
             ControlFlow::Continue(())
         })
-        .map_err(|e| {
-            CommandError::Io(
-                name.clone(),
-                std::io::Error::new(std::io::ErrorKind::InvalidData, e.0),
-            )
-        })?;
+        .map_err(|e| CommandError::Io(name.clone(), e.into()))?;
     }
     if datagrams.is_empty() {
         return Err(CommandError::Config(
