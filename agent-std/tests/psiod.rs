@@ -42,22 +42,9 @@ asyncio.run(main(sys.argv[1], sys.argv[2:]))
 "#;
 
 fn client(addr: &str, requests: &[&str]) -> (Vec<Value>, u32) {
-    let out = Command::new("python3")
-        .args(["-c", CLIENT])
-        .arg(format!("ws://{addr}/"))
-        .args(requests)
-        .output()
-        .expect("python3 with the `websockets` package (scripts/test.sh installs it)");
-    assert!(
-        out.status.success(),
-        "client: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut lines: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let url = format!("ws://{addr}/");
+    let args = [&[url.as_str()], requests].concat();
+    let mut lines = common::json_lines(&common::python(CLIENT, &args));
     let pid = lines.pop().unwrap()["pid"].as_u64().unwrap() as u32;
     (lines, pid)
 }

@@ -366,16 +366,7 @@ except jsonrpclib.jsonrpc.ProtocolError as e:
 "#,
         base = agent.base()
     );
-    let out = std::process::Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = common::python(&script, &[]);
     let mut lines = text.lines();
     let v: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     let memory = v["memory"].as_array().unwrap();

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::start_with;
 
 /// Opens `n` psiod and `n` socktop sessions at once; each asks for memory and processes.
@@ -58,15 +56,7 @@ fn sixteen_clients_cost_one_read_each() {
         ],
     );
     let base = format!("ws://{}", agent.addr);
-    let out = Command::new("python3")
-        .args(["-c", CLIENTS, &base, "8"])
-        .output()
-        .expect("python3 with `websockets` (scripts/test.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::python(CLIENTS, &[&base, "8"]);
 
     let page = scrape(&agent.base());
     // psiod needs owners (status), socktop does not: a scan with owners serves both, one

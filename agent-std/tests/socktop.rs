@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{meminfo_bytes, start};
 use serde_json::Value;
 use socktop_connector::{connect_to_socktop_agent, AgentRequest, AgentResponse};
@@ -105,9 +103,11 @@ asyncio.run(main(sys.argv[1], sys.argv[2:]))
 #[test]
 fn readme_json_requests_and_bad_input_get_answers() {
     let agent = start(&[]);
-    let out = Command::new("python3")
-        .args(["-c", CLIENT, &format!("ws://{}/ws", agent.addr)])
-        .args([
+    let url = format!("ws://{}/ws", agent.addr);
+    let replies = common::json_lines(&common::python(
+        CLIENT,
+        &[
+            &url,
             r#"{"type":"metrics"}"#,
             r#"{"type":"processes"}"#,
             "get_nonsense",
@@ -115,19 +115,8 @@ fn readme_json_requests_and_bad_input_get_answers() {
             "get_process_metrics:4294967295",
             "get_journal_entries:1",
             "get_metrics",
-        ])
-        .output()
-        .expect("python3 with `websockets` (scripts/test.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let replies: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+        ],
+    ));
     assert_eq!(replies.len(), 7, "one reply per request, in order");
     let metrics = |v: &Value| -> Value {
         match v.get("binary") {

@@ -155,21 +155,8 @@ fn client(url: &str, seconds: f64, requests: &[Value]) -> Vec<Value> {
 
 /// Runs a Python client `script` with `args` and reads each line it prints as JSON.
 fn python_client(script: &str, args: &[String]) -> Vec<Value> {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .args(args)
-        .output()
-        .expect("python3 with websockets");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::json_lines(&common::python(script, &args))
 }
 
 fn events<'a>(frames: &'a [Value], name: &str) -> Vec<&'a Value> {

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{meminfo_bytes, start};
 use serde_json::Value;
 
@@ -59,21 +57,31 @@ fn run_with(
     seconds: f64,
     more: &[&str],
 ) -> Vec<Value> {
-    let out = Command::new("python3")
-        .args(["-c", CLIENT, url, origin, token, subs, &seconds.to_string()])
-        .args(more)
-        .output()
-        .expect("python3 with `websockets` (scripts/test.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    let seconds = seconds.to_string();
+    let args = [&[url, origin, token, subs, seconds.as_str()], more].concat();
+    common::json_lines(&common::python(CLIENT, &args))
+}
+
+/// Waits (at most 10 s) until the agent's /metrics page has the line `want`.
+fn wait_for_metrics_line(agent: &common::Agent, want: &str) {
+    let metrics = format!("{}/metrics", agent.base());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let page = ureq::get(&metrics)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        if page.lines().any(|l| l == want) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `{want}` in {page}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 const ALL: &str = r#"{"Subs": ["ping", "idxStats", "sysStats", "sysDesc"]}"#;
@@ -190,26 +198,11 @@ fn sflow_hosts_are_backends() {
         socket.send_to(d, agent.sflow_addr()).unwrap();
     }
     // The registry takes a datagram as it is received; wait until the last one is in.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let metrics = format!("{}/metrics", agent.base());
     let want = format!(
         "ferrostat_sflow_datagrams_total{{source=\"127.0.0.1\"}} {}",
         datagrams.len()
     );
-    while !ureq::get(&metrics)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap()
-        .contains(&want)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "datagrams not received"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for_metrics_line(&agent, &want);
     let url = format!("ws://{}/ws/stats", agent.addr);
     let messages = run(&url, &format!("http://{}", agent.addr), "", ALL, 1.5);
     let of = |kind: &str| -> Vec<&Value> {
@@ -277,19 +270,10 @@ fn gateways_are_backends() {
     let mut stream = std::net::TcpStream::connect(uplink).unwrap();
     stream.write_all(&wire).unwrap();
     // The registry has it once the agent counted the heartbeat.
-    let metrics = format!("{}/metrics", agent.base());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !ureq::get(&metrics)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap()
-        .contains("ferrostat_gateway_uptime_seconds{gateway=\"shelf-9\"} 1")
-    {
-        assert!(std::time::Instant::now() < deadline, "heartbeat not seen");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_metrics_line(
+        &agent,
+        "ferrostat_gateway_uptime_seconds{gateway=\"shelf-9\"} 1",
+    );
     let url = format!("ws://{}/ws/stats", agent.addr);
     let messages = run(&url, &format!("http://{}", agent.addr), "", ALL, 0.5);
     let desc = messages.iter().find(|m| m["type"] == "sysDesc").unwrap();

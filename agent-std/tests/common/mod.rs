@@ -177,6 +177,30 @@ pub fn start_under(wrapper: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Ag
     }
 }
 
+/// Runs one of the tests' Python clients (`python3 -c script args...`, most of them
+/// speaking WebSocket through the `websockets` package that scripts/test.sh installs),
+/// fails the test with the client's stderr if it fails, and returns what it printed.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("python3 with `websockets` (scripts/test.sh installs it)");
+    assert!(
+        out.status.success(),
+        "the Python client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("the client prints UTF-8")
+}
+
+/// A client's output read as one JSON value a line.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 /// A /proc/meminfo field in bytes.
 pub fn meminfo_bytes(key: &str) -> u64 {
     let text = std::fs::read_to_string("/proc/meminfo").unwrap();
