@@ -52,7 +52,8 @@ pub enum SflowCommand {
 /// Arguments of `sflow replay`.
 #[derive(Debug, Args)]
 pub struct SflowReplayArgs {
-    /// pcap or pcapng captures; their datagrams are sent in order, round after round.
+    /// pcap or pcapng captures (`-`: standard input), read as they are sent; their
+    /// datagrams go out in order, each to every agent address before the next.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The collector.
@@ -61,7 +62,8 @@ pub struct SflowReplayArgs {
     /// Address to send from (default: any on the collector's family).
     #[arg(long)]
     pub from: Option<std::net::SocketAddr>,
-    /// Datagrams to send in all (default: each datagram once).
+    /// Datagrams to send in all (default: each datagram once to each agent address).
+    /// Past the end of the captures they are sent again, round after round, from memory.
     #[arg(long)]
     pub count: Option<u64>,
     /// Datagrams per second (default 0: as fast as the socket takes them).

@@ -1,8 +1,13 @@
-//! `ferrostat-agent sflow decode` from outside, on the real captures: pcap, pcapng and
-//! raw input, sflowtool's format, and rejected datagrams.
+//! `ferrostat-agent sflow decode` and `sflow replay` from outside, on the real
+//! captures: pcap, pcapng and raw input, sflowtool's format, rejected datagrams, and
+//! what replay puts on the wire.
 
+mod common;
+
+use std::net::{IpAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -409,4 +414,168 @@ fn a_cut_short_or_lying_capture_is_an_error_after_its_whole_datagrams() {
         assert_eq!(code, Some(1), "{name}");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The datagrams a `sflow replay` with `args` sends to a UDP socket of the test's:
+/// `count` of them, and what the command printed.
+fn replayed(args: &[&str], count: usize) -> (Vec<Vec<u8>>, String) {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let to = socket.local_addr().unwrap().to_string();
+    let child = agent()
+        .args(["sflow", "replay", "--to", &to])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 65536];
+    let got = (0..count)
+        .map(|i| {
+            let n = socket
+                .recv(&mut buf)
+                .unwrap_or_else(|e| panic!("datagram {i} of {count}: {e}"));
+            buf[..n].to_vec()
+        })
+        .collect();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    assert!(
+        socket.recv(&mut buf).is_err(),
+        "more than {count} datagrams"
+    );
+    (got, String::from_utf8(out.stdout).unwrap())
+}
+
+/// The bytes of an sFlow v5 datagram after its sequence number: what re-addressing and
+/// renumbering leave as they were.
+fn after_sequence(d: &[u8]) -> &[u8] {
+    let address = match d[4..8] {
+        [0, 0, 0, 1] => 4,
+        [0, 0, 0, 2] => 16,
+        _ => panic!("not an sFlow v5 header"),
+    };
+    &d[8 + address + 8..]
+}
+
+fn hsflowd_payloads() -> Vec<Vec<u8>> {
+    let payloads = common::pcap_udp_payloads(sflow("hsflowd-live.pcap").to_str().unwrap());
+    assert_eq!(payloads.len(), 22);
+    payloads
+}
+
+#[test]
+fn replay_sends_each_datagram_as_captured_or_readdressed_to_a_fleet() {
+    let capture = sflow("hsflowd-live.pcap");
+    let capture = capture.to_str().unwrap();
+    let payloads = hsflowd_payloads();
+    // By default: every datagram once, byte for byte.
+    let (got, printed) = replayed(&[capture], 22);
+    assert!(got == payloads, "the datagrams differ from the capture's");
+    assert!(printed.starts_with("sent 22 datagrams in "), "{printed}");
+    // To two IPv6 agents: each datagram to both before the next, the captured sequence
+    // numbers kept, and nothing after them changed.
+    let (got, _) = replayed(&[capture, "--agent", "2001:db8::7", "--agents", "2"], 44);
+    for (k, d) in got.iter().enumerate() {
+        let original = &payloads[k / 2];
+        let ours = ferrostat_core::sflow::Datagram::parse(d).unwrap();
+        let theirs = ferrostat_core::sflow::Datagram::parse(original).unwrap();
+        let agent: IpAddr = ["2001:db8::7", "2001:db8::8"][k % 2].parse().unwrap();
+        assert_eq!(ours.agent, agent, "datagram {k}");
+        assert_eq!(ours.sequence_number, theirs.sequence_number, "datagram {k}");
+        assert!(
+            after_sequence(d) == after_sequence(original),
+            "datagram {k}"
+        );
+    }
+}
+
+#[test]
+fn replay_renumbers_each_agent_and_repeats_the_capture_for_a_count() {
+    let capture = sflow("hsflowd-live.pcap");
+    let payloads = hsflowd_payloads();
+    // 100 datagrams to three agents: one pass is 66, so the second round comes from
+    // memory and stops a third of the way through.
+    let (got, printed) = replayed(
+        &[
+            capture.to_str().unwrap(),
+            "--agent",
+            "10.9.0.1",
+            "--agents",
+            "3",
+            "--renumber",
+            "--count",
+            "100",
+            "--rate",
+            "2000",
+        ],
+        100,
+    );
+    for (k, d) in got.iter().enumerate() {
+        let original = &payloads[(k / 3) % 22];
+        let ours = ferrostat_core::sflow::Datagram::parse(d).unwrap();
+        let agent: IpAddr = ["10.9.0.1", "10.9.0.2", "10.9.0.3"][k % 3].parse().unwrap();
+        assert_eq!(ours.agent, agent, "datagram {k}");
+        assert_eq!(ours.sequence_number, (k / 3 + 1) as u32, "datagram {k}");
+        assert!(
+            after_sequence(d) == after_sequence(original),
+            "datagram {k}"
+        );
+    }
+    // Paced against its start: the 100th datagram is due 99/2000 s after the first.
+    let secs: f64 = printed
+        .strip_prefix("sent 100 datagrams in ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(secs >= 0.0495, "{printed}");
+}
+
+#[test]
+fn replay_sends_a_capture_on_standard_input_as_it_arrives() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let pcap = std::fs::read(sflow("hsflowd-live.pcap")).unwrap();
+    let payloads = hsflowd_payloads();
+    let first_frame_end = 24 + 16 + frames_of(&pcap)[0].len();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let to = socket.local_addr().unwrap().to_string();
+    let mut child = agent()
+        .args(["sflow", "replay", "-", "--to", &to])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The file header and one frame, with the pipe left open as tcpdump leaves it.
+    stdin.write_all(&pcap[..first_frame_end]).unwrap();
+    stdin.flush().unwrap();
+    let mut buf = [0u8; 65536];
+    let n = socket
+        .recv(&mut buf)
+        .expect("the first datagram, sent before the capture ends");
+    assert!(buf[..n] == payloads[0]);
+    stdin.write_all(&pcap[first_frame_end..]).unwrap();
+    drop(stdin);
+    for (i, want) in payloads.iter().enumerate().skip(1) {
+        let n = socket.recv(&mut buf).unwrap();
+        assert!(buf[..n] == want[..], "datagram {i}");
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("sent 22 datagrams in "));
 }

@@ -655,3 +655,54 @@ fn api_requires_the_token() {
         (200, r#"{"jsonrpc":"2.0","result":[],"id":1}"#)
     );
 }
+
+/// `sflow replay` into the collector: three renumbered agents, round after round of the
+/// live capture, arrive as three hosts with no sequence gap; the same replay without
+/// `--renumber` repeats the capture's sequence numbers, which the collector takes as
+/// agent restarts, not loss.
+#[test]
+fn the_replay_command_feeds_the_collector_a_renumbered_fleet() {
+    let agent = start(&["--sflow", "127.0.0.1:0"]);
+    let to = agent.sflow_addr().to_string();
+    let capture = format!("{}{LIVE}.pcap", common::sflow::DATA);
+    let replay = |more: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+            .args(["sflow", "replay", &capture, "--to", &to, "--rate", "1000"])
+            .args(["--agent", "10.9.0.1", "--agents", "3", "--count", "132"])
+            .args(more)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let datagrams = || metric(&agent, "ferrostat_sflow_datagrams_total", "127.0.0.1");
+    let gaps = || metric(&agent, "ferrostat_sflow_sequence_gaps_total", "127.0.0.1");
+    let wait_for = |n: f64| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while datagrams() < n {
+            assert!(Instant::now() < deadline, "collector took {}", datagrams());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    replay(&["--renumber"]);
+    wait_for(132.0);
+    assert_eq!((datagrams(), gaps()), (132.0, 0.0));
+    let hosts: Vec<Value> = rpc(&agent, "host.description", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host_ip"].clone())
+        .collect();
+    assert_eq!(
+        hosts,
+        [json!("10.9.0.1"), json!("10.9.0.2"), json!("10.9.0.3")]
+    );
+    // The capture's own numbers, twice over: each round starts over, and the collector
+    // counts no loss for a step back.
+    replay(&[]);
+    wait_for(264.0);
+    assert_eq!((datagrams(), gaps()), (264.0, 0.0));
+}

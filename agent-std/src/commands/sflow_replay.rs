@@ -1,5 +1,10 @@
 //! `sflow replay FILE... --to ADDR`: sends the sFlow datagrams of captures over UDP,
 //! optionally paced, re-addressed to a fleet of agents and renumbered.
+//!
+//! The captures are read as they are sent, a block at a time, so one pass over an
+//! endless pipe (`tcpdump -U -w - | ferrostat-agent sflow replay - --to ...`) runs in
+//! constant memory. Only `--count` past the end of the first pass needs the datagrams
+//! again; the first pass then keeps them (as many as `--count` can still use).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -13,88 +18,171 @@ use crate::collect::capture;
 /// Sends and prints what was sent.
 #[inline(never)] // see commands/mod.rs
 pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
-    let mut datagrams: Vec<Vec<u8>> = Vec::new();
+    let mut sender = Sender::connect(args)?;
+    // Each datagram goes to every agent address before the next datagram: a fleet whose
+    // agents report at the same interval, not one agent's whole capture after another's.
+    let agents: Vec<Option<IpAddr>> = match args.agent {
+        None => vec![None],
+        Some(base) => (0..args.agents.max(1))
+            .map(|i| Some(nth_address(base, i)))
+            .collect(),
+    };
+    let total = args.count.unwrap_or(u64::MAX);
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    let mut read = 0u64;
     for file in &args.files {
+        if read > 0 && sender.sent >= total {
+            break;
+        }
         let name = file.display().to_string();
         let input = super::open_input(file).map_err(|e| CommandError::Io(name.clone(), e))?;
+        let mut failed = None;
         capture::for_each_udp_datagram(input, args.port, |d| {
-            datagrams.push(d.payload.to_vec());
+            read += 1;
+            for agent in &agents {
+                if sender.sent >= total {
+                    return ControlFlow::Break(());
+                }
+                if let Err(e) = sender.send(d.payload, *agent) {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            if sender.sent >= total {
+                return ControlFlow::Break(());
+            }
+            if args.count.is_some() {
+                kept.push(d.payload.to_vec());
+            }
             ControlFlow::Continue(())
         })
         .map_err(|e| CommandError::Io(name.clone(), e.into()))?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
     }
-    if datagrams.is_empty() {
+    if read == 0 {
         return Err(CommandError::Config(
             "the captures hold no UDP datagrams".into(),
         ));
     }
-    // Re-addressing makes new datagrams; do it once per (datagram, agent) up front so the
-    // send loop only sends.
-    let agents = args.agents.max(1);
-    let variants: Vec<Vec<u8>> = match args.agent {
-        None => datagrams,
-        Some(base) => (0..agents)
-            .flat_map(|i| {
-                let agent = nth_address(base, i);
-                datagrams.iter().map(move |d| readdress(d, agent))
-            })
-            .collect(),
-    };
-    let total = args.count.unwrap_or(variants.len() as u64);
-    let bind = args.from.unwrap_or(match args.to {
-        SocketAddr::V4(_) => SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0)),
-        SocketAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
-    });
-    let io = |e| CommandError::Io(format!("udp to {}", args.to), e);
-    let socket = UdpSocket::bind(bind).map_err(io)?;
-    socket.connect(args.to).map_err(io)?;
-    let mut sequences: HashMap<Vec<u8>, u32> = HashMap::new();
-    let started = Instant::now();
-    let mut sent = 0u64;
-    let mut refused = 0u64;
-    let mut buf = Vec::new();
-    while sent < total {
-        if args.rate > 0 {
-            // Pace against the start: no drift, bursts of at most a millisecond's worth.
-            let due = Duration::from_secs_f64(sent as f64 / args.rate as f64);
-            let elapsed = started.elapsed();
-            if due > elapsed {
-                std::thread::sleep((due - elapsed).min(Duration::from_millis(1)));
-                continue;
+    // `--count` past the first pass: round after round of what it kept. Without a
+    // count, the one pass is the whole replay.
+    'rounds: while args.count.is_some() && sender.sent < total {
+        for d in &kept {
+            for agent in &agents {
+                if sender.sent >= total {
+                    break 'rounds;
+                }
+                sender.send(d, *agent)?;
             }
         }
-        let d = &variants[(sent % variants.len() as u64) as usize];
-        let payload: &[u8] = if args.renumber {
-            buf.clear();
-            buf.extend_from_slice(d);
-            if let Some((key, at)) = sequence_field(&buf) {
-                let n = sequences.entry(key).or_insert(0);
-                *n = n.wrapping_add(1);
-                buf[at..at + 4].copy_from_slice(&n.to_be_bytes());
+    }
+    sender.report();
+    Ok(())
+}
+
+/// The socket, the pacing and the per-agent sequence numbers of one replay.
+struct Sender<'a> {
+    args: &'a SflowReplayArgs,
+    socket: UdpSocket,
+    started: Instant,
+    sent: u64,
+    refused: u64,
+    /// Each agent's (address and sub-agent) last sequence number, for `--renumber`.
+    sequences: HashMap<Vec<u8>, u32>,
+    /// The datagram being sent, when it is rewritten.
+    buf: Vec<u8>,
+}
+
+impl<'a> Sender<'a> {
+    fn connect(args: &'a SflowReplayArgs) -> Result<Self, CommandError> {
+        let bind = args.from.unwrap_or(match args.to {
+            SocketAddr::V4(_) => SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0)),
+            SocketAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
+        });
+        let socket = UdpSocket::bind(bind).map_err(|e| udp_error(args, e))?;
+        socket.connect(args.to).map_err(|e| udp_error(args, e))?;
+        Ok(Sender {
+            args,
+            socket,
+            started: Instant::now(),
+            sent: 0,
+            refused: 0,
+            sequences: HashMap::new(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// Sends `datagram`, re-addressed to `agent` and renumbered as asked, when its turn
+    /// under `--rate` comes.
+    fn send(&mut self, datagram: &[u8], agent: Option<IpAddr>) -> Result<(), CommandError> {
+        if self.args.rate > 0 {
+            // Pace against the start: no drift, bursts of at most a millisecond's worth.
+            let due = Duration::from_secs_f64(self.sent as f64 / self.args.rate as f64);
+            loop {
+                let elapsed = self.started.elapsed();
+                if due <= elapsed {
+                    break;
+                }
+                std::thread::sleep((due - elapsed).min(Duration::from_millis(1)));
             }
-            &buf
+        }
+        let payload: &[u8] = if agent.is_none() && !self.args.renumber {
+            datagram
         } else {
-            d
+            match agent {
+                Some(agent) => readdress_into(datagram, agent, &mut self.buf),
+                None => {
+                    self.buf.clear();
+                    self.buf.extend_from_slice(datagram);
+                }
+            }
+            if self.args.renumber {
+                if let Some((key, at)) = sequence_field(&self.buf) {
+                    // The key is copied only for an agent not seen before.
+                    let n = match self.sequences.get_mut(key) {
+                        Some(n) => {
+                            *n = n.wrapping_add(1);
+                            *n
+                        }
+                        None => {
+                            self.sequences.insert(key.to_vec(), 1);
+                            1
+                        }
+                    };
+                    self.buf[at..at + 4].copy_from_slice(&n.to_be_bytes());
+                }
+            }
+            &self.buf
         };
-        match socket.send(payload) {
+        match self.socket.send(payload) {
             Ok(_) => {}
             // Nothing listening yet answers with ICMP: counted, not fatal.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused += 1,
-            Err(e) => return Err(io(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => self.refused += 1,
+            Err(e) => return Err(udp_error(self.args, e)),
         }
-        sent += 1;
+        self.sent += 1;
+        Ok(())
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "sent {sent} datagrams in {secs:.3} s ({:.0} per second){}",
-        sent as f64 / secs.max(1e-9),
-        if refused > 0 {
-            format!(", {refused} refused")
-        } else {
-            String::new()
-        }
-    );
-    Ok(())
+
+    fn report(&self) {
+        let secs = self.started.elapsed().as_secs_f64();
+        println!(
+            "sent {} datagrams in {secs:.3} s ({:.0} per second){}",
+            self.sent,
+            self.sent as f64 / secs.max(1e-9),
+            if self.refused > 0 {
+                format!(", {} refused", self.refused)
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+fn udp_error(args: &SflowReplayArgs, e: std::io::Error) -> CommandError {
+    CommandError::Io(format!("udp to {}", args.to), e)
 }
 
 /// The `i`th address after `base`.
@@ -105,18 +193,19 @@ fn nth_address(base: IpAddr, i: u32) -> IpAddr {
     }
 }
 
-/// The datagram with its agent address replaced (sFlow v5 header: version, address
-/// type, address, ...). Anything that is not a v5 header is sent as it was.
-fn readdress(d: &[u8], agent: IpAddr) -> Vec<u8> {
+/// `d` with its agent address replaced (sFlow v5 header: version, address type,
+/// address, ...), into `out`. Anything that is not a v5 header is sent as it was.
+fn readdress_into(d: &[u8], agent: IpAddr, out: &mut Vec<u8>) {
+    out.clear();
     let old_len = match d.get(4..8) {
         Some([0, 0, 0, 1]) => 4,
         Some([0, 0, 0, 2]) => 16,
-        _ => return d.to_vec(),
+        _ => 0,
     };
-    if d.len() < 8 + old_len {
-        return d.to_vec();
+    if old_len == 0 || d.len() < 8 + old_len {
+        out.extend_from_slice(d);
+        return;
     }
-    let mut out = Vec::with_capacity(d.len() + 12);
     out.extend_from_slice(&d[..4]);
     match agent {
         IpAddr::V4(a) => {
@@ -129,12 +218,11 @@ fn readdress(d: &[u8], agent: IpAddr) -> Vec<u8> {
         }
     }
     out.extend_from_slice(&d[8 + old_len..]);
-    out
 }
 
 /// The agent address and sub-agent (as bytes, a key) and the offset of the sequence
 /// number.
-fn sequence_field(d: &[u8]) -> Option<(Vec<u8>, usize)> {
+fn sequence_field(d: &[u8]) -> Option<(&[u8], usize)> {
     let len = match d.get(4..8)? {
         [0, 0, 0, 1] => 4,
         [0, 0, 0, 2] => 16,
@@ -142,7 +230,7 @@ fn sequence_field(d: &[u8]) -> Option<(Vec<u8>, usize)> {
     };
     let at = 8 + len + 4;
     d.get(at..at + 4)?;
-    Some((d[4..at].to_vec(), at))
+    Some((&d[4..at], at))
 }
 
 #[cfg(test)]
@@ -156,7 +244,8 @@ mod tests {
             0, 0, 0, 5, 0, 0, 0, 1, 192, 0, 2, 1, 0, 0, 0, 9, 0, 0, 0, 7, 0, 0, 3, 232, 0, 0, 0, 0,
         ];
         let agent: IpAddr = "2001:db8::5".parse().unwrap();
-        let v6 = readdress(&v4, agent);
+        let mut v6 = Vec::new();
+        readdress_into(&v4, agent, &mut v6);
         let d = Datagram::parse(&v6).unwrap();
         assert_eq!((d.agent, d.sub_agent_id, d.sequence_number), (agent, 9, 7));
         let (_, at) = sequence_field(&v6).unwrap();
