@@ -243,6 +243,41 @@ fn a_rejected_datagram_is_reported_and_decoding_carries_on() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("longer than one datagram can be"));
 }
 
+#[test]
+fn a_capture_with_nothing_to_decode_says_what_it_held() {
+    let capture = sflow("hsflowd-live.pcap");
+    let (lines, stderr, code) = decode(&["--port", "9999", capture.to_str().unwrap()]);
+    assert_eq!((lines.len(), code), (0, Some(0)));
+    assert_eq!(
+        stderr,
+        format!(
+            "{}: no UDP datagrams to port 9999 (22 other frames)\n",
+            capture.display()
+        )
+    );
+    let empty = std::env::temp_dir().join(format!("ferrostat-empty-{}", std::process::id()));
+    std::fs::write(&empty, b"").unwrap();
+    let (lines, stderr, code) = decode(&[empty.to_str().unwrap()]);
+    assert_eq!((lines.len(), code), (0, Some(0)));
+    assert_eq!(
+        stderr,
+        format!("{}: no UDP datagrams to port 6343\n", empty.display())
+    );
+    let out = agent()
+        .args([
+            "sflow",
+            "replay",
+            empty.to_str().unwrap(),
+            "--to",
+            "127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the captures hold no UDP datagrams"));
+    std::fs::remove_file(&empty).ok();
+}
+
 /// `pcap` with every header field in big-endian byte order, as a big-endian host's
 /// libpcap writes it.
 fn big_endian(pcap: &[u8]) -> Vec<u8> {

@@ -71,6 +71,10 @@ const PCAP_MAGICS: [[u8; 4]; 4] = [
 ];
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 
+/// The most interfaces one pcapng section describes that are remembered: a real capture
+/// has a few, and a section of nothing but descriptions must not grow memory unbounded.
+const MAX_INTERFACES: usize = 4096;
+
 /// A pcap file header's length.
 const PCAP_HEADER: usize = 24;
 
@@ -124,11 +128,14 @@ pub fn for_each_udp_datagram(
                      ({MAX_DATAGRAM} bytes)"
                 )));
             }
-            let _ = each(Captured {
-                timestamp: None,
-                source: None,
-                payload: &head,
-            });
+            // An empty input holds no datagram, rather than one of no bytes.
+            if !head.is_empty() {
+                let _ = each(Captured {
+                    timestamp: None,
+                    source: None,
+                    payload: &head,
+                });
+            }
             Ok(Skipped::default())
         }
     }
@@ -184,19 +191,23 @@ fn drain(
                         None
                     }
                     PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        interfaces.push((
-                            idb.linktype,
-                            idb.ts_offset(),
-                            idb.ts_resolution().unwrap_or(1_000_000),
-                        ));
+                        // Packets of interfaces past the cap count as of unknown link.
+                        if interfaces.len() < MAX_INTERFACES {
+                            interfaces.push((
+                                idb.linktype,
+                                idb.ts_offset(),
+                                ts_resolution(idb.if_tsresol),
+                            ));
+                        }
                         None
                     }
                     PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
                         match interfaces.get(epb.if_id as usize) {
                             Some(&(link, offset, resolution)) => {
-                                let (secs, frac) = epb.decode_ts(offset as u64, resolution);
-                                let usecs = (frac as u64 * 1_000_000 / resolution.max(1)) as u32;
-                                take(&mut skipped, link, epb.data, (secs as u64, usecs), port)
+                                let time = epb_time(epb.ts_high, epb.ts_low, offset, resolution);
+                                // The captured bytes, not the block's padding after them.
+                                let caplen = (epb.caplen as usize).min(epb.data.len());
+                                take(&mut skipped, link, &epb.data[..caplen], time, port)
                             }
                             None => {
                                 skipped.unknown_link += 1;
@@ -228,6 +239,33 @@ fn drain(
             Err(e) => return Err(unreadable(at, &e)),
         }
     }
+}
+
+/// Units a second of an interface's timestamps, from its `if_tsresol` option (pcapng
+/// §4.2: a power of ten, or of two where the top bit is set). Ours, because
+/// pcap-parser's `ts_resolution` refuses every power of two (it range-checks the byte
+/// with its flag bit). A value no `u64` holds is taken as the default, microseconds.
+fn ts_resolution(tsresol: u8) -> u64 {
+    let exponent = u32::from(tsresol & 0x7f);
+    let units = if tsresol & 0x80 == 0 {
+        10u64.checked_pow(exponent)
+    } else {
+        1u64.checked_shl(exponent)
+    };
+    units.unwrap_or(1_000_000)
+}
+
+/// An Enhanced Packet Block's time as (seconds, microseconds) since the epoch: its
+/// 64-bit count of `resolution` units a second, plus the interface's `if_tsoffset`
+/// seconds (pcapng, draft-ietf-opsawg-pcapng §4.2 and §4.3). Our own, because
+/// pcap-parser's `decode_ts` adds a negative offset as a `u64`, which overflows.
+fn epb_time(high: u32, low: u32, offset: i64, resolution: u64) -> (u64, u32) {
+    let units = (u64::from(high) << 32) | u64::from(low);
+    let resolution = resolution.max(1);
+    let secs = (units / resolution).saturating_add_signed(offset);
+    let usecs = u128::from(units % resolution) * 1_000_000 / u128::from(resolution);
+    // Below 1_000_000: the remainder is below the resolution.
+    (secs, usecs as u32)
 }
 
 fn cut_short(at: usize) -> CaptureError {
@@ -300,5 +338,179 @@ fn take<'a>(
             skipped.other_frames += 1;
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// hsflowd's real datagrams: 22 Ethernet frames in a little-endian microsecond pcap.
+    const CAPTURE: &[u8] = include_bytes!("../../../core/tests/data/sflow/hsflowd-live.pcap");
+
+    fn read_all(input: &[u8]) -> (Vec<Captured<'static>>, Result<Skipped, CaptureError>) {
+        let mut got = Vec::new();
+        let result = for_each_udp_datagram(input, 6343, |d| {
+            let payload: &'static [u8] = d.payload.to_vec().leak();
+            got.push(Captured { payload, ..d });
+            ControlFlow::Continue(())
+        });
+        (got, result)
+    }
+
+    /// Where each record of `CAPTURE` ends, the file header's end first.
+    fn block_ends() -> Vec<usize> {
+        let mut ends = vec![PCAP_HEADER];
+        let mut at = PCAP_HEADER;
+        while at < CAPTURE.len() {
+            let caplen = u32::from_le_bytes(CAPTURE[at + 8..at + 12].try_into().unwrap());
+            at += 16 + caplen as usize;
+            ends.push(at);
+        }
+        ends
+    }
+
+    /// A little-endian pcapng: a section header, one Ethernet interface with the option
+    /// bytes `idb_options` (each option already padded, before the end of options),
+    /// and `frames`, each stamped `units` of the interface's resolution.
+    fn pcapng(idb_options: &[u8], frames: &[&[u8]], units: u64) -> Vec<u8> {
+        fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+            let len = (12 + body.len()) as u32;
+            out.extend_from_slice(&kind.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(&len.to_le_bytes());
+        }
+        let mut out = Vec::new();
+        let mut shb = 0x1a2b_3c4d_u32.to_le_bytes().to_vec();
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        block(&mut out, 0x0a0d_0d0a, &shb);
+        let mut idb = vec![1, 0, 0, 0, 0, 0, 4, 0];
+        idb.extend_from_slice(idb_options);
+        idb.extend_from_slice(&[0, 0, 0, 0]);
+        block(&mut out, 1, &idb);
+        for frame in frames {
+            let mut epb = 0u32.to_le_bytes().to_vec();
+            epb.extend_from_slice(&((units >> 32) as u32).to_le_bytes());
+            epb.extend_from_slice(&(units as u32).to_le_bytes());
+            epb.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            epb.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            epb.extend_from_slice(frame);
+            epb.resize(epb.len().div_ceil(4) * 4, 0);
+            block(&mut out, 6, &epb);
+        }
+        out
+    }
+
+    /// The Ethernet frames of `CAPTURE`.
+    fn frames() -> Vec<&'static [u8]> {
+        block_ends()
+            .windows(2)
+            .map(|w| &CAPTURE[w[0] + 16..w[1]])
+            .collect()
+    }
+
+    #[test]
+    fn every_cut_gives_the_whole_datagrams_before_it_then_says_where() {
+        let (all, result) = read_all(CAPTURE);
+        assert_eq!((all.len(), result.unwrap()), (22, Skipped::default()));
+        let ends = block_ends();
+        for cut in 0..CAPTURE.len() {
+            let (got, result) = read_all(&CAPTURE[..cut]);
+            if cut < 4 {
+                // Too short for a magic number: the bytes are one raw datagram, if any.
+                assert_eq!(got.len(), usize::from(cut > 0), "cut at {cut}");
+                continue;
+            }
+            let whole = ends
+                .iter()
+                .filter(|&&end| end <= cut)
+                .count()
+                .saturating_sub(1);
+            assert!(
+                got[..] == all[..whole],
+                "cut at {cut}: {} datagrams",
+                got.len()
+            );
+            let block_start = ends.iter().rev().find(|&&end| end <= cut).copied();
+            match result {
+                Ok(_) => assert_eq!(block_start, Some(cut), "cut at {cut} is not an error"),
+                Err(e) => assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "the capture is cut short inside the block at byte {}",
+                        block_start.unwrap_or(0)
+                    ),
+                    "cut at {cut}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn pcapng_time_is_read_at_any_resolution_and_offset() {
+        let frame = frames()[0];
+        // Nanoseconds (if_tsresol 9) and an offset of -10 s (if_tsoffset): pcapng
+        // timestamps are `units / resolution + offset` seconds.
+        let mut options = vec![9, 0, 1, 0, 9, 0, 0, 0];
+        options.extend_from_slice(&[14, 0, 8, 0]);
+        options.extend_from_slice(&(-10i64).to_le_bytes());
+        let units = 1_700_000_000_123_456_789;
+        let (got, result) = read_all(&pcapng(&options, &[frame], units));
+        result.unwrap();
+        assert_eq!(got[0].timestamp, Some((1_699_999_990, 123_456)));
+        assert!(got[0].payload == read_all(CAPTURE).0[0].payload);
+        // Units of 2^-63 s, the finest pcapng can say, with the count near its top.
+        let options = [9, 0, 1, 0, 0x80 | 63, 0, 0, 0];
+        let (got, result) = read_all(&pcapng(&options, &[frame], u64::MAX));
+        result.unwrap();
+        assert_eq!(got[0].timestamp, Some((1, 999_999)));
+        // An offset further back than the epoch stops at it.
+        let mut options = vec![14, 0, 8, 0];
+        options.extend_from_slice(&i64::MIN.to_le_bytes());
+        let (got, result) = read_all(&pcapng(&options, &[frame], 5_000_000));
+        result.unwrap();
+        assert_eq!(got[0].timestamp, Some((0, 0)));
+    }
+
+    /// Bytes changed at random (a fixed seed) in the headers and the frames of both
+    /// formats: every call returns, with datagrams or an error, and never a panic.
+    #[test]
+    fn corrupted_captures_are_read_or_refused_never_a_panic() {
+        let ng = pcapng(&[], &frames(), 0);
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            // xorshift64*
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let (mut read, mut refused) = (0, 0);
+        for round in 0..4000 {
+            let mut input = if round % 2 == 0 {
+                CAPTURE.to_vec()
+            } else {
+                ng.clone()
+            };
+            for _ in 0..1 + next() % 4 {
+                // Half the changes in the first 200 bytes, where the headers are.
+                let span = if next() % 2 == 0 { 200 } else { input.len() };
+                let at = (next() % span as u64) as usize;
+                input[at] = next() as u8;
+            }
+            let (got, result) = read_all(&input);
+            assert!(got.len() <= 22 && got.iter().all(|d| d.payload.len() <= MAX_DATAGRAM));
+            match result {
+                Ok(_) => read += 1,
+                Err(_) => refused += 1,
+            }
+        }
+        // Both outcomes happen: the corruption reaches the headers and the frames.
+        assert!(
+            read > 100 && refused > 100,
+            "{read} read, {refused} refused"
+        );
     }
 }

@@ -75,11 +75,37 @@ pub fn run(args: &SflowDecodeArgs) -> Result<(), CommandError> {
         Err(e) => return Err(CommandError::Io("stdout".into(), e)),
         Ok(()) => {}
     }
-    read.map_err(|e| CommandError::Io(name.clone(), e.into()))?;
+    let skipped = read.map_err(|e| CommandError::Io(name.clone(), e.into()))?;
+    if seen == 0 {
+        // Nothing on stdout: say why, so a wrong --port or an empty file is not a mystery.
+        eprintln!("{name}: {}", nothing_decoded(args.port, skipped));
+    }
     if rejected > 0 {
         return Err(CommandError::Rejected(format!(
             "{name}: {rejected} of {seen} datagrams rejected"
         )));
     }
     Ok(())
+}
+
+/// Why a capture gave no datagram: what it held instead.
+fn nothing_decoded(port: u16, skipped: capture::Skipped) -> String {
+    let mut why = String::from("no UDP datagrams");
+    if port != 0 {
+        why += &format!(" to port {port}");
+    }
+    let mut held = Vec::new();
+    if skipped.other_frames > 0 {
+        held.push(format!("{} other frames", skipped.other_frames));
+    }
+    if skipped.unknown_link > 0 {
+        held.push(format!(
+            "{} frames of a link type not read",
+            skipped.unknown_link
+        ));
+    }
+    if !held.is_empty() {
+        why += &format!(" ({})", held.join(", "));
+    }
+    why
 }
