@@ -532,6 +532,28 @@ fn replay_sends_each_datagram_as_captured_or_readdressed_to_a_fleet() {
             "datagram {k}"
         );
     }
+    // A fleet of four billion agents costs nothing up front: the addresses are made as
+    // they are used, and `--count` stops after the first three.
+    let (got, _) = replayed(
+        &[
+            capture,
+            "--agent",
+            "10.0.0.1",
+            "--agents",
+            "4000000000",
+            "--count",
+            "3",
+        ],
+        3,
+    );
+    let agents: Vec<IpAddr> = got
+        .iter()
+        .map(|d| ferrostat_core::sflow::Datagram::parse(d).unwrap().agent)
+        .collect();
+    assert_eq!(
+        agents,
+        ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map(|a| a.parse::<IpAddr>().unwrap())
+    );
 }
 
 #[test]

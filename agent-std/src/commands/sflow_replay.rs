@@ -21,11 +21,15 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
     let mut sender = Sender::connect(args)?;
     // Each datagram goes to every agent address before the next datagram: a fleet whose
     // agents report at the same interval, not one agent's whole capture after another's.
-    let agents: Vec<Option<IpAddr>> = match args.agent {
-        None => vec![None],
-        Some(base) => (0..args.agents.max(1))
-            .map(|i| Some(nth_address(base, i)))
-            .collect(),
+    // The addresses are worked out as they are used: `--agents` may be in the millions.
+    let agents = || {
+        let base = args.agent;
+        let count = if base.is_some() {
+            args.agents.max(1)
+        } else {
+            1
+        };
+        (0..count).map(move |i| base.map(|base| nth_address(base, i)))
     };
     let total = args.count.unwrap_or(u64::MAX);
     let mut kept: Vec<Vec<u8>> = Vec::new();
@@ -39,11 +43,11 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
         let mut failed = None;
         capture::for_each_udp_datagram(input, args.port, |d| {
             read += 1;
-            for agent in &agents {
+            for agent in agents() {
                 if sender.sent >= total {
                     return ControlFlow::Break(());
                 }
-                if let Err(e) = sender.send(d.payload, *agent) {
+                if let Err(e) = sender.send(d.payload, agent) {
                     failed = Some(e);
                     return ControlFlow::Break(());
                 }
@@ -70,11 +74,11 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
     // count, the one pass is the whole replay.
     'rounds: while args.count.is_some() && sender.sent < total {
         for d in &kept {
-            for agent in &agents {
+            for agent in agents() {
                 if sender.sent >= total {
                     break 'rounds;
                 }
-                sender.send(d, *agent)?;
+                sender.send(d, agent)?;
             }
         }
     }
