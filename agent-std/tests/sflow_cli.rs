@@ -636,3 +636,141 @@ fn replay_sends_a_capture_on_standard_input_as_it_arrives() {
         .unwrap()
         .starts_with("sent 22 datagrams in "));
 }
+
+/// The README's live pipeline with a real capture tool: tshark captures loopback as
+/// pcapng on a pipe into `sflow decode -`, while `sflow replay` sends the hsflowd capture
+/// to a port where nothing listens (each datagram draws an ICMP port unreachable, which
+/// the socket reports on the next send). Every datagram is decoded while tshark is still
+/// capturing, as sflowtool decoded the original, stamped with the time tshark gives it.
+#[test]
+fn a_live_tshark_capture_of_a_replay_decodes_as_it_happens() {
+    use std::io::{BufRead, Read, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc::channel;
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut tshark = Command::new("tshark")
+        .args(["-i", "lo", "-f", &format!("udp dst port {port}")])
+        .args(["-w", "-", "-F", "pcapng"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tshark (scripts/test.sh installs it)");
+    // The capture goes to the decoder and is kept, for tshark to read back afterwards.
+    let mut decode = agent()
+        .args([
+            "sflow",
+            "decode",
+            "--sflowtool",
+            "--port",
+            &port.to_string(),
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut capture_out = tshark.stdout.take().unwrap();
+    let mut decode_in = decode.stdin.take().unwrap();
+    let tee = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = capture_out.read(&mut buf) {
+            kept.extend_from_slice(&buf[..n]);
+            if decode_in.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        kept
+    });
+    let (lines_tx, lines_rx) = channel();
+    let stdout = std::io::BufReader::new(decode.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(serde_json::from_str::<Value>(&line).unwrap());
+        }
+    });
+    // tshark's "Capturing on" can come before its capture sees packets: probe with the
+    // first datagram, from another agent address, until one comes through.
+    let probe_agent = "198.51.100.1";
+    let mut probe = hsflowd_payloads()[0].clone();
+    probe[8..12].copy_from_slice(&[198, 51, 100, 1]);
+    let prober = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        prober.send_to(&probe, ("127.0.0.1", port)).unwrap();
+        match lines_rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) if line["agent"] == probe_agent => break,
+            Ok(line) => panic!("not a probe: {line}"),
+            Err(_) => assert!(
+                std::time::Instant::now() < deadline,
+                "tshark captured nothing"
+            ),
+        }
+    }
+    let capture = sflow("hsflowd-live.pcap");
+    let out = agent()
+        .args(["sflow", "replay", capture.to_str().unwrap()])
+        .args(["--to", &format!("127.0.0.1:{port}"), "--rate", "200"])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.starts_with("sent 22 datagrams in "), "{printed}");
+    assert!(printed.contains("answered port unreachable"), "{printed}");
+    let mut ours: Vec<Value> = Vec::new();
+    while ours.len() < 22 {
+        let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(20)) else {
+            let numbers: Vec<&Value> = ours.iter().map(|d| &d["packetSequenceNo"]).collect();
+            panic!("decoded while tshark captures: only datagrams {numbers:?}");
+        };
+        // Probes sent before the first came through arrive before the replay.
+        if line["agent"] != probe_agent {
+            ours.push(line);
+        }
+    }
+    tshark.kill().unwrap();
+    tshark.wait().unwrap();
+    let kept = tee.join().unwrap();
+    decode.wait().unwrap();
+    // Apart from when it was captured, each datagram is the original.
+    let without_time = |v: &Value| {
+        let mut v = v.clone();
+        let o = v.as_object_mut().unwrap();
+        o.remove("pcapTimestamp");
+        o.remove("pcapTimestamp_uS");
+        v
+    };
+    let reference = hsflowd_reference();
+    for (i, (o, r)) in ours.iter().zip(&reference).enumerate() {
+        assert!(without_time(o) == without_time(r), "datagram {i}");
+    }
+    // And when it was captured is the time tshark reads from the same capture: that of
+    // its last 22 frames, after the probes.
+    let file = std::env::temp_dir().join(format!("ferrostat-live-{port}.pcapng"));
+    std::fs::write(&file, &kept).unwrap();
+    let times = Command::new("tshark")
+        .args([
+            "-r",
+            file.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+        ])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).ok();
+    let times = String::from_utf8(times.stdout).unwrap();
+    let times: Vec<&str> = times.lines().collect();
+    assert!(times.len() >= 23, "tshark's frames: {times:?}");
+    for (o, epoch) in ours.iter().zip(&times[times.len() - 22..]) {
+        let (secs, frac) = epoch.split_once('.').unwrap();
+        let when = ferrostat_core::time::UtcDateTime::from_unix(secs.parse().unwrap());
+        assert_eq!(o["pcapTimestamp"], format!("{when}+0000"), "{epoch}");
+        let micros: u32 = frac[..6].parse().unwrap();
+        assert_eq!(o["pcapTimestamp_uS"], micros.to_string(), "{epoch}");
+    }
+}

@@ -160,11 +160,16 @@ impl<'a> Sender<'a> {
             }
             &self.buf
         };
-        match self.socket.send(payload) {
-            Ok(_) => {}
-            // Nothing listening yet answers with ICMP: counted, not fatal.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => self.refused += 1,
-            Err(e) => return Err(udp_error(self.args, e)),
+        // A port with nothing listening answers a datagram with ICMP port unreachable,
+        // and the connected socket reports it on the next send, which then sends
+        // nothing. The report is about an earlier datagram: counted, and this one is
+        // sent again, or every other datagram would be lost.
+        for _ in 0..3 {
+            match self.socket.send(payload) {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => self.refused += 1,
+                Err(e) => return Err(udp_error(self.args, e)),
+            }
         }
         self.sent += 1;
         Ok(())
@@ -177,7 +182,7 @@ impl<'a> Sender<'a> {
             self.sent,
             self.sent as f64 / secs.max(1e-9),
             if self.refused > 0 {
-                format!(", {} refused", self.refused)
+                format!(", {} answered port unreachable", self.refused)
             } else {
                 String::new()
             }
