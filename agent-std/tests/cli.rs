@@ -1,5 +1,8 @@
 //! The `ferrostat-agent` binary from outside: `parse` on real corpus files, on standard
-//! input and on live /proc, its error reporting, and a live `snapshot`.
+//! input and on live /proc, its error reporting, and `snapshot` of live /proc and of a
+//! copied /proc tree.
+
+mod common;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -301,4 +304,100 @@ fn snapshot_matches_live_proc() {
         .as_millis() as u64;
     assert!(now_ms - v["timestamp_ms"].as_u64().unwrap() < 10_000);
     assert!(v["uptime_secs"].as_f64().unwrap() > 0.0);
+}
+
+/// Copies a directory tree (files and directories only, as the corpus holds).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `snapshot --proc-root` (a container that mounts the host's /proc elsewhere) on a copy
+/// of a real machine's /proc: the sample is that machine's, a missing file is named, and
+/// a file that never ends is refused at 64 MiB rather than read into memory.
+#[test]
+fn snapshot_of_a_copied_proc_tree() {
+    let root = common::temp_dir("proc-root");
+    copy_tree(&corpus("local/proc"), &root);
+    let snapshot = |root: &std::path::Path| {
+        agent()
+            .args([
+                "snapshot",
+                "--compact",
+                "--proc-root",
+                root.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    // Without sys/kernel/hostname (the corpus did not copy it).
+    let out = snapshot(&root);
+    assert_eq!(out.status.code(), Some(1));
+    let hostname = root.join("sys/kernel/hostname");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "ferrostat-agent: snapshot: {}: No such file or directory (os error 2)\n",
+            hostname.display()
+        )
+    );
+    std::fs::create_dir_all(hostname.parent().unwrap()).unwrap();
+    std::fs::write(&hostname, "corpus-host\n").unwrap();
+    let out = snapshot(&root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hostname"], "corpus-host");
+    // meminfo: MemTotal 24683656 kB; loadavg: 4.04 2.00 0.82 6/129; uptime: 393.72.
+    assert_eq!(v["memory"]["total_bytes"], 24_683_656u64 * 1024);
+    assert_eq!(v["memory"]["available_bytes"], 23_706_380u64 * 1024);
+    assert_eq!(
+        (
+            &v["load"]["one"],
+            &v["load"]["fifteen"],
+            &v["load"]["running"],
+            &v["load"]["total"]
+        ),
+        (
+            &Value::from(4.04),
+            &Value::from(0.82),
+            &Value::from(6),
+            &Value::from(129)
+        )
+    );
+    assert_eq!(v["uptime_secs"], 393.72);
+    // stat: two CPUs, cpu0's user time 13575 jiffies at the kernel's 100 Hz.
+    let cpus = v["cpus"]["items"].as_array().unwrap();
+    assert_eq!(cpus.len(), 2);
+    assert_eq!(cpus[0]["counters"]["user_ms"], 135_750);
+    let names: Vec<&str> = v["interfaces"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["lo", "ifb0", "ifb1", "eth0"]);
+    // A stat that never ends.
+    std::fs::remove_file(root.join("stat")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("stat")).unwrap();
+    let out = snapshot(&root);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("/stat: longer than 64 MiB, not a /proc file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&root).ok();
 }

@@ -12,6 +12,12 @@ use ferrostat_core::metrics::ServerHostSample;
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat, uptime};
 use ferrostat_core::Table;
 
+/// The longest file [`ProcFile::read`] takes. /proc's largest are a few MB (mountinfo of
+/// a host with thousands of container mounts); a longer one is not a /proc file (a
+/// `--proc-root` that points elsewhere, a device that never ends) and must not take all
+/// memory.
+pub const MAX_PROC_FILE: usize = 64 << 20;
+
 /// A /proc file kept open and re-read from the start on every [`ProcFile::read`].
 #[derive(Debug)]
 pub struct ProcFile {
@@ -53,6 +59,16 @@ impl ProcFile {
         self.len = 0;
         loop {
             if len == self.buf.len() {
+                if len >= MAX_PROC_FILE {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "{}: longer than {} MiB, not a /proc file",
+                            self.path.display(),
+                            MAX_PROC_FILE >> 20
+                        ),
+                    ));
+                }
                 let grown = self.buf.len() * 2;
                 self.buf.resize(grown, 0);
             }
@@ -122,7 +138,11 @@ pub struct HostCollector {
 impl HostCollector {
     /// Opens the files under `proc_root` (normally `/proc`).
     pub fn open(proc_root: &Path) -> io::Result<Self> {
-        let p = |rel: &str| ProcFile::open(proc_root.join(rel));
+        let p = |rel: &str| {
+            let path = proc_root.join(rel);
+            ProcFile::open(&path)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        };
         let pressure = open_pressure(proc_root);
         Ok(HostCollector {
             stat: p("stat")?,

@@ -9,7 +9,8 @@ use crate::collect::procfs::HostCollector;
 /// Collects and prints one sample.
 #[inline(never)] // see commands/mod.rs
 pub fn run(args: &SnapshotArgs) -> Result<(), CommandError> {
-    let io = |e| CommandError::Io(args.proc_root.display().to_string(), e);
+    // The error names the file.
+    let io = |e| CommandError::Io("snapshot".into(), e);
     let mut collector = HostCollector::open(&args.proc_root).map_err(io)?;
     let mut sample = Box::<ServerHostSample>::default();
     collector.sample(&mut sample).map_err(io)?;
