@@ -162,8 +162,7 @@ impl ServeConfig {
         };
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = read_config(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 toml::from_str::<FileConfig>(&text)
                     .map_err(|e| format!("{}: {e}", path.display()))?
             }
@@ -355,6 +354,26 @@ impl ServeConfig {
     }
 }
 
+/// The longest config file read: a real one is a few hundred bytes, and a path given by
+/// mistake (a log, `/dev/zero`) must not be read into memory whole.
+const MAX_CONFIG: u64 = 1 << 20;
+
+/// The config file's text, at most [`MAX_CONFIG`] bytes of it.
+fn read_config(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("longer than {} MiB, not a config file", MAX_CONFIG >> 20),
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,6 +511,13 @@ mod tests {
         let mut a = args(&[]);
         a.config = Some(path.clone());
         assert!(resolve(a).unwrap_err().contains("agent.toml"));
+        // A file that never ends is refused after its first MiB.
+        let mut a = args(&[]);
+        a.config = Some("/dev/zero".into());
+        assert_eq!(
+            resolve(a).unwrap_err(),
+            "/dev/zero: longer than 1 MiB, not a config file"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }
