@@ -30,6 +30,16 @@ fn run_ok(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The names of a snapshot's network interfaces, in order.
+fn interface_names(snapshot: &Value) -> Vec<&str> {
+    snapshot["interfaces"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
+}
+
 fn parse_file(kind: &str, rel: &str) -> Value {
     run_ok(&["parse", kind, corpus(rel).to_str().unwrap()])
 }
@@ -289,12 +299,7 @@ fn snapshot_matches_live_proc() {
     assert_eq!(v["memory"]["total_bytes"], total_kb * 1024);
     let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as usize;
     assert_eq!(v["cpus"]["items"].as_array().unwrap().len(), online);
-    let names: Vec<&str> = v["interfaces"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let names = interface_names(&v);
     assert!(names.contains(&"lo"));
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(v["hostname"], host.trim());
@@ -381,12 +386,7 @@ fn snapshot_of_a_copied_proc_tree() {
     let cpus = v["cpus"]["items"].as_array().unwrap();
     assert_eq!(cpus.len(), 2);
     assert_eq!(cpus[0]["counters"]["user_ms"], 135_750);
-    let names: Vec<&str> = v["interfaces"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let names = interface_names(&v);
     assert_eq!(names, ["lo", "ifb0", "ifb1", "eth0"]);
     // A stat that never ends.
     std::fs::remove_file(root.join("stat")).unwrap();
