@@ -348,11 +348,20 @@ mod tests {
     /// hsflowd's real datagrams: 22 Ethernet frames in a little-endian microsecond pcap.
     const CAPTURE: &[u8] = include_bytes!("../../../core/tests/data/sflow/hsflowd-live.pcap");
 
-    fn read_all(input: &[u8]) -> (Vec<Captured<'static>>, Result<Skipped, CaptureError>) {
+    /// A datagram as the reader gave it, kept past the call.
+    #[derive(Debug, PartialEq)]
+    struct Taken {
+        timestamp: Option<(u64, u32)>,
+        payload: Vec<u8>,
+    }
+
+    fn read_all(input: &[u8]) -> (Vec<Taken>, Result<Skipped, CaptureError>) {
         let mut got = Vec::new();
         let result = for_each_udp_datagram(input, 6343, |d| {
-            let payload: &'static [u8] = d.payload.to_vec().leak();
-            got.push(Captured { payload, ..d });
+            got.push(Taken {
+                timestamp: d.timestamp,
+                payload: d.payload.to_vec(),
+            });
             ControlFlow::Continue(())
         });
         (got, result)

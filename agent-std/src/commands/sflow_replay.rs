@@ -31,11 +31,10 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
         };
         (0..count).map(move |i| base.map(|base| nth_address(base, i)))
     };
-    let total = args.count.unwrap_or(u64::MAX);
     let mut kept: Vec<Vec<u8>> = Vec::new();
     let mut read = 0u64;
     for file in &args.files {
-        if read > 0 && sender.sent >= total {
+        if read > 0 && sender.done() {
             break;
         }
         let name = file.display().to_string();
@@ -43,22 +42,19 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
         let mut failed = None;
         capture::for_each_udp_datagram(input, args.port, |d| {
             read += 1;
-            for agent in agents() {
-                if sender.sent >= total {
-                    return ControlFlow::Break(());
-                }
-                if let Err(e) = sender.send(d.payload, agent) {
+            match sender.send_to_each(d.payload, agents()) {
+                Err(e) => {
                     failed = Some(e);
-                    return ControlFlow::Break(());
+                    ControlFlow::Break(())
+                }
+                Ok(()) if sender.done() => ControlFlow::Break(()),
+                Ok(()) => {
+                    if args.count.is_some() {
+                        kept.push(d.payload.to_vec());
+                    }
+                    ControlFlow::Continue(())
                 }
             }
-            if sender.sent >= total {
-                return ControlFlow::Break(());
-            }
-            if args.count.is_some() {
-                kept.push(d.payload.to_vec());
-            }
-            ControlFlow::Continue(())
         })
         .map_err(|e| CommandError::Io(name.clone(), e.into()))?;
         if let Some(e) = failed {
@@ -70,15 +66,13 @@ pub fn run(args: &SflowReplayArgs) -> Result<(), CommandError> {
             "the captures hold no UDP datagrams".into(),
         ));
     }
-    // `--count` past the first pass: round after round of what it kept. Without a
-    // count, the one pass is the whole replay.
-    'rounds: while args.count.is_some() && sender.sent < total {
+    // `--count` past the first pass: round after round of what it kept (nothing without
+    // a count, when the one pass is the whole replay).
+    while !kept.is_empty() && !sender.done() {
         for d in &kept {
-            for agent in agents() {
-                if sender.sent >= total {
-                    break 'rounds;
-                }
-                sender.send(d, agent)?;
+            sender.send_to_each(d, agents())?;
+            if sender.done() {
+                break;
             }
         }
     }
@@ -92,6 +86,8 @@ struct Sender<'a> {
     socket: UdpSocket,
     started: Instant,
     sent: u64,
+    /// `--count`, or no end.
+    total: u64,
     refused: u64,
     /// Each agent's (address and sub-agent) last sequence number, for `--renumber`.
     sequences: HashMap<Vec<u8>, u32>,
@@ -112,10 +108,31 @@ impl<'a> Sender<'a> {
             socket,
             started: Instant::now(),
             sent: 0,
+            total: args.count.unwrap_or(u64::MAX),
             refused: 0,
             sequences: HashMap::new(),
             buf: Vec::new(),
         })
+    }
+
+    /// Whether `--count` datagrams have been sent.
+    fn done(&self) -> bool {
+        self.sent >= self.total
+    }
+
+    /// Sends `datagram` to each of `agents` in turn, stopping at `--count`.
+    fn send_to_each(
+        &mut self,
+        datagram: &[u8],
+        agents: impl Iterator<Item = Option<IpAddr>>,
+    ) -> Result<(), CommandError> {
+        for agent in agents {
+            if self.done() {
+                break;
+            }
+            self.send(datagram, agent)?;
+        }
+        Ok(())
     }
 
     /// Sends `datagram`, re-addressed to `agent` and renumbered as asked, when its turn
