@@ -118,8 +118,8 @@ pub struct ServeArgs {
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
     /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
     /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
-    /// history_queue, gateway_listen, ssh_key, ssh_known_hosts, ssh_require_known_hosts,
-    /// ssh_watch).
+    /// history_queue, remote_host_expiry_s, remote_host_limit, gateway_listen, ssh_key,
+    /// ssh_known_hosts, ssh_require_known_hosts, ssh_watch).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
     /// The procfs mount to read (default /proc).
@@ -210,6 +210,15 @@ pub struct ServeArgs {
     /// counted; default 16384).
     #[arg(long, env = "FERROSTAT_HISTORY_QUEUE")]
     pub history_queue: Option<usize>,
+    /// Forget an sFlow agent, VM or edge gateway not heard from for this many seconds
+    /// (default 600): it leaves /metrics and /ws/stats and its place goes to a new one;
+    /// its history stays.
+    #[arg(long, env = "FERROSTAT_REMOTE_HOST_EXPIRY_S")]
+    pub remote_host_expiry_s: Option<u64>,
+    /// sFlow agents and gateways listed at once, and as many VMs (default 65536); new
+    /// ones past it are counted in ferrostat_sflow_registry_refused_total.
+    #[arg(long, env = "FERROSTAT_REMOTE_HOST_LIMIT")]
+    pub remote_host_limit: Option<usize>,
     /// Accept edge gateways' sample streams on this TCP address (off by default; see
     /// agent-embassy/PROTOCOL.md). Their hello must carry the agent's token.
     #[arg(long, env = "FERROSTAT_GATEWAY_LISTEN")]

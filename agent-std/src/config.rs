@@ -41,6 +41,8 @@ struct FileConfig {
     history_minute_hours: Option<u64>,
     history_retention_days: Option<u64>,
     history_queue: Option<usize>,
+    remote_host_expiry_s: Option<u64>,
+    remote_host_limit: Option<usize>,
     gateway_listen: Option<SocketAddr>,
     ssh_key: Option<PathBuf>,
     ssh_known_hosts: Option<PathBuf>,
@@ -116,6 +118,8 @@ pub struct ServeConfig {
     pub history_retention: crate::state::history::Retention,
     /// History queue bound, in samples.
     pub history_queue: usize,
+    /// How many remote hosts and VMs are listed, and how long after they fall silent.
+    pub remote: crate::registry::Limits,
     /// The agent's own SSH key.
     pub ssh_key: Option<PathBuf>,
     /// The known-hosts file (None: <data dir>/ssh/known_hosts).
@@ -179,6 +183,7 @@ impl ServeConfig {
             gateway_listen: None,
             history_retention: crate::state::history::Retention::default(),
             history_queue: 16_384,
+            remote: crate::registry::Limits::default(),
             ssh_key: None,
             ssh_known_hosts: None,
             ssh_require_known_hosts: false,
@@ -315,9 +320,22 @@ impl ServeConfig {
         if !ssh_watch.is_empty() && ssh_key.is_none() {
             return Err("--ssh-watch logs in with the agent's key: set --ssh-key too".into());
         }
+        let d = crate::registry::Limits::default();
+        let remote = crate::registry::Limits {
+            capacity: args
+                .remote_host_limit
+                .or(file.remote_host_limit)
+                .unwrap_or(d.capacity)
+                .max(1),
+            expiry: args
+                .remote_host_expiry_s
+                .or(file.remote_host_expiry_s)
+                .map_or(d.expiry, |s| Duration::from_secs(s.max(1))),
+        };
         let config = ServeConfig {
             sflow,
             ssh_watch,
+            remote,
             gateway_listen: args.gateway_listen.or(file.gateway_listen),
             ssh_key,
             ssh_known_hosts: args.ssh_known_hosts.or(file.ssh_known_hosts),
@@ -480,7 +498,7 @@ mod tests {
         let path = dir.join("agent.toml");
         std::fs::write(
             &path,
-            "listen = [\"127.0.0.1:9097\"]\ncache_ms = 250\ntoken = \"t\"\nheader_timeout_ms = 2500\nwrite_timeout_ms = 4000\n",
+            "listen = [\"127.0.0.1:9097\"]\ncache_ms = 250\ntoken = \"t\"\nheader_timeout_ms = 2500\nwrite_timeout_ms = 4000\nremote_host_expiry_s = 90\n",
         )
         .unwrap();
         let mut a = args(&[]);
@@ -499,13 +517,26 @@ mod tests {
             (c.cache, c.token.as_deref()),
             (Duration::from_millis(250), Some("t"))
         );
+        assert_eq!(
+            c.remote,
+            crate::registry::Limits {
+                capacity: 65_536,
+                expiry: Duration::from_secs(90)
+            }
+        );
         let mut a = args(&["127.0.0.1:1"]);
         a.config = Some(path.clone());
         a.cache_ms = Some(10);
+        (a.remote_host_expiry_s, a.remote_host_limit) = (Some(0), Some(3));
         let c = resolve(a).unwrap();
         assert_eq!(
             (c.listen[0].port(), c.cache),
             (1, Duration::from_millis(10))
+        );
+        // No expiry shorter than a second: a host would vanish between two datagrams.
+        assert_eq!(
+            (c.remote.capacity, c.remote.expiry),
+            (3, Duration::from_secs(1))
         );
         std::fs::write(&path, "listen = 3\n").unwrap();
         let mut a = args(&[]);

@@ -103,7 +103,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             Some(identity.server_config().map_err(CommandError::Config)?)
         }
     };
-    let registry = Arc::new(Registry::new(REGISTRY_CAPACITY));
+    let registry = Arc::new(Registry::new(config.remote));
     // The history opens when anything feeds it: the sFlow collector or gateways.
     let history = if config.sflow.is_some() || config.gateway_listen.is_some() {
         let (history, queue, writer) = crate::state::history::open(
@@ -268,9 +268,6 @@ fn raise_open_file_limit() {
         let _ = setrlimit(Resource::Nofile, limit);
     }
 }
-
-/// Remote hosts (and, apart, VMs) the registry lists at most.
-const REGISTRY_CAPACITY: usize = 65_536;
 
 /// Every endpoint, by path.
 pub fn router(state: Arc<AppState>) -> Router {

@@ -663,46 +663,182 @@ fn api_requires_the_token() {
 #[test]
 fn the_replay_command_feeds_the_collector_a_renumbered_fleet() {
     let agent = start(&["--sflow", "127.0.0.1:0"]);
-    let to = agent.sflow_addr().to_string();
-    let capture = format!("{}{LIVE}.pcap", common::sflow::DATA);
-    let replay = |more: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
-            .args(["sflow", "replay", &capture, "--to", &to, "--rate", "1000"])
-            .args(["--agent", "10.9.0.1", "--agents", "3", "--count", "132"])
-            .args(more)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let fleet = ["--agent", "10.9.0.1", "--agents", "3", "--count", "132"];
     let datagrams = || metric(&agent, "ferrostat_sflow_datagrams_total", "127.0.0.1");
     let gaps = || metric(&agent, "ferrostat_sflow_sequence_gaps_total", "127.0.0.1");
-    let wait_for = |n: f64| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while datagrams() < n {
-            assert!(Instant::now() < deadline, "collector took {}", datagrams());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    replay(&["--renumber"]);
-    wait_for(132.0);
+    replay_live(&agent, &[&fleet[..], &["--renumber"]].concat(), 132.0);
     assert_eq!((datagrams(), gaps()), (132.0, 0.0));
-    let hosts: Vec<Value> = rpc(&agent, "host.description", json!({}))
+    assert_eq!(history_hosts(&agent), ["10.9.0.1", "10.9.0.2", "10.9.0.3"]);
+    // The capture's own numbers, twice over: each round starts over, and the collector
+    // counts no loss for a step back.
+    replay_live(&agent, &fleet, 264.0);
+    assert_eq!((datagrams(), gaps()), (264.0, 0.0));
+}
+
+/// Runs `sflow replay` of the live capture into the agent's collector with `args`,
+/// 1,000 datagrams a second, and waits until the collector has taken `total` in all.
+fn replay_live(agent: &Agent, args: &[&str], total: f64) {
+    let capture = format!("{}{LIVE}.pcap", common::sflow::DATA);
+    let to = agent.sflow_addr().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+        .args(["sflow", "replay", &capture, "--to", &to, "--rate", "1000"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let datagrams = || metric(agent, "ferrostat_sflow_datagrams_total", "127.0.0.1");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while datagrams() < total {
+        assert!(Instant::now() < deadline, "collector took {}", datagrams());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The agents `host.description` lists: every host in the history.
+fn history_hosts(agent: &Agent) -> Vec<String> {
+    rpc(agent, "host.description", json!({}))
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h["host_ip"].clone())
-        .collect();
-    assert_eq!(
-        hosts,
-        [json!("10.9.0.1"), json!("10.9.0.2"), json!("10.9.0.3")]
+        .map(|h| h["host_ip"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The agents `/metrics` shows remote-host series for, by their `agent` label.
+fn listed_agents(agent: &Agent) -> std::collections::BTreeSet<String> {
+    let (_, page, _) = http("GET", &format!("{}/metrics", agent.base()), "");
+    page.lines()
+        .filter(|l| l.starts_with("ferrostat_sflow_"))
+        .filter_map(|l| l.split_once("agent=\"")?.1.split_once('"'))
+        .map(|(a, _)| a.to_owned())
+        .collect()
+}
+
+/// With room for two hosts, a third agent is refused and counted, though its samples
+/// are stored; once the two fall silent for the expiry they leave `/metrics`, and the
+/// third, heard again, takes a place.
+#[test]
+fn silent_agents_are_forgotten_and_make_room_for_new_ones() {
+    const EXPIRY_S: u64 = 6;
+    let expiry = EXPIRY_S.to_string();
+    let agent = start(&[
+        "--sflow",
+        "127.0.0.1:0",
+        "--remote-host-limit",
+        "2",
+        "--remote-host-expiry-s",
+        &expiry,
+    ]);
+    let refused = || metric(&agent, "ferrostat_sflow_registry_refused_total", "");
+    let expired = || metric(&agent, "ferrostat_sflow_registry_expired_total", "");
+    let fleet = ["--agent", "10.9.0.1", "--agents", "3", "--renumber"];
+    let sent = Instant::now();
+    replay_live(&agent, &fleet, 66.0);
+    let listed = listed_agents(&agent);
+    assert!(
+        sent.elapsed() < Duration::from_secs(EXPIRY_S),
+        "too slow to see the fleet before it expires"
     );
-    // The capture's own numbers, twice over: each round starts over, and the collector
-    // counts no loss for a step back.
-    replay(&[]);
-    wait_for(264.0);
-    assert_eq!((datagrams(), gaps()), (264.0, 0.0));
+    assert_eq!(listed, ["10.9.0.1", "10.9.0.2"].map(String::from).into());
+    // Each of the third agent's counter samples was refused a place.
+    let samples = metric(&agent, "ferrostat_sflow_samples_total", "127.0.0.1");
+    let flows = metric(
+        &agent,
+        "ferrostat_sflow_flow_samples_skipped_total",
+        "127.0.0.1",
+    );
+    assert_eq!(refused(), (samples - flows) / 3.0);
+    assert_eq!(expired(), 0.0);
+    assert_eq!(history_hosts(&agent), ["10.9.0.1", "10.9.0.2", "10.9.0.3"]);
+    // Silent past the expiry: unlisted, counted once each, however often scraped.
+    let deadline = Instant::now() + Duration::from_secs(EXPIRY_S + 20);
+    while !listed_agents(&agent).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{:?} still listed",
+            listed_agents(&agent)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!((expired(), expired()), (2.0, 2.0));
+    // The third agent, heard again, takes a place; nothing more is refused.
+    let before = refused();
+    replay_live(&agent, &["--agent", "10.9.0.3"], 88.0);
+    assert_eq!(listed_agents(&agent), ["10.9.0.3"].map(String::from).into());
+    assert_eq!((refused(), expired()), (before, 2.0));
+}
+
+/// The collector counts 4,096 UDP sources one by one, and more together under `::`;
+/// once those fall silent past the expiry, a new source has its own counters again.
+#[test]
+fn a_full_source_table_makes_room_once_sources_fall_silent() {
+    const EXPIRY_S: u64 = 10;
+    let expiry = EXPIRY_S.to_string();
+    let agent = start(&["--sflow", "127.0.0.1:0", "--remote-host-expiry-s", &expiry]);
+    let to = agent.sflow_addr();
+    let datagram = &payloads(LIVE)[0];
+    let total = || metric(&agent, "ferrostat_sflow_datagrams_total", "");
+    let send_from = |addrs: &[String]| {
+        let want = total() + addrs.len() as f64;
+        for a in addrs {
+            UdpSocket::bind(format!("{a}:0"))
+                .unwrap()
+                .send_to(datagram, to)
+                .unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while total() < want {
+            assert!(
+                Instant::now() < deadline,
+                "collector took {} of {want}",
+                total()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    let fleet: Vec<String> = (0..4096)
+        .map(|i| format!("127.1.{}.{}", i / 256, i % 256))
+        .collect();
+    let started = Instant::now();
+    for batch in fleet.chunks(256) {
+        send_from(batch);
+    }
+    let sources = |agent: &Agent| {
+        let (_, page, _) = http("GET", &format!("{}/metrics", agent.base()), "");
+        page.lines()
+            .filter(|l| l.starts_with("ferrostat_sflow_datagrams_total{"))
+            .count()
+    };
+    assert_eq!(sources(&agent), 4096);
+    // All of them still live: the new source is counted under `::`.
+    send_from(&["127.2.0.1".into()]);
+    assert!(
+        started.elapsed() < Duration::from_secs(EXPIRY_S),
+        "too slow to fill the table within the expiry"
+    );
+    assert_eq!(
+        metric(&agent, "ferrostat_sflow_datagrams_total", "source=\"::\""),
+        1.0
+    );
+    // Silent past the expiry, they make room, `::` included; the table starts over.
+    std::thread::sleep(Duration::from_secs(EXPIRY_S) + Duration::from_millis(500));
+    let socket = UdpSocket::bind("127.2.0.2:0").unwrap();
+    socket.send_to(datagram, to).unwrap();
+    let own = || {
+        metric(
+            &agent,
+            "ferrostat_sflow_datagrams_total",
+            "source=\"127.2.0.2\"",
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while own() < 1.0 {
+        assert!(Instant::now() < deadline, "127.2.0.2 not counted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!((own(), sources(&agent)), (1.0, 1));
 }

@@ -345,6 +345,12 @@ fn render_remote(state: &AppState, page: &mut Page<'_>) {
         "New hosts or VMs not listed because the registry was full.",
         state.registry.refused() as f64,
     );
+    page.single(
+        "ferrostat_sflow_registry_expired_total",
+        "counter",
+        "Hosts and VMs forgotten after --remote-host-expiry-s without a sample.",
+        state.registry.expired() as f64,
+    );
 }
 
 /// Edge gateways: what they sent and what their heartbeats say.

@@ -6,6 +6,9 @@
 //! Per UDP source it counts datagrams, samples, records, decode errors by kind,
 //! sequence gaps (datagrams lost on the way, sFlow v5 §5 `sequence_number`) and
 //! allowlist drops; a malformed datagram is logged at most once a minute per source.
+//! Sources and agents are remembered while there is room; once a table is full, those
+//! silent past the registry's expiry make room for new ones, so a fleet that changes
+//! over the years is still counted one by one.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, UdpSocket};
@@ -19,7 +22,7 @@ use super::sample::{self, HostKey, Ingest};
 use crate::registry::Registry;
 use crate::state::history::{now_ms, Queue};
 
-/// Sources tracked one by one; datagrams from further sources are counted together
+/// Sources tracked one by one; datagrams from further live sources are counted together
 /// under the unspecified address, so spoofed floods cannot grow the table.
 const MAX_SOURCES: usize = 4096;
 /// How often one source's decode errors may reach the log.
@@ -44,21 +47,41 @@ pub struct SourceStats {
     pub sequence_gaps: u64,
     /// Datagrams dropped because the source is not in the allowlist.
     pub allowlist_drops: u64,
+    last_seen: Option<Instant>,
     last_log: Option<Instant>,
     unlogged: u64,
 }
 
 /// The collector's counters, shared with `/metrics` and the stats stream.
-#[derive(Default)]
 pub struct CollectorStats {
-    sources: Mutex<HashMap<IpAddr, SourceStats>>,
+    sources: Mutex<Sources>,
+    expiry: Duration,
+}
+
+struct Sources {
+    by_address: HashMap<IpAddr, SourceStats>,
+    swept: Instant,
 }
 
 impl CollectorStats {
+    fn new(expiry: Duration) -> Self {
+        CollectorStats {
+            sources: Mutex::new(Sources {
+                by_address: HashMap::new(),
+                swept: Instant::now(),
+            }),
+            expiry,
+        }
+    }
+
     /// Every source's counters, sorted by address.
     pub fn sources(&self) -> Vec<(IpAddr, SourceStats)> {
         let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        let mut v: Vec<_> = sources.iter().map(|(a, s)| (*a, s.clone())).collect();
+        let mut v: Vec<_> = sources
+            .by_address
+            .iter()
+            .map(|(a, s)| (*a, s.clone()))
+            .collect();
         v.sort_by_key(|(a, _)| *a);
         v
     }
@@ -99,7 +122,9 @@ impl Collector {
         let local = socket.local_addr()?;
         // A timeout so the thread notices shutdown.
         socket.set_read_timeout(Some(Duration::from_millis(250)))?;
-        let stats = Arc::new(CollectorStats::default());
+        let expiry = registry.limits().expiry;
+        let capacity = registry.limits().capacity;
+        let stats = Arc::new(CollectorStats::new(expiry));
         let stop = Arc::new(AtomicBool::new(false));
         let mut receiver = Receiver {
             socket,
@@ -108,6 +133,9 @@ impl Collector {
             queue,
             stats: stats.clone(),
             sequences: HashMap::new(),
+            sequences_swept: Instant::now(),
+            capacity,
+            expiry,
             stop: stop.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -149,10 +177,18 @@ struct Receiver {
     registry: Arc<Registry>,
     queue: Queue,
     stats: Arc<CollectorStats>,
-    /// Last sequence number per agent and sub-agent, for gap counting.
-    sequences: HashMap<HostKey, u32>,
+    /// Last sequence number per agent and sub-agent, for gap counting, and when it came.
+    sequences: HashMap<HostKey, (u32, Instant)>,
+    sequences_swept: Instant,
+    /// Agents tracked for gaps at most (the registry's capacity).
+    capacity: usize,
+    expiry: Duration,
     stop: Arc<AtomicBool>,
 }
+
+/// The most often a full table is searched for the silent to make room: a flood of new
+/// addresses must not cost a pass over the table per datagram.
+const SWEEP_WHEN_FULL: Duration = Duration::from_secs(1);
 
 impl Receiver {
     fn run(&mut self) {
@@ -209,14 +245,58 @@ impl Receiver {
         });
     }
 
+    /// Adds to `source`'s counters. Sources are kept for as long as there is room; when
+    /// the table is full, those silent past the expiry make room, and past that the new
+    /// are counted together under the unspecified address.
     fn account(&self, source: IpAddr, f: impl FnOnce(&mut SourceStats)) {
-        let mut sources = self.stats.sources.lock().unwrap_or_else(|e| e.into_inner());
-        let key = if sources.len() >= MAX_SOURCES && !sources.contains_key(&source) {
+        let stats = &self.stats;
+        let mut sources = stats.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let full =
+            |s: &Sources| s.by_address.len() >= MAX_SOURCES && !s.by_address.contains_key(&source);
+        if full(&sources) && sources.swept.elapsed() >= SWEEP_WHEN_FULL {
+            sources
+                .by_address
+                .retain(|_, s| s.last_seen.is_some_and(|t| t.elapsed() <= stats.expiry));
+            sources.swept = Instant::now();
+        }
+        let key = if full(&sources) {
             IpAddr::V6(Ipv6Addr::UNSPECIFIED)
         } else {
             source
         };
-        f(sources.entry(key).or_default());
+        let entry = sources.by_address.entry(key).or_default();
+        entry.last_seen = Some(Instant::now());
+        f(entry);
+    }
+
+    /// Counts the datagrams missing between this agent's last sequence number and `seq`.
+    /// Agents are remembered for as long as there is room, so loss across an outage is
+    /// still counted; when the table is full, those silent past the expiry make room.
+    fn sequence_gap(&mut self, key: HostKey, seq: u32) -> u64 {
+        let now = Instant::now();
+        let full = |t: &HashMap<HostKey, (u32, Instant)>| {
+            t.len() >= self.capacity && !t.contains_key(&key)
+        };
+        if full(&self.sequences) && self.sequences_swept.elapsed() >= SWEEP_WHEN_FULL {
+            let expiry = self.expiry;
+            self.sequences.retain(|_, (_, at)| at.elapsed() <= expiry);
+            self.sequences_swept = now;
+        }
+        if full(&self.sequences) {
+            return 0;
+        }
+        match self.sequences.insert(key, (seq, now)) {
+            Some((last, _)) => {
+                let step = seq.wrapping_sub(last);
+                // A step back or a huge jump is an agent restart, not loss.
+                if step > 1 && step < 1 << 20 {
+                    u64::from(step - 1)
+                } else {
+                    0
+                }
+            }
+            None => 0,
+        }
     }
 
     fn decode(&mut self, bytes: &[u8], source: IpAddr) -> Outcome {
@@ -232,15 +312,7 @@ impl Receiver {
             agent: datagram.agent,
             sub_agent: datagram.sub_agent_id,
         };
-        if self.sequences.len() < MAX_SOURCES || self.sequences.contains_key(&key) {
-            if let Some(last) = self.sequences.insert(key, datagram.sequence_number) {
-                let step = datagram.sequence_number.wrapping_sub(last);
-                // A step back or a huge jump is an agent restart, not loss.
-                if step > 1 && step < 1 << 20 {
-                    out.gap = u64::from(step - 1);
-                }
-            }
-        }
+        out.gap = self.sequence_gap(key, datagram.sequence_number);
         let at_ms = now_ms();
         for s in datagram.samples() {
             let s = match s {

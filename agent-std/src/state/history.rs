@@ -28,6 +28,9 @@ const SCHEMA_VERSION: i64 = 1;
 /// Most samples per transaction: bounds a commit's latency, not its throughput.
 const BATCH: usize = 8192;
 const MINUTE_MS: i64 = 60_000;
+/// Hosts, and apart VMs, whose row ids the writer keeps at hand; past it the map starts
+/// over, so a flood of new agent addresses costs lookups, not memory.
+const MAX_CACHED: usize = 65_536;
 const HOUR_MS: i64 = 3_600_000;
 
 /// How long samples are kept, at which resolution.
@@ -138,6 +141,8 @@ fn create_schema(conn: &Connection) -> Result<(), String> {
              record_mask INTEGER NOT NULL{vm_cols});
          CREATE INDEX IF NOT EXISTS vm_samples_by_vm ON vm_samples (vm_id, timestamp);
          CREATE INDEX IF NOT EXISTS vm_samples_by_time ON vm_samples (timestamp);
+         CREATE INDEX IF NOT EXISTS vm_samples_by_host ON vm_samples (host_id);
+         CREATE INDEX IF NOT EXISTS vms_by_host ON vms (host_id);
          INSERT OR IGNORE INTO meta VALUES ('schema_version', {SCHEMA_VERSION});
          COMMIT;",
         host_cols = cols(HOST),
@@ -407,6 +412,9 @@ impl Writer {
         let descr = host_descr
             .cloned()
             .or_else(|| self.hosts.get(&sample.host).and_then(|k| k.descr.clone()));
+        if self.hosts.len() >= MAX_CACHED {
+            self.hosts.clear();
+        }
         self.hosts.insert(
             sample.host,
             Known {
@@ -441,6 +449,9 @@ impl Writer {
             .descr
             .clone()
             .or_else(|| self.vms.get(name).and_then(|k| k.descr.clone()));
+        if self.vms.len() >= MAX_CACHED {
+            self.vms.clear();
+        }
         self.vms
             .insert(name.to_owned(), Known { id, host_id, descr });
         Ok(id)
@@ -481,6 +492,30 @@ impl Writer {
         self.stats
             .deleted
             .fetch_add(deleted as u64, Ordering::Relaxed);
+        self.forget_entities(keep_cut)
+    }
+
+    /// Deletes the VMs, then the hosts, first seen before `keep_cut` of which no sample
+    /// is left: VMs come and go, and without this their rows, and the writer's map of
+    /// them, would grow for as long as the agent runs.
+    fn forget_entities(&mut self, keep_cut: i64) -> rusqlite::Result<()> {
+        let vms = self.conn.execute(
+            "DELETE FROM vms WHERE first_seen < ?1
+               AND NOT EXISTS (SELECT 1 FROM vm_samples s WHERE s.vm_id = vms.id)",
+            [keep_cut],
+        )?;
+        let hosts = self.conn.execute(
+            "DELETE FROM hosts WHERE first_seen < ?1
+               AND NOT EXISTS (SELECT 1 FROM host_samples s WHERE s.host_id = hosts.id)
+               AND NOT EXISTS (SELECT 1 FROM vms v WHERE v.host_id = hosts.id)
+               AND NOT EXISTS (SELECT 1 FROM vm_samples s WHERE s.host_id = hosts.id)",
+            [keep_cut],
+        )?;
+        if vms + hosts > 0 {
+            // The maps only save lookups; they fill again from the tables as samples come.
+            self.hosts.clear();
+            self.vms.clear();
+        }
         Ok(())
     }
 }
@@ -791,6 +826,68 @@ mod tests {
         let before = count(&w, 0, now);
         w.maintain(now).unwrap();
         assert_eq!(count(&w, 0, now), before);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A host or VM is forgotten once its last sample is past `keep`, and not before: a
+    /// host stays while a VM's samples from its time on it do.
+    #[test]
+    fn silent_hosts_and_vms_leave_with_their_last_sample() {
+        let dir = temp_dir("forget");
+        let conn = open_connection(&dir.join(FILE)).unwrap();
+        create_schema(&conn).unwrap();
+        let retention = Retention {
+            raw: Duration::from_secs(3600),
+            minute: Duration::from_secs(3600),
+            keep: Duration::from_secs(10 * 3600),
+        };
+        let mut w = Writer::new(conn, retention, Arc::default()).unwrap();
+        let now = 100 * HOUR_MS;
+        let vm = |agent: &str, name: &str, at_ms: i64| Ingest {
+            entity: Entity::Vm {
+                name: name.try_into().unwrap(),
+                values: crate::sflow::columns::VmValues::default(),
+            },
+            ..sample(agent, at_ms, 0)
+        };
+        w.commit(&[
+            sample("192.0.2.1", now - 11 * HOUR_MS, 1),
+            vm("192.0.2.1", "vm-gone", now - 11 * HOUR_MS),
+            sample("192.0.2.2", now - 11 * HOUR_MS, 2),
+            sample("192.0.2.3", now - 11 * HOUR_MS, 3),
+            vm("192.0.2.3", "vm-moved", now - 5 * HOUR_MS),
+            sample("192.0.2.2", now, 4),
+            vm("192.0.2.2", "vm-moved", now),
+        ])
+        .unwrap();
+        let names = |w: &Writer, sql: &str| -> Vec<String> {
+            let mut q = w.conn.prepare(sql).unwrap();
+            let rows = q.query_map([], |r| r.get(0)).unwrap();
+            rows.map(Result::unwrap).collect()
+        };
+        let hosts = "SELECT agent FROM hosts ORDER BY agent";
+        let vms = "SELECT name FROM vms ORDER BY name";
+        assert_eq!(names(&w, hosts).len(), 3);
+        w.maintain(now).unwrap();
+        // .1 and its VM are gone; .3 stays for vm-moved's samples from its time there.
+        assert_eq!(names(&w, hosts), ["192.0.2.2", "192.0.2.3"]);
+        assert_eq!(names(&w, vms), ["vm-moved"]);
+        // Once those are past keep too, .3 goes.
+        w.maintain(now + 6 * HOUR_MS).unwrap();
+        assert_eq!(names(&w, hosts), ["192.0.2.2"]);
+        // A forgotten host that speaks again is new, under a new row.
+        w.commit(&[sample("192.0.2.1", now + 6 * HOUR_MS, 5)])
+            .unwrap();
+        assert_eq!(names(&w, hosts), ["192.0.2.1", "192.0.2.2"]);
+        let first_seen: i64 = w
+            .conn
+            .query_row(
+                "SELECT first_seen FROM hosts WHERE agent = '192.0.2.1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(first_seen, now + 6 * HOUR_MS);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
