@@ -569,6 +569,36 @@ fn malformed_datagrams_and_garbage_are_counted_and_logged_once() {
     assert_eq!((status, body.as_str()), (200, "ok\n"));
 }
 
+/// Garbage from thirty sources at once: every datagram counted under its source, and
+/// ten lines in the log, not thirty.
+#[test]
+fn a_flood_from_many_sources_is_logged_ten_lines_a_minute() {
+    let agent = start(&["--sflow", "127.0.0.1:0"]);
+    let to = agent.sflow_addr();
+    for i in 1..=30 {
+        let socket = UdpSocket::bind(format!("127.4.0.{i}:0")).unwrap();
+        socket.send_to(b"not sflow at all", to).unwrap();
+    }
+    let errors = || metric(&agent, "ferrostat_sflow_decode_errors_total", "127.4.0.");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while errors() < 30.0 {
+        assert!(Instant::now() < deadline, "counted {}", errors());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        metric(
+            &agent,
+            "ferrostat_sflow_decode_errors_total",
+            "source=\"127.4.0.30\",kind=\"bad_version\""
+        ),
+        1.0
+    );
+    let log = agent.stderr();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("rejected")).collect();
+    assert_eq!(lines.len(), 10, "{log}");
+    assert!(lines[0].contains("from 127.4.0.1 rejected"), "{}", lines[0]);
+}
+
 /// Sources outside the allowlist are counted and dropped; missing sequence numbers are
 /// counted as lost datagrams.
 #[test]

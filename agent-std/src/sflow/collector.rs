@@ -5,7 +5,8 @@
 //!
 //! Per UDP source it counts datagrams, samples, records, decode errors by kind,
 //! sequence gaps (datagrams lost on the way, sFlow v5 §5 `sequence_number`) and
-//! allowlist drops; a malformed datagram is logged at most once a minute per source.
+//! allowlist drops; a malformed datagram is logged at most once a minute per source, and
+//! at most ten such lines a minute in all.
 //! Sources and agents are remembered while there is room; once a table is full, those
 //! silent past the registry's expiry make room for new ones, so a fleet that changes
 //! over the years is still counted one by one.
@@ -27,6 +28,48 @@ use crate::state::history::{now_ms, Queue};
 const MAX_SOURCES: usize = 4096;
 /// How often one source's decode errors may reach the log.
 const LOG_EVERY: Duration = Duration::from_secs(60);
+/// Lines about rejected datagrams per `LOG_EVERY`, all sources together: a flood from
+/// thousands of (spoofed) sources must not become thousands of lines a minute.
+const LOG_LINES: u32 = 10;
+
+/// The log's room for rejection lines in the current minute.
+struct LogBudget {
+    since: Instant,
+    lines: u32,
+    /// Rejected datagrams this minute whose source was due a line and did not get one.
+    held: u64,
+}
+
+impl LogBudget {
+    /// Whether a line may be written now; a new minute starts with a word on the last.
+    fn open(&mut self) -> bool {
+        if self.since.elapsed() >= LOG_EVERY {
+            if self.held > 0 {
+                eprintln!(
+                    "ferrostat-agent: sflow: {} more rejected datagrams went unlogged in the last minute (at most {LOG_LINES} lines a minute; each source's count is in /metrics)",
+                    self.held
+                );
+            }
+            *self = LogBudget::default();
+        }
+        self.lines < LOG_LINES
+    }
+
+    fn spent(&mut self, logged: bool, held: bool) {
+        self.lines += u32::from(logged);
+        self.held += u64::from(held);
+    }
+}
+
+impl Default for LogBudget {
+    fn default() -> Self {
+        LogBudget {
+            since: Instant::now(),
+            lines: 0,
+            held: 0,
+        }
+    }
+}
 /// The socket buffer asked for: about a second of a busy fleet's datagrams.
 const RECEIVE_BUFFER: usize = 32 << 20;
 
@@ -136,6 +179,7 @@ impl Collector {
             sequences_swept: Instant::now(),
             capacity,
             expiry,
+            log_budget: LogBudget::default(),
             stop: stop.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -183,6 +227,7 @@ struct Receiver {
     /// Agents tracked for gaps at most (the registry's capacity).
     capacity: usize,
     expiry: Duration,
+    log_budget: LogBudget,
     stop: Arc<AtomicBool>,
 }
 
@@ -218,6 +263,8 @@ impl Receiver {
             return;
         }
         let outcome = self.decode(bytes, source);
+        let may_log = outcome.error.is_some() && self.log_budget.open();
+        let (mut logged, mut held) = (false, false);
         self.account(source, |s| {
             s.datagrams += 1;
             s.samples += outcome.samples;
@@ -227,7 +274,7 @@ impl Receiver {
             if let Some((kind, what)) = &outcome.error {
                 *s.errors.entry(kind).or_default() += 1;
                 let due = s.last_log.is_none_or(|t| t.elapsed() >= LOG_EVERY);
-                if due {
+                if due && may_log {
                     let more = std::mem::take(&mut s.unlogged);
                     eprintln!(
                         "ferrostat-agent: sflow: datagram from {source} rejected: {what}{}",
@@ -238,11 +285,14 @@ impl Receiver {
                         }
                     );
                     s.last_log = Some(Instant::now());
+                    logged = true;
                 } else {
                     s.unlogged += 1;
+                    held = due;
                 }
             }
         });
+        self.log_budget.spent(logged, held);
     }
 
     /// Adds to `source`'s counters. Sources are kept for as long as there is room; when
