@@ -17,10 +17,10 @@ import argparse
 import os
 import re
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
+
+import sflow_agent
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENT = os.path.join(ROOT, "target", "release", "ferrostat-agent")
@@ -44,20 +44,7 @@ def main():
     p.add_argument("serve", nargs=argparse.REMAINDER)
     args = p.parse_args()
     serve = [a for a in args.serve if a != "--"]
-    data = tempfile.mkdtemp(prefix="ferrostat-bench-churn-")
-    agent = subprocess.Popen(
-        [args.agent_bin, "serve", "--listen", "127.0.0.1:0", "--sflow", "127.0.0.1:0",
-         "--data-dir", data] + serve,
-        stdout=subprocess.PIPE, text=True)
-    udp = http = None
-    while http is None:
-        line = agent.stdout.readline()
-        if not line:
-            sys.exit("agent exited")
-        m = re.search(r"udp://(\S+)", line)
-        udp = m.group(1) if m else udp
-        m = re.search(r"listening on (http://\S+)", line)
-        http = m.group(1) if m else None
+    agent, udp, http, data = sflow_agent.start(args.agent_bin, serve)
     print("| wave | hosts listed | of them this wave's | refused (total) | forgotten (total) | datagrams received | agent RSS MB |")
     print("|---|---|---|---|---|---|---|")
     try:
@@ -86,8 +73,7 @@ def main():
             if wave + 1 < args.waves:
                 time.sleep(args.pause)
     finally:
-        agent.terminate()
-        agent.wait()
+        sflow_agent.stop(agent, data)
 
 
 if __name__ == "__main__":

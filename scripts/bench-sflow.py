@@ -14,12 +14,11 @@ zero loss when every datagram was received and every sample of it committed.
 import argparse
 import os
 import re
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
+
+import sflow_agent
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENT = os.path.join(ROOT, "target", "release", "ferrostat-agent")
@@ -53,20 +52,7 @@ def main():
     p.add_argument("--agents", type=int, default=1000)
     p.add_argument("--rates", default="25000,50000,100000,150000,200000,0")
     args = p.parse_args()
-    data = tempfile.mkdtemp(prefix="ferrostat-bench-sflow-")
-    agent = subprocess.Popen(
-        [AGENT, "serve", "--listen", "127.0.0.1:0", "--sflow", "127.0.0.1:0",
-         "--data-dir", data],
-        stdout=subprocess.PIPE, text=True)
-    udp = http = None
-    while http is None:
-        line = agent.stdout.readline()
-        if not line:
-            sys.exit("agent exited")
-        m = re.search(r"udp://(\S+)", line)
-        udp = m.group(1) if m else udp
-        m = re.search(r"listening on (http://\S+)", line)
-        http = m.group(1) if m else None
+    agent, udp, http, data = sflow_agent.start(AGENT)
     print(f"| offered rate (datagrams/s) | sent | achieved rate | received | lost before the collector | samples queued | committed | queue drops | agent CPU s |")
     print("|---|---|---|---|---|---|---|---|---|")
     try:
@@ -99,9 +85,7 @@ def main():
         size = os.path.getsize(os.path.join(data, "sflow-history.sqlite3"))
         print(f"\nhistory file: {size / 2**20:.1f} MiB")
     finally:
-        agent.terminate()
-        agent.wait()
-        shutil.rmtree(data, ignore_errors=True)
+        sflow_agent.stop(agent, data)
 
 
 if __name__ == "__main__":
