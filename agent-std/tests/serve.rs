@@ -220,6 +220,148 @@ fn a_token_guards_every_endpoint_but_healthz() {
     assert_eq!(get(&format!("{}/healthz", agent.base()), &[]).0, 200);
 }
 
+/// The page as Python's urllib gets it with `accept` as Accept-Encoding: the response's
+/// Content-Encoding and Vary, and the body, gunzipped where it says gzip.
+fn fetch_encoded(url: &str, accept: &str) -> (String, String, String) {
+    let script = r#"
+import gzip, sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Accept-Encoding": sys.argv[2]})
+with urllib.request.urlopen(req) as r:
+    body = r.read()
+    coding = r.headers.get("Content-Encoding") or "identity"
+    vary = r.headers.get("Vary") or ""
+if coding == "gzip":
+    body = gzip.decompress(body)
+sys.stdout.write(coding + "\n" + vary + "\n" + body.decode())
+"#;
+    let out = common::python(script, &[url, accept]);
+    let mut parts = out.splitn(3, '\n');
+    let coding = parts.next().unwrap().to_owned();
+    let vary = parts.next().unwrap().to_owned();
+    (coding, vary, parts.next().unwrap().to_owned())
+}
+
+/// `/metrics` comes gzip-compressed to a client that asks, as Prometheus does, and plain
+/// to one that does not or says `q=0`; both are the same page for promtool.
+#[test]
+fn metrics_are_gzip_compressed_when_asked() {
+    let agent = start(&[]);
+    let url = format!("{}/metrics", agent.base());
+    let (coding, vary, page) = fetch_encoded(&url, "gzip");
+    assert_eq!(
+        (coding.as_str(), vary.as_str()),
+        ("gzip", "Accept-Encoding")
+    );
+    common::promtool_accepts(&page);
+    let total = format!("node_memory_MemTotal_bytes {}", meminfo_bytes("MemTotal"));
+    assert!(page.lines().any(|l| l == total), "{total} not in the page");
+    for refused in ["identity", "gzip;q=0, identity", "br"] {
+        let (coding, _, plain) = fetch_encoded(&url, refused);
+        assert_eq!(coding, "identity", "{refused}");
+        assert_eq!(family_names(&plain), family_names(&page), "{refused}");
+    }
+}
+
+/// Kills a child process when the test ends, passed or not.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Prometheus itself scrapes the agent every second, with the token as its bearer
+/// credential and its own Accept-Encoding: the target is up, and what it stored is what
+/// /proc says; a job with the wrong token is down.
+#[test]
+fn a_real_prometheus_scrapes_the_agent() {
+    let agent = start(&["--token", "prom-s3cret"]);
+    let target = agent.base().trim_start_matches("http://").to_owned();
+    let dir = common::temp_dir("prometheus");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        [
+            "global:",
+            "  scrape_interval: 1s",
+            "  scrape_timeout: 1s",
+            "scrape_configs:",
+            "  - job_name: ferrostat",
+            "    authorization: {credentials: prom-s3cret}",
+            "    static_configs: [{targets: ['TARGET']}]",
+            "  - job_name: wrong-token",
+            "    authorization: {credentials: nope}",
+            "    static_configs: [{targets: ['TARGET']}]",
+        ]
+        .join("\n")
+        .replace("TARGET", &target),
+    )
+    .unwrap();
+    let port = free_port();
+    let _prometheus = Reaped(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("log")).unwrap())
+            .spawn()
+            .expect("prometheus (scripts/test.sh installs it)"),
+    );
+    // The one value of an instant query, once Prometheus has it.
+    let query = |expr: &str| -> Option<f64> {
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build(),
+        );
+        let mut resp = agent
+            .get(&format!("http://127.0.0.1:{port}/api/v1/query"))
+            .query("query", expr)
+            .call()
+            .ok()?;
+        let body: serde_json::Value =
+            serde_json::from_str(&resp.body_mut().read_to_string().ok()?).ok()?;
+        let value = body["data"]["result"].get(0)?["value"][1].as_str()?;
+        value.parse().ok()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let wait_for = |expr: &str| loop {
+        if let Some(v) = query(expr) {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Prometheus has no {expr}: {}",
+            std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    assert_eq!(wait_for(r#"up{job="ferrostat"}"#), 1.0);
+    assert_eq!(wait_for(r#"up{job="wrong-token"}"#), 0.0);
+    assert_eq!(
+        wait_for(r#"node_memory_MemTotal_bytes{job="ferrostat"}"#),
+        meminfo_bytes("MemTotal") as f64
+    );
+    let ncpu = std::thread::available_parallelism().unwrap().get() as f64;
+    assert_eq!(
+        wait_for(r#"count(node_cpu_seconds_total{job="ferrostat",mode="idle"})"#),
+        ncpu
+    );
+    assert!(wait_for(r#"scrape_samples_scraped{job="ferrostat"}"#) > 100.0);
+    assert_eq!(
+        wait_for(r#"count({job="wrong-token", __name__=~"node_.*"}) or vector(0)"#),
+        0.0
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn refuses_to_expose_itself_without_a_token() {
     let out = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))

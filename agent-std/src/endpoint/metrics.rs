@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat};
 use tokio::sync::Mutex;
@@ -71,14 +71,19 @@ pub struct Params {
 
 /// Serves the page, rendering it first when the cached one is older than the cache
 /// period. The agent's own counters follow, always current.
-pub async fn handle(Query(params): Query<Params>, State(state): State<Arc<AppState>>) -> Response {
+pub async fn handle(
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+    State(state): State<Arc<AppState>>,
+) -> Response {
+    let gzip = accepts_gzip(&headers);
     if let Some(name) = &params.host {
         let Some(host) = state.ssh.find(name) else {
             return crate::endpoint::psiod::no_such_host(name);
         };
         let mut page = String::new();
         return match render(&host.mirror, Duration::ZERO, &mut page) {
-            Ok(()) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], page).into_response(),
+            Ok(()) => page_response(page, gzip).await,
             Err(e) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("{name}: not polled yet or unreadable: {e}\n"),
@@ -112,7 +117,51 @@ pub async fn handle(Query(params): Query<Params>, State(state): State<Arc<AppSta
     render_self(&source.proc, &mut Page(&mut body));
     render_remote(&state, &mut Page(&mut body));
     render_watched(&state, &mut body);
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+    page_response(body, gzip).await
+}
+
+/// Whether the client takes gzip, as Prometheus asks by default: `gzip` (or `*`) in
+/// Accept-Encoding with a weight above zero (RFC 9110, section 12.5.3).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let weight = parts
+                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && weight > 0.0
+        })
+}
+
+/// The page, gzip-compressed off the async threads when the client takes it: with many
+/// sFlow hosts a page runs to megabytes, and its text compresses about tenfold.
+async fn page_response(page: String, gzip: bool) -> Response {
+    let vary = (header::VARY, "Accept-Encoding");
+    if !gzip {
+        return ([(header::CONTENT_TYPE, CONTENT_TYPE), vary], page).into_response();
+    }
+    match tokio::task::spawn_blocking(move || super::gzip(page.as_bytes())).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, CONTENT_TYPE),
+                (header::CONTENT_ENCODING, "gzip"),
+                vary,
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("compressing the page failed: {e}\n"),
+        )
+            .into_response(),
+    }
 }
 
 /// Hosts watched over SSH: whether each is polled, then every node_exporter family of
@@ -843,4 +892,31 @@ fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(values: &[&str]) -> bool {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(header::ACCEPT_ENCODING, v.parse().unwrap());
+        }
+        accepts_gzip(&headers)
+    }
+
+    /// What Prometheus, curl and browsers send, and the ways of saying no.
+    #[test]
+    fn accept_encoding_weights() {
+        assert!(accepts(&["gzip"]));
+        assert!(accepts(&["deflate, gzip, br, zstd"]));
+        assert!(accepts(&["br;q=1.0, GZIP;q=0.5"]));
+        assert!(accepts(&["identity", "*"]));
+        assert!(!accepts(&[]));
+        assert!(!accepts(&["identity"]));
+        assert!(!accepts(&["gzip;q=0"]));
+        assert!(!accepts(&["gzip; q=0.000, br"]));
+        assert!(!accepts(&["x-gzip-not"]));
+    }
 }

@@ -9,7 +9,21 @@ pub mod sflow_api;
 pub mod socktop;
 pub mod stats_stream;
 
+use std::io::Write as _;
+
 use axum::extract::ws::CloseFrame;
+
+/// `bytes` gzip-compressed at level 1: socktop's replies and `/metrics` pages are
+/// compressed as they are served, where speed matters more than the last few percent.
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
 
 /// The close frame a WebSocket endpoint sends when reading from its client fails, so the
 /// client learns why: 1009 (message too big) for a frame or message over the endpoint's

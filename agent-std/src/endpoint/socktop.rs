@@ -18,7 +18,6 @@
 //! are not read over SSH.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -292,7 +291,7 @@ fn json_reply(v: &Value) -> Message {
     if text.len() <= GZIP_ABOVE {
         Message::Text(text.into())
     } else {
-        Message::Binary(gzip(text.as_bytes()).into())
+        Message::Binary(super::gzip(text.as_bytes()).into())
     }
 }
 
@@ -301,18 +300,8 @@ fn binary_reply(bytes: &[u8]) -> Message {
     if bytes.len() <= GZIP_ABOVE {
         Message::Binary(bytes.to_vec().into())
     } else {
-        Message::Binary(gzip(bytes).into())
+        Message::Binary(super::gzip(bytes).into())
     }
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::fast(),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(bytes);
-    enc.finish().unwrap_or_default()
 }
 
 fn epoch_ms() -> u64 {
