@@ -9,11 +9,11 @@ step() { printf '\n==> %s\n' "$*"; }
 step "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf
-# Real peers the tests start: unshare(1) for private mount namespaces, Prometheus's
-# promtool and Debian's node_exporter for /metrics, sqlite3 on the sFlow history,
-# qemu-system-arm to boot the gateway firmware and arm-none-eabi-size to measure it,
-# OpenSSH's sshd for the agentless /monitor tests, tshark to decode the sFlow captures
-# beside the core's decoder.
+# Real peers the tests start: unshare(1) for private mount namespaces, Prometheus (its
+# server scrapes the agent), promtool and Debian's node_exporter for /metrics, sqlite3
+# on the sFlow history, qemu-system-arm to boot the gateway firmware and
+# arm-none-eabi-size to measure it, OpenSSH's sshd for the agentless /monitor tests,
+# tshark to decode the sFlow captures beside the core's decoder.
 missing=()
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v promtool >/dev/null || missing+=(prometheus)
