@@ -774,6 +774,24 @@ fn silent_agents_are_forgotten_and_make_room_for_new_ones() {
         "too slow to see the fleet before it expires"
     );
     assert_eq!(listed, ["10.9.0.1", "10.9.0.2"].map(String::from).into());
+    // Each listed host says when it was last heard: during the replay, by this clock.
+    let epoch_s = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let heard = metric(
+        &agent,
+        "ferrostat_sflow_last_seen_timestamp_seconds",
+        "agent=\"10.9.0.2\"",
+    );
+    let now = epoch_s();
+    let sending = now - sent.elapsed().as_secs_f64();
+    assert!(
+        (sending - 0.01..=now).contains(&heard),
+        "{heard} not in {sending}..{now}"
+    );
     // Each of the third agent's counter samples was refused a place.
     let samples = metric(&agent, "ferrostat_sflow_samples_total", "127.0.0.1");
     let flows = metric(

@@ -305,6 +305,26 @@ fn render_remote(state: &AppState, page: &mut Page<'_>) {
         })
         .collect();
     render_columns(page, HOST, &host_values);
+    // When each was last heard, gateways included: a silent host can be alerted on
+    // (`time() - ... > 120`) long before it expires from the registry.
+    if !hosts.is_empty() {
+        let name = "ferrostat_sflow_last_seen_timestamp_seconds";
+        page.family(
+            name,
+            "gauge",
+            "When the host's latest sample arrived, in seconds since the epoch.",
+        );
+        for h in &hosts {
+            let (agent, sub_agent) = (h.key.agent.to_string(), h.key.sub_agent.to_string());
+            let labels = [
+                ("host", h.name()),
+                ("agent", agent),
+                ("sub_agent", sub_agent),
+            ];
+            let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            page.sample(name, &labels, h.last_seen_ms as f64 / 1000.0);
+        }
+    }
     let vms = state.registry.vms();
     let vm_values: Vec<(Vec<(&str, String)>, &VmValues)> = vms
         .iter()
