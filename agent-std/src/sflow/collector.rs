@@ -31,6 +31,8 @@ const LOG_EVERY: Duration = Duration::from_secs(60);
 /// Lines about rejected datagrams per `LOG_EVERY`, all sources together: a flood from
 /// thousands of (spoofed) sources must not become thousands of lines a minute.
 const LOG_LINES: u32 = 10;
+/// The socket buffer asked for: about a second of a busy fleet's datagrams.
+const RECEIVE_BUFFER: usize = 32 << 20;
 
 /// The log's room for rejection lines in the current minute.
 struct LogBudget {
@@ -70,8 +72,6 @@ impl Default for LogBudget {
         }
     }
 }
-/// The socket buffer asked for: about a second of a busy fleet's datagrams.
-const RECEIVE_BUFFER: usize = 32 << 20;
 
 /// What one source sent.
 #[derive(Clone, Debug, Default)]
