@@ -84,7 +84,7 @@ impl Default for Limits {
 pub struct Registry {
     inner: RwLock<Inner>,
     limits: Limits,
-    capacity: usize,
+    /// `limits.expiry` in the epoch-ms arithmetic of the last-seen times.
     expiry_ms: i64,
 }
 
@@ -144,7 +144,6 @@ impl Registry {
         Registry {
             inner: RwLock::new(Inner::new(now_ms())),
             limits,
-            capacity: limits.capacity,
             expiry_ms: i64::try_from(limits.expiry.as_millis()).unwrap_or(i64::MAX),
         }
     }
@@ -181,10 +180,10 @@ impl Registry {
             _ => None,
         };
         let host_room = |inner: &Inner| {
-            inner.hosts.len() < self.capacity || inner.hosts.contains_key(&sample.host)
+            inner.hosts.len() < self.limits.capacity || inner.hosts.contains_key(&sample.host)
         };
         let vm_room = |inner: &Inner| {
-            vm.is_none_or(|n| inner.vms.len() < self.capacity || inner.vms.contains_key(n))
+            vm.is_none_or(|n| inner.vms.len() < self.limits.capacity || inner.vms.contains_key(n))
         };
         let full = !host_room(&inner) || !vm_room(&inner);
         self.sweep_if_due(&mut inner, now_ms().max(sample.at_ms), full);
@@ -217,7 +216,7 @@ impl Registry {
                 host.latest = Some((sample.at_ms, *values));
             }
             Entity::Vm { name, values } => {
-                let vms_full = inner.vms.len() >= self.capacity;
+                let vms_full = inner.vms.len() >= self.limits.capacity;
                 match inner.vms.get_mut(name.as_str()) {
                     Some(vm) => {
                         vm.host = sample.host;
@@ -254,9 +253,12 @@ impl Registry {
     /// `name`, seen at `at_ms`. Returns false when it is new and the registry is full.
     pub fn touch(&self, key: HostKey, source: IpAddr, name: &str, at_ms: i64) -> bool {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let full = inner.hosts.len() >= self.capacity && !inner.hosts.contains_key(&key);
-        self.sweep_if_due(&mut inner, now_ms().max(at_ms), full);
-        if inner.hosts.len() >= self.capacity && !inner.hosts.contains_key(&key) {
+        let full = |inner: &Inner| {
+            inner.hosts.len() >= self.limits.capacity && !inner.hosts.contains_key(&key)
+        };
+        let was_full = full(&inner);
+        self.sweep_if_due(&mut inner, now_ms().max(at_ms), was_full);
+        if full(&inner) {
             inner.refused += 1;
             return false;
         }
@@ -343,29 +345,13 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sflow::columns::{HostValues, VmValues};
 
     fn host(agent: &str, at_ms: i64) -> Ingest {
-        Ingest {
-            at_ms,
-            host: HostKey {
-                agent: agent.parse().unwrap(),
-                sub_agent: 0,
-            },
-            source: "127.0.0.1".parse().unwrap(),
-            descr: None,
-            entity: Entity::Host(HostValues::default()),
-        }
+        Ingest::test_host(agent, at_ms, HostValues::default())
     }
 
     fn vm(agent: &str, name: &str, at_ms: i64) -> Ingest {
-        Ingest {
-            entity: Entity::Vm {
-                name: name.try_into().unwrap(),
-                values: VmValues::default(),
-            },
-            ..host(agent, at_ms)
-        }
+        Ingest::test_vm(agent, name, at_ms)
     }
 
     fn listed(r: &Registry) -> (Vec<String>, Vec<String>) {

@@ -24,6 +24,7 @@ use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::endpoint::gateway::GatewayStats;
+use crate::registry::RemoteHost;
 use crate::server::AppState;
 use crate::sflow::collector::SourceStats;
 use crate::sflow::columns::{
@@ -289,20 +290,22 @@ fn render_self(proc: &ProcCache, page: &mut Page<'_>) {
     );
 }
 
+/// The labels of a remote host's series: its name, agent address and sub-agent.
+fn host_labels(h: &RemoteHost) -> Vec<(&'static str, String)> {
+    vec![
+        ("host", h.name()),
+        ("agent", h.key.agent.to_string()),
+        ("sub_agent", h.key.sub_agent.to_string()),
+    ]
+}
+
 /// Remote hosts and VMs heard over sFlow, labelled by host, and what the collector and
 /// the history writer did. Read from memory on every scrape: nothing here touches /proc.
 fn render_remote(state: &AppState, page: &mut Page<'_>) {
     let hosts = state.registry.hosts();
     let host_values: Vec<(Vec<(&str, String)>, &HostValues)> = hosts
         .iter()
-        .filter_map(|h| {
-            let labels = vec![
-                ("host", h.name()),
-                ("agent", h.key.agent.to_string()),
-                ("sub_agent", h.key.sub_agent.to_string()),
-            ];
-            h.latest.as_ref().map(|(_, v)| (labels, v))
-        })
+        .filter_map(|h| h.latest.as_ref().map(|(_, v)| (host_labels(h), v)))
         .collect();
     render_columns(page, HOST, &host_values);
     // When each was last heard, gateways included: a silent host can be alerted on
@@ -315,12 +318,7 @@ fn render_remote(state: &AppState, page: &mut Page<'_>) {
             "When the host's latest sample arrived, in seconds since the epoch.",
         );
         for h in &hosts {
-            let (agent, sub_agent) = (h.key.agent.to_string(), h.key.sub_agent.to_string());
-            let labels = [
-                ("host", h.name()),
-                ("agent", agent),
-                ("sub_agent", sub_agent),
-            ];
+            let labels = host_labels(h);
             let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
             page.sample(name, &labels, h.last_seen_ms as f64 / 1000.0);
         }

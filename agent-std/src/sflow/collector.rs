@@ -12,6 +12,7 @@
 //! over the years is still counted one by one.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -235,6 +236,25 @@ struct Receiver {
 /// addresses must not cost a pass over the table per datagram.
 const SWEEP_WHEN_FULL: Duration = Duration::from_secs(1);
 
+/// Whether `key` has a place in `table`, which holds at most `capacity`: it is there, or
+/// there is room, or entries not `heard` from for `expiry` give theirs up. A full table
+/// is searched for those at most once per `SWEEP_WHEN_FULL`, stamped in `swept`.
+fn has_place<K: Eq + Hash, V>(
+    table: &mut HashMap<K, V>,
+    key: &K,
+    capacity: usize,
+    swept: &mut Instant,
+    expiry: Duration,
+    heard: impl Fn(&V) -> Option<Instant>,
+) -> bool {
+    let full = |t: &HashMap<K, V>| t.len() >= capacity && !t.contains_key(key);
+    if full(table) && swept.elapsed() >= SWEEP_WHEN_FULL {
+        table.retain(|_, v| heard(v).is_some_and(|t| t.elapsed() <= expiry));
+        *swept = Instant::now();
+    }
+    !full(table)
+}
+
 impl Receiver {
     fn run(&mut self) {
         // The largest UDP payload: nothing is ever cut.
@@ -301,20 +321,16 @@ impl Receiver {
     fn account(&self, source: IpAddr, f: impl FnOnce(&mut SourceStats)) {
         let stats = &self.stats;
         let mut sources = stats.sources.lock().unwrap_or_else(|e| e.into_inner());
-        let full =
-            |s: &Sources| s.by_address.len() >= MAX_SOURCES && !s.by_address.contains_key(&source);
-        if full(&sources) && sources.swept.elapsed() >= SWEEP_WHEN_FULL {
-            sources
-                .by_address
-                .retain(|_, s| s.last_seen.is_some_and(|t| t.elapsed() <= stats.expiry));
-            sources.swept = Instant::now();
-        }
-        let key = if full(&sources) {
-            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-        } else {
+        let Sources { by_address, swept } = &mut *sources;
+        let placed = has_place(by_address, &source, MAX_SOURCES, swept, stats.expiry, |s| {
+            s.last_seen
+        });
+        let key = if placed {
             source
+        } else {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
         };
-        let entry = sources.by_address.entry(key).or_default();
+        let entry = by_address.entry(key).or_default();
         entry.last_seen = Some(Instant::now());
         f(entry);
     }
@@ -323,18 +339,18 @@ impl Receiver {
     /// Agents are remembered for as long as there is room, so loss across an outage is
     /// still counted; when the table is full, those silent past the expiry make room.
     fn sequence_gap(&mut self, key: HostKey, seq: u32) -> u64 {
-        let now = Instant::now();
-        let full = |t: &HashMap<HostKey, (u32, Instant)>| {
-            t.len() >= self.capacity && !t.contains_key(&key)
-        };
-        if full(&self.sequences) && self.sequences_swept.elapsed() >= SWEEP_WHEN_FULL {
-            let expiry = self.expiry;
-            self.sequences.retain(|_, (_, at)| at.elapsed() <= expiry);
-            self.sequences_swept = now;
-        }
-        if full(&self.sequences) {
+        let placed = has_place(
+            &mut self.sequences,
+            &key,
+            self.capacity,
+            &mut self.sequences_swept,
+            self.expiry,
+            |(_, at)| Some(*at),
+        );
+        if !placed {
             return 0;
         }
+        let now = Instant::now();
         match self.sequences.insert(key, (seq, now)) {
             Some((last, _)) => {
                 let step = seq.wrapping_sub(last);

@@ -352,6 +352,35 @@ pub struct Ingest {
 }
 
 #[cfg(test)]
+impl Ingest {
+    /// A host sample with `values` from agent `agent` (sub-agent 100000, as hsflowd's),
+    /// sent from 127.0.0.1 at `at_ms`: the registry's and the history's tests.
+    pub fn test_host(agent: &str, at_ms: i64, values: HostValues) -> Self {
+        Ingest {
+            at_ms,
+            host: HostKey {
+                agent: agent.parse().unwrap(),
+                sub_agent: 100000,
+            },
+            source: "127.0.0.1".parse().unwrap(),
+            descr: None,
+            entity: Entity::Host(values),
+        }
+    }
+
+    /// The same agent's sample of VM `name`, with no values.
+    pub fn test_vm(agent: &str, name: &str, at_ms: i64) -> Self {
+        Ingest {
+            entity: Entity::Vm {
+                name: name.try_into().unwrap(),
+                values: VmValues::default(),
+            },
+            ..Ingest::test_host(agent, at_ms, HostValues::default())
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -751,16 +751,7 @@ mod tests {
         let mut v = HostValues::default();
         v.record_mask = Method::HostCpu.bit();
         v.set_int(H::cpu_user as usize, Some(user));
-        Ingest {
-            at_ms,
-            host: HostKey {
-                agent: agent.parse().unwrap(),
-                sub_agent: 100000,
-            },
-            source: "127.0.0.1".parse().unwrap(),
-            descr: None,
-            entity: Entity::Host(v),
-        }
+        Ingest::test_host(agent, at_ms, v)
     }
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -843,13 +834,7 @@ mod tests {
         };
         let mut w = Writer::new(conn, retention, Arc::default()).unwrap();
         let now = 100 * HOUR_MS;
-        let vm = |agent: &str, name: &str, at_ms: i64| Ingest {
-            entity: Entity::Vm {
-                name: name.try_into().unwrap(),
-                values: crate::sflow::columns::VmValues::default(),
-            },
-            ..sample(agent, at_ms, 0)
-        };
+        let vm = Ingest::test_vm;
         w.commit(&[
             sample("192.0.2.1", now - 11 * HOUR_MS, 1),
             vm("192.0.2.1", "vm-gone", now - 11 * HOUR_MS),
