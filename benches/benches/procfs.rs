@@ -7,7 +7,7 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ferrostat_benches::{procfs_system_info, synthetic_stat_256};
+use ferrostat_benches::{procfs_system_info, synthetic_stat_256, synthetic_stat_256_long_uptime};
 use ferrostat_core::procfs::*;
 use ferrostat_core::Table;
 use procfs_core::{FromRead, FromReadSI};
@@ -60,6 +60,10 @@ fn stat_group(c: &mut Criterion) {
         load("prometheus-procfs/proc/stat"),
         load("sysstat/root3/proc/stat"),
         ("synthetic_256cpu".into(), synthetic_stat_256()),
+        (
+            "synthetic_256cpu_100days".into(),
+            synthetic_stat_256_long_uptime(),
+        ),
     ];
     let mut out = Box::new(stat::Stat::<1024>::default());
     let si = procfs_system_info();

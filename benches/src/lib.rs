@@ -28,6 +28,37 @@ pub fn synthetic_stat_256() -> &'static [u8] {
     Box::leak(s.into_bytes().into_boxed_slice())
 }
 
+/// The same 256-CPU /proc/stat as [`synthetic_stat_256`] on a machine up for about 100
+/// days at 100 ticks a second: user and idle columns of 9 digits, a total line of 11 and
+/// 12. Each CPU line still fits the 63 bytes the SSE2 reader takes in one go, through its
+/// path for fields of more than 8 digits.
+pub fn synthetic_stat_256_long_uptime() -> &'static [u8] {
+    let mut s = String::from(
+        "cpu  30731520000 5120000 8960000000 176640000000 102400000 0 512000000 0 0 0\n",
+    );
+    for i in 0..256 {
+        s.push_str(&format!(
+            "cpu{i} {} {} {} {} {} 0 {} {} 0 0\n",
+            120_045_000 + i * 7_919,
+            20_000 + i,
+            35_000_000 + i * 131,
+            690_000_000 + i * 104_729,
+            400_000 + i * 3,
+            2_000_000 + i * 17,
+            i % 5
+        ));
+    }
+    s.push_str("intr 1462898");
+    for i in 0..1024 {
+        s.push_str(&format!(" {}", i % 97));
+    }
+    s.push_str(
+        "\nctxt 98765432109\nbtime 1755000000\nprocesses 45678901\nprocs_running 6\nprocs_blocked 0\n",
+    );
+    s.push_str("softirq 2344 0 3 4 5 6 7 8 9 10 11\n");
+    Box::leak(s.into_bytes().into_boxed_slice())
+}
+
 /// The time per call, in ns, of each of `batches` batches of `calls` calls of `f`,
 /// fastest first: a slow phase of the VM lengthens some batches, not the best one.
 pub fn batch_times_ns(batches: usize, calls: u32, mut f: impl FnMut()) -> Vec<f64> {

@@ -1053,3 +1053,30 @@ fn ferrostat_and_procfs_agree_on_live_proc() {
     // Every process that stayed through the snapshot, not a handful.
     assert!(d.files["<pid>/stat"] >= 3, "{:?}", d.files);
 }
+
+/// The synthetic 256-CPU /proc/stat files the benchmarks time, both of whose CPU lines
+/// the core reads 16 bytes at a time on x86-64 (fields of up to 8 digits, and of up to
+/// 16 on the machine up for 100 days): the same values as procfs's, CPU by CPU.
+#[test]
+fn ferrostat_and_procfs_agree_on_the_synthetic_stat_files() {
+    for (name, bytes) in [
+        ("256cpu", ferrostat_benches::synthetic_stat_256()),
+        (
+            "256cpu_100days",
+            ferrostat_benches::synthetic_stat_256_long_uptime(),
+        ),
+    ] {
+        let snapshot =
+            std::env::temp_dir().join(format!("ferrostat-{name}-{}", std::process::id()));
+        let proc_dir = snapshot.join("proc");
+        std::fs::create_dir_all(&proc_dir).unwrap();
+        std::fs::write(proc_dir.join("stat"), bytes).unwrap();
+        let d = compare_all(&proc_dir);
+        std::fs::remove_dir_all(&snapshot).unwrap();
+        assert_eq!(d.found, BTreeSet::new(), "{name}");
+        assert_eq!(d.files.get("stat"), Some(&1), "{name}");
+        // The total line, the count of CPU lines and each of the 256 (ten columns a
+        // comparison), and the five counters.
+        assert_eq!(d.compared, 1 + 1 + 256 + 5, "{name}");
+    }
+}

@@ -46,6 +46,51 @@ proptest! {
         }
     }
 
+    /// CPU lines of ten columns of 1 to 20 digits, with the long `intr` line after them
+    /// that a real file has: the rows the SSE2 reader takes (fields of up to 16 digits
+    /// within 63 bytes), those it leaves to the word-at-a-time reader, and those only the
+    /// general path reads, all to the generator's values.
+    #[test]
+    fn stat_rows_of_every_digit_count_match_the_generator(
+        cpus in prop::collection::vec(
+            (
+                0u32..100_000,
+                // The most digits a column of the row has: most rows fit the SSE2 reader.
+                prop::sample::select(vec![5u32, 8, 12, 20]),
+                prop::collection::vec((1u32..=20, any::<u64>()), 10),
+            ),
+            1..40,
+        ),
+    ) {
+        let mut text = String::from("cpu  1 2 3 4 5 6 7 8 9 10\n");
+        let mut expected = Vec::new();
+        for (id, most, cols) in &cpus {
+            text.push_str(&format!("cpu{id}"));
+            let mut values = [0u64; 10];
+            for (slot, (digits, v)) in values.iter_mut().zip(cols) {
+                let digits = 1 + (digits - 1) % most;
+                *slot = 10u64.checked_pow(digits).map_or(*v, |p| v % p);
+                text.push_str(&format!(" {slot}"));
+            }
+            text.push('\n');
+            expected.push((*id, values));
+        }
+        text.push_str(&format!("intr 9{}\nctxt 1\n", " 0".repeat(40)));
+        let (mut s, mut reference) = (stat::Stat::<64>::default(), stat::Stat::<64>::default());
+        stat::parse_into(text.as_bytes(), &mut s).unwrap();
+        stat::general_into(text.as_bytes(), &mut reference).unwrap();
+        prop_assert_eq!(&s, &reference);
+        prop_assert_eq!(s.cpus.len(), cpus.len());
+        for (got, (id, values)) in s.cpus.iter().zip(&expected) {
+            let t = got.times;
+            prop_assert_eq!(got.id, *id);
+            prop_assert_eq!(
+                [t.user, t.nice, t.system, t.idle, t.iowait, t.irq, t.softirq, t.steal, t.guest, t.guest_nice],
+                *values
+            );
+        }
+    }
+
     #[test]
     fn integers_match_str_parse(v in any::<u64>(), lead in 0usize..3) {
         let text = format!("MemTotal: {}{v} kB\n", "0".repeat(lead));

@@ -15,6 +15,11 @@
 //! CPU lines have 4 to 10 columns depending on the kernel (steal since 2.6.11, guest
 //! since 2.6.24, guest_nice since 2.6.33), and CPU ids can have gaps after hot-unplug, so
 //! each per-CPU entry keeps its id.
+//!
+//! [`parse_into`] reads a CPU line of all ten columns within 63 bytes 16 bytes at a time
+//! on x86-64 (`sse2.rs`), other CPU lines a word at a time, and every other line, or a CPU
+//! line neither fast path takes, through [`records`]. All three give the same values;
+//! `general_into` is the reference the tests and the fuzz target compare with.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::table::{Summary, Table};
@@ -262,13 +267,18 @@ fn apply<const CPUS: usize>(out: &mut Stat<CPUS>, record: Record<'_>) -> bool {
 ///
 /// The row is read word by word ([`crate::text::separated_digit_row`]): a CPU line has
 /// ten multi-digit columns, where finding every field's end before converting any of
-/// them beats stepping from one field to the next.
+/// them beats stepping from one field to the next. On x86-64, a `cpuN` line of all ten
+/// columns within 63 bytes is read 16 bytes at a time first ([`sse2_cpu_line`]).
 #[inline(always)]
 fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usize)> {
     if input.get(pos..pos + 3)? != b"cpu" {
         return None;
     }
     if input.get(pos + 3..pos + 5)? == b"  " {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        if let Some((cols, next)) = sse2_total_line(input, pos + 5) {
+            return Some((None, from_columns(cols, 10), next));
+        }
         let (cols, n, next) = crate::text::separated_digit_row::<10>(input, pos + 5)?;
         return (n >= 4).then(|| (None, from_columns(cols, n), next));
     }
@@ -282,6 +292,46 @@ fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usi
         from_columns(cols, n - 1),
         next,
     ))
+}
+
+/// A `cpuN` line at `pos` of the id and all ten columns within 63 bytes, read 16 bytes
+/// at a time ([`crate::sse2::digit_row`]), and where the next line starts. `None` for
+/// any other line, which [`fast_cpu_line`] or the general path then reads.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn sse2_cpu_line(input: &[u8], pos: usize) -> Option<(CpuLine, usize)> {
+    // The row starts after `cpu`; the reader's window takes the 16 bytes before it, which
+    // end with that `cpu`.
+    let window: &[u8; crate::sse2::WINDOW] =
+        input.get(pos.checked_sub(13)?..pos + 67)?.try_into().ok()?;
+    if window[13..16] != *b"cpu" {
+        return None;
+    }
+    let ([cols @ .., id], len) = crate::sse2::digit_row::<11, true>(window)?;
+    let times = from_columns(cols, 10);
+    Some((
+        CpuLine {
+            id: u32::try_from(id).ok()?,
+            times,
+        },
+        pos + 3 + len,
+    ))
+}
+
+/// The ten columns of the total `cpu` line, whose first starts at `start`, read 16 bytes
+/// at a time, and where the next line starts. The line opens the file, so there are not
+/// the 16 bytes before it that the SSE2 reader loads from: it reads a copy with room in
+/// front. Zeros after the end of a short input are not digits, spaces or a newline, so a
+/// cut line is still refused.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn sse2_total_line(input: &[u8], start: usize) -> Option<([u64; 10], usize)> {
+    let mut window = [0u8; crate::sse2::WINDOW];
+    let line = input.get(start..)?;
+    let take = line.len().min(64);
+    window[16..16 + take].copy_from_slice(&line[..take]);
+    let (cols, len) = crate::sse2::digit_row::<10, false>(&window)?;
+    Some((cols, start + len))
 }
 
 /// Resets `out` in place: assigning a fresh `Stat` would copy the whole table's capacity.
@@ -321,6 +371,17 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
     let mut saw_total = false;
     let mut pos = 0;
     while pos < input.len() {
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        {
+            let first = pos;
+            while let Some((cpu, next)) = sse2_cpu_line(input, pos) {
+                out.cpus.push(cpu);
+                pos = next;
+            }
+            if pos != first {
+                continue;
+            }
+        }
         // CPU lines (all but a handful) in one fused pass; any other line, or a CPU line
         // the fast pass does not take, goes through `parse_line` as `records` would.
         if let Some((id, times, next)) = fast_cpu_line(input, pos) {
@@ -414,6 +475,78 @@ mod tests {
         }
     }
 
+    /// Every CPU line shape the SSE2 reader takes or must leave to the word-at-a-time
+    /// reader and the general path, each line with the bytes around it that the reader
+    /// loads: a line before and a long `intr` line after.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[test]
+    fn sse2_rows_match_records() {
+        extern crate std;
+        use std::format;
+        use std::string::String;
+        let tail =
+            "intr 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25\nctxt 9\n";
+        // Ten columns after `cpu1 ` whose newline falls 62 bytes after the id's start: the
+        // longest row the reader takes. One digit more and the word reader takes it.
+        let longest = format!("1 {}123456\n", "12345 ".repeat(9));
+        let too_long = format!("1 {}1234567\n", "12345 ".repeat(9));
+        assert_eq!((longest.len(), too_long.len()), (63, 64));
+        let taken = [
+            String::from("1 1 2 3 4 5 6 7 8 9 10\n"),
+            String::from("0 123456789 5 87654321 1234567890 0 9999999999999999 0 1 2 3\n"),
+            String::from("007 00000001 0 0 0 0 0 0 0 0 0\n"),
+            String::from("4294967295 1 2 3 4 5 6 7 8 9 10\n"),
+            String::from("12 1 22 333 4444 55555 666666 7777777 88888888 999999999 1\n"),
+            longest,
+        ];
+        let left = [
+            String::from("0 12345678901234567 1 2 3 4 5 6 7 8 9\n"),
+            String::from("0 1 2 3 4 5 6 7 8 9\n"),
+            String::from("0 1 2 3 4 5 6 7 8 9 10 11\n"),
+            String::from("4294967296 1 2 3 4 5 6 7 8 9 10\n"),
+            String::from("1 1 2 3 4 5 6 7 8 9 1x\n"),
+            String::from("1 1 2 3 4 5 6 7 8 9 10 \n"),
+            String::from("1 1  2 3 4 5 6 7 8 9 10\n"),
+            String::from("1 1 2 3 4 5 6 7 8 9 18446744073709551615\n"),
+            String::from("1 -1 2 3 4 5 6 7 8 9 10\n"),
+            String::from("x 1 2 3 4 5 6 7 8 9 10\n"),
+            too_long,
+        ];
+        let head = "cpu  1 2 3 4 5 6 7 8 9 10\n";
+        for (row, sse2) in taken
+            .iter()
+            .map(|r| (r, true))
+            .chain(left.iter().map(|r| (r, false)))
+        {
+            let input = format!("{head}cpu{row}cpu{row}{tail}");
+            let input = input.as_bytes();
+            assert_eq!(sse2_cpu_line(input, head.len()).is_some(), sse2, "{row}");
+            let (mut a, mut b) = (Stat::<8>::default(), Stat::<8>::default());
+            let fused = parse_into(input, &mut a);
+            assert_eq!(fused, general_into(input, &mut b), "{row}");
+            if fused.is_ok() {
+                assert_eq!(a, b, "{row}");
+            }
+        }
+        // The total line, read from a copy: taken with ten columns, and cut or short
+        // lines left to the word reader, which reports the cut.
+        for input in [
+            "cpu  10132153 290696 3084719 46828483 16683 0 25195 0 175628 0\nctxt 1\n",
+            "cpu  10132153 290696 3084719 46828483 16683 0 25195 0 175628 0",
+            "cpu  1 2 3 4\n",
+            "cpu  1 2 3 4 5 6 7 8 9 10 11\n",
+        ] {
+            let (mut a, mut b) = (Stat::<8>::default(), Stat::<8>::default());
+            let fused = parse_into(input.as_bytes(), &mut a);
+            assert_eq!(fused, general_into(input.as_bytes(), &mut b), "{input}");
+            if fused.is_ok() {
+                assert_eq!(a, b, "{input}");
+            }
+        }
+        assert!(sse2_total_line(b"cpu  1 2 3 4 5 6 7 8 9 10\n", 5).is_some());
+        assert!(sse2_total_line(b"cpu  1 2 3 4 5 6 7 8 9 10", 5).is_none());
+    }
+
     #[test]
     fn fast_pass_takes_every_real_cpu_line() {
         extern crate std;
@@ -437,6 +570,42 @@ mod tests {
         }
         assert!(lines > 100, "{lines}");
         assert_eq!(taken, lines);
+    }
+
+    /// Every real `cpuN` line of ten columns of at most 16 digits within the 63 bytes after
+    /// `cpu`, with the bytes around it that the reader loads, is read 16 bytes at a time,
+    /// to the same values as the word-at-a-time reader's.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[test]
+    fn sse2_takes_every_real_ten_column_line() {
+        extern crate std;
+        let corpus = crate::test_corpus::files("stat", |d| d.ends_with("proc"));
+        let (mut fitting, mut taken) = (0, 0);
+        for input in &corpus {
+            let mut pos = 0;
+            for line in input.split_inclusive(|&b| b == b'\n') {
+                let row = line.get(3..).unwrap_or_default();
+                let fits = line.starts_with(b"cpu")
+                    && !line.starts_with(b"cpu ")
+                    && row.len() < 64
+                    && row.split(|&b| b == b' ').count() == 11
+                    && row
+                        .split(|&b| b == b' ' || b == b'\n')
+                        .all(|f| f.len() <= 16)
+                    && pos >= 13
+                    && pos + 67 <= input.len();
+                if fits {
+                    fitting += 1;
+                    let (cpu, next) = sse2_cpu_line(input, pos).expect("a ten-column line");
+                    let (id, times, word_next) = fast_cpu_line(input, pos).unwrap();
+                    assert_eq!((Some(cpu.id), cpu.times, next), (id, times, word_next));
+                    taken += 1;
+                }
+                pos += line.len();
+            }
+        }
+        assert!(fitting > 50, "{fitting}");
+        assert_eq!(taken, fitting);
     }
 
     #[test]
