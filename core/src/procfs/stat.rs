@@ -334,6 +334,40 @@ fn sse2_total_line(input: &[u8], start: usize) -> Option<([u64; 10], usize)> {
     Some((cols, start + len))
 }
 
+/// One of the lines after the CPU lines whose first number is all `parse_into` keeps, as
+/// the kernel prints it (`ctxt 115315\n`; `intr` and `softirq` go on with one count per
+/// source, skipped here at memchr speed), and where the next line starts. `None` for any
+/// other line or shape (a sign, a tab, a second field after a single-value key), which
+/// the general path then reads to the same record or error.
+#[inline(always)]
+fn fast_counter_line(input: &[u8], pos: usize) -> Option<(Record<'static>, usize)> {
+    type Make = fn(u64) -> Record<'static>;
+    // The key, its record, and whether more counts follow the first.
+    let (key, make, more): (&[u8], Make, bool) = match input.get(pos)? {
+        b'i' => (b"intr ", Record::Intr, true),
+        b'c' => (b"ctxt ", Record::Ctxt, false),
+        b'b' => (b"btime ", Record::Btime, false),
+        b'p' if input.get(pos + 4) == Some(&b'e') => (b"processes ", Record::Processes, false),
+        b'p' if input.get(pos + 6) == Some(&b'r') => {
+            (b"procs_running ", Record::ProcsRunning, false)
+        }
+        b'p' => (b"procs_blocked ", Record::ProcsBlocked, false),
+        b's' => (b"softirq ", Record::Softirq, true),
+        _ => return None,
+    };
+    let mut scan = crate::text::Scan::new(input, pos);
+    scan.tag(key)?;
+    let value = scan.u64()?;
+    if scan.byte(b'\n').is_none() {
+        if !more {
+            return None;
+        }
+        scan.byte(b' ')?;
+        scan.pos += memchr::memchr(b'\n', input.get(scan.pos..)?)? + 1;
+    }
+    Some((make(value), scan.pos))
+}
+
 /// Resets `out` in place: assigning a fresh `Stat` would copy the whole table's capacity.
 fn clear<const CPUS: usize>(out: &mut Stat<CPUS>) {
     out.total = CpuTimes::default();
@@ -390,6 +424,11 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
                 Some(id) => Record::Cpu(CpuLine { id, times }),
             };
             saw_total |= apply(out, record);
+            pos = next;
+            continue;
+        }
+        if let Some((record, next)) = fast_counter_line(input, pos) {
+            apply(out, record);
             pos = next;
             continue;
         }
@@ -545,6 +584,57 @@ mod tests {
         }
         assert!(sse2_total_line(b"cpu  1 2 3 4 5 6 7 8 9 10\n", 5).is_some());
         assert!(sse2_total_line(b"cpu  1 2 3 4 5 6 7 8 9 10", 5).is_none());
+    }
+
+    #[test]
+    fn counter_lines_match_records() {
+        extern crate std;
+        use std::format;
+        let taken = [
+            "intr 1462898 0 0 7\n",
+            "intr 5\n",
+            "ctxt 115315\n",
+            "btime 769041601\n",
+            "processes 86031\n",
+            "procs_running 6\n",
+            "procs_blocked 0\n",
+            "softirq 2344 0 3\n",
+            "ctxt 18446744073709551615\n",
+        ];
+        let left = [
+            "ctxt  5\n",
+            "ctxt 5 6\n",
+            "ctxt -5\n",
+            "ctxt\t5\n",
+            "ctxt 5",
+            "intr 5\t1\n",
+            "intr 5 1",
+            "procs_x 4\n",
+            "pxocesses 1\n",
+            "btime 99999999999999999999\n",
+            "ctxt x\n",
+            "c\n",
+        ];
+        for (line, fast) in taken
+            .iter()
+            .map(|l| (l, true))
+            .chain(left.iter().map(|l| (l, false)))
+        {
+            let head = "cpu  1 2 3 4\n";
+            let input = format!("{head}{line}");
+            let input = input.as_bytes();
+            assert_eq!(
+                fast_counter_line(input, head.len()).is_some(),
+                fast,
+                "{line}"
+            );
+            let (mut a, mut b) = (Stat::<1>::default(), Stat::<1>::default());
+            let fused = parse_into(input, &mut a);
+            assert_eq!(fused, general_into(input, &mut b), "{line}");
+            if fused.is_ok() {
+                assert_eq!(a, b, "{line}");
+            }
+        }
     }
 
     #[test]
