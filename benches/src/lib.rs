@@ -30,7 +30,7 @@ pub fn synthetic_stat_256() -> &'static [u8] {
 
 /// The same 256-CPU /proc/stat as [`synthetic_stat_256`] on a machine up for about 100
 /// days at 100 ticks a second: user and idle columns of 9 digits, a total line of 11 and
-/// 12. Each CPU line still fits the 63 bytes the SSE2 reader takes in one go, through its
+/// 12. Each CPU line still fits the 64 bytes the SSE2 reader takes in one go, through its
 /// path for fields of more than 8 digits.
 pub fn synthetic_stat_256_long_uptime() -> &'static [u8] {
     let mut s = String::from(

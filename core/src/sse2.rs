@@ -130,7 +130,7 @@ fn convert<const N: usize>(words: &[u64; MAX_FIELDS], keep: &[u64; MAX_FIELDS]) 
 }
 
 /// The row at `window[16..]`, of exactly `N` unsigned fields of 1 to 16 digits, one space
-/// apart, ending in `\n` within its first 63 bytes: the values and the row's length with
+/// apart, ending in `\n` within its 64 bytes: the values and the row's length with
 /// its newline. `None` for any other row, which the caller's word-at-a-time reader then
 /// takes. The 16 bytes before the row are read (a long field's first digits are loaded
 /// from there), never used.
@@ -151,12 +151,11 @@ pub(crate) fn digit_row<const N: usize, const FIRST_LAST: bool>(
         return None;
     };
     let (digits, spaces) = digit_and_space_masks(data);
-    // The first byte that is neither ends the row, and must be its newline. Bit 63 stands
-    // in where there is none, and refuses the row, as does a newline there: a row that
-    // fills the window is left to the word-at-a-time reader.
+    // The first byte that is neither ends the row, and must be its newline. Where the
+    // first 63 are all digits and spaces, the last byte must be.
     let other = !(digits | spaces) | 1 << 63;
     let end = other.trailing_zeros() as usize;
-    if end == 63 || data[end] != b'\n' {
+    if data[end] != b'\n' {
         return None;
     }
     // Every bit up to the newline's, and those before it (no shift by a variable count,
@@ -176,18 +175,29 @@ pub(crate) fn digit_row<const N: usize, const FIRST_LAST: bool>(
         let [low, keep_low, ..] = field_words::<N, false, FIRST_LAST>(window, ends, end)?;
         convert::<N>(&low, &keep_low)
     } else if eight & (eight >> 8) & (run >> 16) == 0 {
-        let [low, keep_low, high, keep_high] =
-            field_words::<N, true, FIRST_LAST>(window, ends, end)?;
-        let mut values = convert::<N>(&low, &keep_low);
-        let high = convert::<N>(&high, &keep_high);
-        for k in 0..N {
-            values[k] += high[k] * 100_000_000;
-        }
-        values
+        long_fields::<N, FIRST_LAST>(window, ends, end)?
     } else {
         return None;
     };
     Some((values, end + 1))
+}
+
+/// The values of a row with a field of 9 to 16 digits: each field's last 8 digits and the
+/// 8 before them, converted apart and joined. Out of line, so that the common row, of
+/// short fields, has the registers to itself.
+#[inline(never)]
+fn long_fields<const N: usize, const FIRST_LAST: bool>(
+    window: &[u8; WINDOW],
+    ends: u64,
+    end: usize,
+) -> Option<[u64; N]> {
+    let [low, keep_low, high, keep_high] = field_words::<N, true, FIRST_LAST>(window, ends, end)?;
+    let mut values = convert::<N>(&low, &keep_low);
+    let high = convert::<N>(&high, &keep_high);
+    for (value, high) in values.iter_mut().zip(high) {
+        *value += high * 100_000_000;
+    }
+    Some(values)
 }
 
 /// The digit values of each of the `N` fields that `ends` (bit `i`: `data[i]` ends a
@@ -205,9 +215,10 @@ fn field_words<const N: usize, const LONG: bool, const FIRST_LAST: bool>(
     let mut previous_end = usize::MAX;
     for k in 0..N {
         let slot = if FIRST_LAST { (k + N - 1) % N } else { k };
-        // Bit 63 keeps the count below 64 with no mask. Once `rest` runs out (fewer than
-        // N fields) every slot ends there, which the check after the loop refuses.
-        let field_end = (rest | 1 << 63).trailing_zeros() as usize;
+        // At most 64, once `rest` runs out (fewer than N fields): every later slot ends
+        // there, past the newline, which the check after the loop refuses. The window
+        // holds the 16 bytes before that end too.
+        let field_end = rest.trailing_zeros() as usize;
         rest &= rest.wrapping_sub(1);
         // data[field_end] is window[field_end + 16]: the 8 bytes before it start at
         // window[field_end + 8], and the 8 before those at window[field_end].
@@ -227,7 +238,7 @@ fn field_words<const N: usize, const LONG: bool, const FIRST_LAST: bool>(
         previous_end = field_end;
     }
     // Exactly N fields: the N-th ended at the newline, the last bit of `ends`. With more,
-    // it would have ended before; with fewer, at the stand-in bit 63.
+    // it would have ended before; with fewer, at 64.
     (previous_end == end).then_some([low, keep_low, high, keep_high])
 }
 
@@ -297,13 +308,21 @@ mod tests {
         ] {
             assert_eq!(row::<4>(line), None, "{}", crate::text::Text(line));
         }
-        // Eight fields of seven digits fill the window, the newline at its last byte: left
-        // to the word reader. With one digit fewer, the row is taken.
-        let mut filled = *b"1234567 1234567 1234567 1234567 1234567 1234567 1234567 1234567\n";
-        assert_eq!(row::<8>(&filled), None);
-        filled[62] = b'\n';
-        let (values, next) = row::<8>(&filled[..63]).unwrap();
-        assert_eq!((values[6], values[7], next), (1234567, 123456, 63));
+        // Eight fields of seven digits fill the window, the newline its last byte: taken.
+        // With one digit more, the newline is past the window, and the row is left to the
+        // word reader; with a space or a digit last, it is refused.
+        let filled = *b"1234567 1234567 1234567 1234567 1234567 1234567 1234567 1234567\n";
+        let (values, next) = row::<8>(&filled).unwrap();
+        assert_eq!((values[6], values[7], next), (1234567, 1234567, 64));
+        assert_eq!(
+            row::<8>(b"1234567 1234567 1234567 1234567 1234567 1234567 1234567 12345678\n"),
+            None
+        );
+        let mut last = filled;
+        last[63] = b' ';
+        assert_eq!(row::<8>(&last), None);
+        last[63] = b'8';
+        assert_eq!(row::<8>(&last), None);
         // Digits before the row are not read as part of it.
         let mut digits_before = window(b"1 2\n");
         digits_before[..16].fill(b'9');
@@ -339,7 +358,7 @@ mod tests {
             }
             let sse2 = digit_row::<10, false>(buf[..WINDOW].try_into().unwrap());
             let words = separated_digit_row::<10>(&buf, 16);
-            if fields == 10 && at - 16 < 64 && longest <= 16 {
+            if fields == 10 && at - 16 <= 64 && longest <= 16 {
                 let (values, len) = sse2.expect("a 10-field row within the window");
                 assert_eq!(Some((values, 10, 16 + len)), words);
                 if longest > 8 {

@@ -48,7 +48,7 @@ proptest! {
 
     /// CPU lines of ten columns of 1 to 20 digits, with the long `intr` line after them
     /// that a real file has: the rows the SSE2 reader takes (fields of up to 16 digits
-    /// within 63 bytes), those it leaves to the word-at-a-time reader, and those only the
+    /// within 64 bytes), those it leaves to the word-at-a-time reader, and those only the
     /// general path reads, all to the generator's values.
     #[test]
     fn stat_rows_of_every_digit_count_match_the_generator(

@@ -16,7 +16,7 @@
 //! since 2.6.24, guest_nice since 2.6.33), and CPU ids can have gaps after hot-unplug, so
 //! each per-CPU entry keeps its id.
 //!
-//! [`parse_into`] reads a CPU line of all ten columns within 63 bytes 16 bytes at a time
+//! [`parse_into`] reads a CPU line of all ten columns within 64 bytes 16 bytes at a time
 //! on x86-64 (`sse2.rs`), other CPU lines a word at a time, and every other line, or a CPU
 //! line neither fast path takes, through [`records`]. All three give the same values;
 //! `general_into` is the reference the tests and the fuzz target compare with.
@@ -268,7 +268,7 @@ fn apply<const CPUS: usize>(out: &mut Stat<CPUS>, record: Record<'_>) -> bool {
 /// The row is read word by word ([`crate::text::separated_digit_row`]): a CPU line has
 /// ten multi-digit columns, where finding every field's end before converting any of
 /// them beats stepping from one field to the next. On x86-64, a `cpuN` line of all ten
-/// columns within 63 bytes is read 16 bytes at a time first ([`sse2_cpu_line`]).
+/// columns within 64 bytes is read 16 bytes at a time first ([`sse2_cpu_line`]).
 #[inline(always)]
 fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usize)> {
     if input.get(pos..pos + 3)? != b"cpu" {
@@ -294,7 +294,7 @@ fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usi
     ))
 }
 
-/// A `cpuN` line at `pos` of the id and all ten columns within 63 bytes, read 16 bytes
+/// A `cpuN` line at `pos` of the id and all ten columns within 64 bytes, read 16 bytes
 /// at a time ([`crate::sse2::digit_row`]), and where the next line starts. `None` for
 /// any other line, which [`fast_cpu_line`] or the general path then reads.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -316,6 +316,24 @@ fn sse2_cpu_line(input: &[u8], pos: usize) -> Option<(CpuLine, usize)> {
         },
         pos + 3 + len,
     ))
+}
+
+/// Reads the `cpuN` lines from `pos` on into `cpus` for as long as [`sse2_cpu_line`] takes
+/// them, and returns where the first line it does not take starts. Out of line: a loop of
+/// its own keeps its values in registers, where inside `parse_into` the other paths' values
+/// pushed some of them to the stack on every line.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(never)]
+fn sse2_cpu_lines<const CPUS: usize>(
+    input: &[u8],
+    mut pos: usize,
+    cpus: &mut Table<CpuLine, CPUS>,
+) -> usize {
+    while let Some((cpu, next)) = sse2_cpu_line(input, pos) {
+        cpus.push(cpu);
+        pos = next;
+    }
+    pos
 }
 
 /// The ten columns of the total `cpu` line, whose first starts at `start`, read 16 bytes
@@ -408,10 +426,7 @@ pub fn parse_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Resu
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         {
             let first = pos;
-            while let Some((cpu, next)) = sse2_cpu_line(input, pos) {
-                out.cpus.push(cpu);
-                pos = next;
-            }
+            pos = sse2_cpu_lines(input, pos, &mut out.cpus);
             if pos != first {
                 continue;
             }
@@ -525,11 +540,11 @@ mod tests {
         use std::string::String;
         let tail =
             "intr 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25\nctxt 9\n";
-        // Ten columns after `cpu1 ` whose newline falls 62 bytes after the id's start: the
+        // Ten columns after `cpu1 ` whose newline falls 63 bytes after the id's start: the
         // longest row the reader takes. One digit more and the word reader takes it.
-        let longest = format!("1 {}123456\n", "12345 ".repeat(9));
-        let too_long = format!("1 {}1234567\n", "12345 ".repeat(9));
-        assert_eq!((longest.len(), too_long.len()), (63, 64));
+        let longest = format!("1 {}1234567\n", "12345 ".repeat(9));
+        let too_long = format!("1 {}12345678\n", "12345 ".repeat(9));
+        assert_eq!((longest.len(), too_long.len()), (64, 65));
         let taken = [
             String::from("1 1 2 3 4 5 6 7 8 9 10\n"),
             String::from("0 123456789 5 87654321 1234567890 0 9999999999999999 0 1 2 3\n"),
@@ -662,7 +677,7 @@ mod tests {
         assert_eq!(taken, lines);
     }
 
-    /// Every real `cpuN` line of ten columns of at most 16 digits within the 63 bytes after
+    /// Every real `cpuN` line of ten columns of at most 16 digits within the 64 bytes after
     /// `cpu`, with the bytes around it that the reader loads, is read 16 bytes at a time,
     /// to the same values as the word-at-a-time reader's.
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -677,7 +692,7 @@ mod tests {
                 let row = line.get(3..).unwrap_or_default();
                 let fits = line.starts_with(b"cpu")
                     && !line.starts_with(b"cpu ")
-                    && row.len() < 64
+                    && row.len() <= 64
                     && row.split(|&b| b == b' ').count() == 11
                     && row
                         .split(|&b| b == b' ' || b == b'\n')
