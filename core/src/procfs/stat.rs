@@ -491,6 +491,18 @@ pub fn general_into<const CPUS: usize>(input: &[u8], out: &mut Stat<CPUS>) -> Re
 mod tests {
     use super::*;
 
+    /// `parse_into`, with its fast passes, and `general_into`, the records alone, give the
+    /// same result and, when it is not an error, the same `Stat`.
+    fn same_as_records<const CPUS: usize>(input: &[u8]) {
+        let (mut fused, mut general) = (Stat::<CPUS>::default(), Stat::<CPUS>::default());
+        let result = parse_into(input, &mut fused);
+        let text = core::str::from_utf8(input).unwrap_or("?");
+        assert_eq!(result, general_into(input, &mut general), "{text}");
+        if result.is_ok() {
+            assert_eq!(fused, general, "{text}");
+        }
+    }
+
     #[test]
     fn fused_pass_matches_records() {
         extern crate std;
@@ -514,18 +526,7 @@ mod tests {
             ],
         );
         for input in &inputs {
-            let (mut a, mut b) = (Stat::<64>::default(), Stat::<64>::default());
-            let fused = parse_into(input, &mut a);
-            let reference = general_into(input, &mut b);
-            assert_eq!(
-                fused,
-                reference,
-                "{}",
-                core::str::from_utf8(input).unwrap_or("?")
-            );
-            if fused.is_ok() {
-                assert_eq!(a, b);
-            }
+            same_as_records::<64>(input);
         }
     }
 
@@ -537,7 +538,6 @@ mod tests {
     fn sse2_rows_match_records() {
         extern crate std;
         use std::format;
-        use std::string::String;
         let tail =
             "intr 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25\nctxt 9\n";
         // Ten columns after `cpu1 ` whose newline falls 63 bytes after the id's start: the
@@ -546,25 +546,25 @@ mod tests {
         let too_long = format!("1 {}12345678\n", "12345 ".repeat(9));
         assert_eq!((longest.len(), too_long.len()), (64, 65));
         let taken = [
-            String::from("1 1 2 3 4 5 6 7 8 9 10\n"),
-            String::from("0 123456789 5 87654321 1234567890 0 9999999999999999 0 1 2 3\n"),
-            String::from("007 00000001 0 0 0 0 0 0 0 0 0\n"),
-            String::from("4294967295 1 2 3 4 5 6 7 8 9 10\n"),
-            String::from("12 1 22 333 4444 55555 666666 7777777 88888888 999999999 1\n"),
-            longest,
+            "1 1 2 3 4 5 6 7 8 9 10\n",
+            "0 123456789 5 87654321 1234567890 0 9999999999999999 0 1 2 3\n",
+            "007 00000001 0 0 0 0 0 0 0 0 0\n",
+            "4294967295 1 2 3 4 5 6 7 8 9 10\n",
+            "12 1 22 333 4444 55555 666666 7777777 88888888 999999999 1\n",
+            longest.as_str(),
         ];
         let left = [
-            String::from("0 12345678901234567 1 2 3 4 5 6 7 8 9\n"),
-            String::from("0 1 2 3 4 5 6 7 8 9\n"),
-            String::from("0 1 2 3 4 5 6 7 8 9 10 11\n"),
-            String::from("4294967296 1 2 3 4 5 6 7 8 9 10\n"),
-            String::from("1 1 2 3 4 5 6 7 8 9 1x\n"),
-            String::from("1 1 2 3 4 5 6 7 8 9 10 \n"),
-            String::from("1 1  2 3 4 5 6 7 8 9 10\n"),
-            String::from("1 1 2 3 4 5 6 7 8 9 18446744073709551615\n"),
-            String::from("1 -1 2 3 4 5 6 7 8 9 10\n"),
-            String::from("x 1 2 3 4 5 6 7 8 9 10\n"),
-            too_long,
+            "0 12345678901234567 1 2 3 4 5 6 7 8 9\n",
+            "0 1 2 3 4 5 6 7 8 9\n",
+            "0 1 2 3 4 5 6 7 8 9 10 11\n",
+            "4294967296 1 2 3 4 5 6 7 8 9 10\n",
+            "1 1 2 3 4 5 6 7 8 9 1x\n",
+            "1 1 2 3 4 5 6 7 8 9 10 \n",
+            "1 1  2 3 4 5 6 7 8 9 10\n",
+            "1 1 2 3 4 5 6 7 8 9 18446744073709551615\n",
+            "1 -1 2 3 4 5 6 7 8 9 10\n",
+            "x 1 2 3 4 5 6 7 8 9 10\n",
+            too_long.as_str(),
         ];
         let head = "cpu  1 2 3 4 5 6 7 8 9 10\n";
         for (row, sse2) in taken
@@ -575,12 +575,7 @@ mod tests {
             let input = format!("{head}cpu{row}cpu{row}{tail}");
             let input = input.as_bytes();
             assert_eq!(sse2_cpu_line(input, head.len()).is_some(), sse2, "{row}");
-            let (mut a, mut b) = (Stat::<8>::default(), Stat::<8>::default());
-            let fused = parse_into(input, &mut a);
-            assert_eq!(fused, general_into(input, &mut b), "{row}");
-            if fused.is_ok() {
-                assert_eq!(a, b, "{row}");
-            }
+            same_as_records::<8>(input);
         }
         // The total line, read from a copy: taken with ten columns, and cut or short
         // lines left to the word reader, which reports the cut.
@@ -590,12 +585,7 @@ mod tests {
             "cpu  1 2 3 4\n",
             "cpu  1 2 3 4 5 6 7 8 9 10 11\n",
         ] {
-            let (mut a, mut b) = (Stat::<8>::default(), Stat::<8>::default());
-            let fused = parse_into(input.as_bytes(), &mut a);
-            assert_eq!(fused, general_into(input.as_bytes(), &mut b), "{input}");
-            if fused.is_ok() {
-                assert_eq!(a, b, "{input}");
-            }
+            same_as_records::<8>(input.as_bytes());
         }
         assert!(sse2_total_line(b"cpu  1 2 3 4 5 6 7 8 9 10\n", 5).is_some());
         assert!(sse2_total_line(b"cpu  1 2 3 4 5 6 7 8 9 10", 5).is_none());
@@ -643,20 +633,19 @@ mod tests {
                 fast,
                 "{line}"
             );
-            let (mut a, mut b) = (Stat::<1>::default(), Stat::<1>::default());
-            let fused = parse_into(input, &mut a);
-            assert_eq!(fused, general_into(input, &mut b), "{line}");
-            if fused.is_ok() {
-                assert_eq!(a, b, "{line}");
-            }
+            same_as_records::<1>(input);
         }
     }
 
+    /// The word-at-a-time pass takes every real CPU line. On x86-64 the SSE2 reader also
+    /// takes every real `cpuN` line of ten columns of at most 16 digits within the 64 bytes
+    /// after `cpu` (with the bytes around it that it loads), to the same values.
     #[test]
-    fn fast_pass_takes_every_real_cpu_line() {
+    fn fast_passes_take_every_real_cpu_line() {
         extern crate std;
         let corpus = crate::test_corpus::files("stat", |d| d.ends_with("proc"));
         let (mut lines, mut taken) = (0, 0);
+        let (mut fitting, mut sse2_taken) = (0, 0);
         for input in &corpus {
             let mut pos = 0;
             for line in input.split_inclusive(|&b| b == b'\n') {
@@ -669,48 +658,34 @@ mod tests {
                         }
                         None => std::println!("not taken: {}", Text(line)),
                     }
+                    let row = &line[3..];
+                    let fits = !line.starts_with(b"cpu ")
+                        && row.len() <= 64
+                        && row.split(|&b| b == b' ').count() == 11
+                        && row
+                            .split(|&b| b == b' ' || b == b'\n')
+                            .all(|f| f.len() <= 16)
+                        && pos >= 13
+                        && pos + 67 <= input.len();
+                    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+                    if fits {
+                        fitting += 1;
+                        let (cpu, next) = sse2_cpu_line(input, pos).expect("a ten-column line");
+                        let (id, times, word_next) = fast_cpu_line(input, pos).unwrap();
+                        assert_eq!((Some(cpu.id), cpu.times, next), (id, times, word_next));
+                        sse2_taken += 1;
+                    }
                 }
                 pos += line.len();
             }
         }
         assert!(lines > 100, "{lines}");
         assert_eq!(taken, lines);
-    }
-
-    /// Every real `cpuN` line of ten columns of at most 16 digits within the 64 bytes after
-    /// `cpu`, with the bytes around it that the reader loads, is read 16 bytes at a time,
-    /// to the same values as the word-at-a-time reader's.
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    #[test]
-    fn sse2_takes_every_real_ten_column_line() {
-        extern crate std;
-        let corpus = crate::test_corpus::files("stat", |d| d.ends_with("proc"));
-        let (mut fitting, mut taken) = (0, 0);
-        for input in &corpus {
-            let mut pos = 0;
-            for line in input.split_inclusive(|&b| b == b'\n') {
-                let row = line.get(3..).unwrap_or_default();
-                let fits = line.starts_with(b"cpu")
-                    && !line.starts_with(b"cpu ")
-                    && row.len() <= 64
-                    && row.split(|&b| b == b' ').count() == 11
-                    && row
-                        .split(|&b| b == b' ' || b == b'\n')
-                        .all(|f| f.len() <= 16)
-                    && pos >= 13
-                    && pos + 67 <= input.len();
-                if fits {
-                    fitting += 1;
-                    let (cpu, next) = sse2_cpu_line(input, pos).expect("a ten-column line");
-                    let (id, times, word_next) = fast_cpu_line(input, pos).unwrap();
-                    assert_eq!((Some(cpu.id), cpu.times, next), (id, times, word_next));
-                    taken += 1;
-                }
-                pos += line.len();
-            }
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        {
+            assert!(fitting > 50, "{fitting}");
+            assert_eq!(sse2_taken, fitting);
         }
-        assert!(fitting > 50, "{fitting}");
-        assert_eq!(taken, fitting);
     }
 
     #[test]
