@@ -35,8 +35,9 @@ pub(crate) const WINDOW: usize = 80;
 /// (`LOW`), and in the 8 bytes before those (`HIGH`, for fields of 9 to 16 digits),
 /// indexed by the distance from the separator before the field (its length plus one).
 /// Each kept byte becomes its low nibble (`'7' & 0x0F == 7`); the bytes before the
-/// field, the previous separator and field, become 0. Distances of 1 (an empty field)
-/// and over 17 never reach the tables: [`digit_row`] refuses such rows first.
+/// field, the previous separator and field, become 0. Other distances (an empty field,
+/// 17 digits or more, the slots past a row's last field) have 0: [`digit_row`] refuses
+/// such rows, whatever their words.
 const KEEP_LOW: [u64; 256] = keep_tables().0;
 const KEEP_HIGH: [u64; 256] = keep_tables().1;
 
@@ -127,6 +128,16 @@ fn convert<const N: usize>(words: &[u64; MAX_FIELDS], keep: &[u64; MAX_FIELDS]) 
         group += 1;
     }
     values
+}
+
+/// `row` (at most its first 64 bytes) in a window of its own, with zeros before and after
+/// it: for a row with fewer than 16 bytes of the input before it. Zeros are not digits,
+/// spaces or a newline, so a row cut by the end of `row` is refused.
+pub(crate) fn padded(row: &[u8]) -> [u8; WINDOW] {
+    let mut window = [0u8; WINDOW];
+    let take = row.len().min(64);
+    window[16..16 + take].copy_from_slice(&row[..take]);
+    window
 }
 
 /// The row at `window[16..]`, of exactly `N` unsigned fields of 1 to 16 digits, one space
@@ -247,17 +258,8 @@ mod tests {
     use super::*;
     use crate::text::separated_digit_row;
 
-    /// `line` at the start of a window, after 16 bytes of padding; what the window does not
-    /// hold of it is cut.
-    fn window(line: &[u8]) -> [u8; WINDOW] {
-        let mut window = [b'x'; WINDOW];
-        let take = line.len().min(64);
-        window[16..16 + take].copy_from_slice(&line[..take]);
-        window
-    }
-
     fn row<const N: usize>(line: &[u8]) -> Option<([u64; N], usize)> {
-        digit_row::<N, false>(&window(line))
+        digit_row::<N, false>(&padded(line))
     }
 
     #[test]
@@ -270,7 +272,7 @@ mod tests {
         );
         assert_eq!(next, 51);
         // The first field last: a CPU's id after its columns.
-        let (values, _) = digit_row::<4, true>(&window(b"12 1 22 333\n")).unwrap();
+        let (values, _) = digit_row::<4, true>(&padded(b"12 1 22 333\n")).unwrap();
         assert_eq!(values, [1, 22, 333, 12]);
         let (values, _) = row::<4>(b"99999999 1 10000000 007\n").unwrap();
         assert_eq!(values, [99_999_999, 1, 10_000_000, 7]);
@@ -324,7 +326,7 @@ mod tests {
         last[63] = b'8';
         assert_eq!(row::<8>(&last), None);
         // Digits before the row are not read as part of it.
-        let mut digits_before = window(b"1 2\n");
+        let mut digits_before = padded(b"1 2\n");
         digits_before[..16].fill(b'9');
         assert_eq!(digit_row::<2, false>(&digits_before), Some(([1, 2], 4)));
     }

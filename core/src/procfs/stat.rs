@@ -267,8 +267,9 @@ fn apply<const CPUS: usize>(out: &mut Stat<CPUS>, record: Record<'_>) -> bool {
 ///
 /// The row is read word by word ([`crate::text::separated_digit_row`]): a CPU line has
 /// ten multi-digit columns, where finding every field's end before converting any of
-/// them beats stepping from one field to the next. On x86-64, a `cpuN` line of all ten
-/// columns within 64 bytes is read 16 bytes at a time first ([`sse2_cpu_line`]).
+/// them beats stepping from one field to the next. On x86-64, `parse_into` has already
+/// offered each `cpuN` line to the SSE2 reader ([`sse2_cpu_lines`]), and the total line is
+/// offered to it here first ([`sse2_total_line`]).
 #[inline(always)]
 fn fast_cpu_line(input: &[u8], pos: usize) -> Option<(Option<u32>, CpuTimes, usize)> {
     if input.get(pos..pos + 3)? != b"cpu" {
@@ -338,17 +339,12 @@ fn sse2_cpu_lines<const CPUS: usize>(
 
 /// The ten columns of the total `cpu` line, whose first starts at `start`, read 16 bytes
 /// at a time, and where the next line starts. The line opens the file, so there are not
-/// the 16 bytes before it that the SSE2 reader loads from: it reads a copy with room in
-/// front. Zeros after the end of a short input are not digits, spaces or a newline, so a
-/// cut line is still refused.
+/// the 16 bytes before it that the SSE2 reader loads from: it reads a padded copy.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn sse2_total_line(input: &[u8], start: usize) -> Option<([u64; 10], usize)> {
-    let mut window = [0u8; crate::sse2::WINDOW];
-    let line = input.get(start..)?;
-    let take = line.len().min(64);
-    window[16..16 + take].copy_from_slice(&line[..take]);
-    let (cols, len) = crate::sse2::digit_row::<10, false>(&window)?;
+    let (cols, len) =
+        crate::sse2::digit_row::<10, false>(&crate::sse2::padded(input.get(start..)?))?;
     Some((cols, start + len))
 }
 
