@@ -19,9 +19,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve metrics over HTTP(S) and WebSocket: `/metrics` (Prometheus, node_exporter
-    /// names), `/ws` (socktop), `/` (psiod), `/ws/stats` (the stats stream) and
-    /// `/healthz`. Flags override environment variables, which override the
-    /// configuration file.
+    /// names), `/ws` (socktop), `/` (psiod), `/ws/stats` and `/api/ws/stats` (the stats
+    /// stream), `/monitor` (Argusyes's agentless SSH monitor), `POST /api`
+    /// (sflow-monitor's JSON-RPC API, with --sflow) and `/healthz`. Flags override
+    /// environment variables, which override the configuration file.
     Serve(Box<ServeArgs>),
     /// Print one host sample (CPU, memory, load, network, disks, pressure) as JSON.
     Snapshot(SnapshotArgs),
@@ -114,7 +115,9 @@ pub struct ServeArgs {
     pub insecure: bool,
     /// TOML configuration file (keys as the long flags with `_` for `-`: listen, token,
     /// insecure, proc_root, sys_root, cache_ms, allow_kill, max_connections,
-    /// max_http_connections, header_timeout_ms, write_timeout_ms, stats_interval_ms,
+    /// max_http_connections, max_http_connections_per_address,
+    /// max_connections_per_address, header_timeout_ms, idle_timeout_ms,
+    /// websocket_idle_ms, allowed_host, write_timeout_ms, stats_interval_ms,
     /// data_dir, tls, tls_cert, tls_key, tls_san, no_gpu, no_temperature,
     /// socktop_metrics_ttl_ms, socktop_disks_ttl_ms, socktop_processes_ttl_ms, sflow,
     /// sflow_allow, history_raw_hours, history_minute_hours, history_retention_days,
@@ -142,10 +145,33 @@ pub struct ServeArgs {
     /// closed as they are accepted (default 1024).
     #[arg(long, env = "FERROSTAT_MAX_HTTP_CONNECTIONS")]
     pub max_http_connections: Option<usize>,
-    /// How long a client may take to send a request's headers, then its body, and how
-    /// long an idle keep-alive connection is kept, in milliseconds (default 10000).
+    /// HTTP connections open at once from one address (an IPv6 /64), so one client
+    /// cannot hold every place (default 64).
+    #[arg(long, env = "FERROSTAT_MAX_HTTP_CONNECTIONS_PER_ADDRESS")]
+    pub max_http_connections_per_address: Option<usize>,
+    /// WebSocket sessions open at once from one address (an IPv6 /64) (default 32).
+    #[arg(long, env = "FERROSTAT_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+    /// How long a client may take to send a request's headers (from their first byte;
+    /// for a new connection, from its accept), then its body, in milliseconds (default
+    /// 10000).
     #[arg(long, env = "FERROSTAT_HEADER_TIMEOUT_MS")]
     pub header_timeout_ms: Option<u64>,
+    /// How long a keep-alive connection that has made a request may wait idle for the
+    /// next, in milliseconds (default 120000: longer than scrape intervals of 1 min).
+    #[arg(long, env = "FERROSTAT_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: Option<u64>,
+    /// How long a WebSocket client may send nothing, not even a pong to the agent's
+    /// pings, before its session is closed, in milliseconds (default 60000); socktop
+    /// and psiod sessions are also closed after five times this without a request.
+    #[arg(long, env = "FERROSTAT_WEBSOCKET_IDLE_MS")]
+    pub websocket_idle_ms: Option<u64>,
+    /// Host names (beyond IP addresses, localhost, this machine's hostname and the TLS
+    /// certificate's names) requests may be addressed to, e.g. the name of a reverse
+    /// proxy; `*.example.com` allows its subdomains. Requests naming any other host are
+    /// refused (DNS rebinding).
+    #[arg(long, env = "FERROSTAT_ALLOWED_HOST", value_delimiter = ',')]
+    pub allowed_host: Vec<String>,
     /// How long a write to a client may wait, without any of it being read, before the
     /// connection is closed, in milliseconds (default 30000); WebSocket sessions too.
     #[arg(long, env = "FERROSTAT_WRITE_TIMEOUT_MS")]

@@ -22,7 +22,12 @@ struct FileConfig {
     allow_kill: Option<bool>,
     max_connections: Option<usize>,
     max_http_connections: Option<usize>,
+    max_http_connections_per_address: Option<usize>,
+    max_connections_per_address: Option<usize>,
     header_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    websocket_idle_ms: Option<u64>,
+    allowed_host: Option<Vec<String>>,
     write_timeout_ms: Option<u64>,
     stats_interval_ms: Option<u64>,
     data_dir: Option<PathBuf>,
@@ -95,9 +100,18 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// HTTP connections open at once; more are closed when accepted.
     pub max_http_connections: usize,
-    /// How long a request's headers may take to arrive (and an idle keep-alive
-    /// connection may wait for the next request).
+    /// HTTP connections open at once from one address.
+    pub max_http_connections_per_address: usize,
+    /// WebSocket sessions open at once from one address.
+    pub max_connections_per_address: usize,
+    /// How long a request's headers may take to arrive, from their first byte.
     pub header_timeout: Duration,
+    /// How long a keep-alive connection may wait idle for its next request.
+    pub idle_timeout: Duration,
+    /// How long a WebSocket client may say nothing before its session is closed.
+    pub websocket_idle: Duration,
+    /// Host names requests may name beyond the built-in ones.
+    pub allowed_hosts: Vec<String>,
     /// How long a write may wait on a client that reads nothing.
     pub write_timeout: Duration,
     /// How often the stats stream pushes sysStats and idxStats.
@@ -134,10 +148,27 @@ pub struct ServeConfig {
 pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
 
-/// A period in milliseconds, flag or file value else `default`, raised to 100 ms: shorter
-/// deadlines and intervals would close or poll connections faster than is any use.
+/// A period in milliseconds, flag or file value else `default`, raised to 100 ms (shorter
+/// deadlines and intervals would close or poll connections faster than is any use) and
+/// held to a day (a longer one is no bound, and timer arithmetic on it can overflow).
 fn at_least_100_ms(set: Option<u64>, default: u64) -> Duration {
-    Duration::from_millis(set.unwrap_or(default).max(100))
+    Duration::from_millis(set.unwrap_or(default).clamp(100, MAX_PERIOD_MS))
+}
+
+/// The longest period any setting takes: a day.
+const MAX_PERIOD_MS: u64 = 86_400_000;
+
+/// The longest history kept, and the longest a silent host is remembered: a hundred
+/// years, within the milliseconds since the epoch that the store's times count in.
+const MAX_RETENTION_HOURS: u64 = 100 * 366 * 24;
+
+/// The most places any connection or queue limit takes: more than descriptors a process
+/// gets, and within what the semaphores and channels behind them can count.
+const MAX_COUNT: usize = 1 << 20;
+
+/// A count limit, flag or file value else `default`, held to 1..=[`MAX_COUNT`].
+fn count(set: Option<usize>, default: usize) -> usize {
+    set.unwrap_or(default).clamp(1, MAX_COUNT)
 }
 
 impl ServeConfig {
@@ -198,22 +229,42 @@ impl ServeConfig {
                 .proc_root
                 .or(file.proc_root)
                 .unwrap_or_else(|| PathBuf::from("/proc")),
-            cache: Duration::from_millis(args.cache_ms.or(file.cache_ms).unwrap_or(500)),
+            cache: Duration::from_millis(
+                args.cache_ms
+                    .or(file.cache_ms)
+                    .unwrap_or(500)
+                    .min(MAX_PERIOD_MS),
+            ),
             allow_kill: args.allow_kill || file.allow_kill.unwrap_or(false),
-            max_connections: args
-                .max_connections
-                .or(file.max_connections)
-                .unwrap_or(256)
-                .max(1),
-            max_http_connections: args
-                .max_http_connections
-                .or(file.max_http_connections)
-                .unwrap_or(1024)
-                .max(1),
+            max_connections: count(args.max_connections.or(file.max_connections), 256),
+            max_http_connections: count(
+                args.max_http_connections.or(file.max_http_connections),
+                1024,
+            ),
+            max_http_connections_per_address: count(
+                args.max_http_connections_per_address
+                    .or(file.max_http_connections_per_address),
+                64,
+            ),
+            max_connections_per_address: count(
+                args.max_connections_per_address
+                    .or(file.max_connections_per_address),
+                32,
+            ),
             header_timeout: at_least_100_ms(
                 args.header_timeout_ms.or(file.header_timeout_ms),
                 10_000,
             ),
+            idle_timeout: at_least_100_ms(args.idle_timeout_ms.or(file.idle_timeout_ms), 120_000),
+            websocket_idle: at_least_100_ms(
+                args.websocket_idle_ms.or(file.websocket_idle_ms),
+                60_000,
+            ),
+            allowed_hosts: if args.allowed_host.is_empty() {
+                file.allowed_host.unwrap_or_default()
+            } else {
+                args.allowed_host
+            },
             write_timeout: at_least_100_ms(args.write_timeout_ms.or(file.write_timeout_ms), 30_000),
             stats_interval: at_least_100_ms(
                 args.stats_interval_ms.or(file.stats_interval_ms),
@@ -249,7 +300,8 @@ impl ServeConfig {
             gpu: !(args.no_gpu || env_off("SOCKTOP_AGENT_GPU") || file.no_gpu.unwrap_or(false)),
             socktop: {
                 let ms = |flag: Option<u64>, file: Option<u64>, default: Duration| {
-                    flag.or(file).map_or(default, Duration::from_millis)
+                    flag.or(file)
+                        .map_or(default, |ms| Duration::from_millis(ms.min(MAX_PERIOD_MS)))
                 };
                 let d = crate::endpoint::socktop::Settings::default();
                 crate::endpoint::socktop::Settings {
@@ -276,8 +328,9 @@ impl ServeConfig {
             },
         };
         let hours = |flag: Option<u64>, file: Option<u64>, default: Duration| {
-            flag.or(file)
-                .map_or(default, |h| Duration::from_secs(h.saturating_mul(3600)))
+            flag.or(file).map_or(default, |h| {
+                Duration::from_secs(h.min(MAX_RETENTION_HOURS).saturating_mul(3600))
+            })
         };
         let d = crate::state::history::Retention::default();
         let history_retention = crate::state::history::Retention {
@@ -322,15 +375,16 @@ impl ServeConfig {
         }
         let d = crate::registry::Limits::default();
         let remote = crate::registry::Limits {
-            capacity: args
-                .remote_host_limit
-                .or(file.remote_host_limit)
-                .unwrap_or(d.capacity)
-                .max(1),
+            capacity: count(
+                args.remote_host_limit.or(file.remote_host_limit),
+                d.capacity,
+            ),
             expiry: args
                 .remote_host_expiry_s
                 .or(file.remote_host_expiry_s)
-                .map_or(d.expiry, |s| Duration::from_secs(s.max(1))),
+                .map_or(d.expiry, |s| {
+                    Duration::from_secs(s.clamp(1, MAX_RETENTION_HOURS * 3600))
+                }),
         };
         let config = ServeConfig {
             sflow,
@@ -342,11 +396,7 @@ impl ServeConfig {
             ssh_require_known_hosts: args.ssh_require_known_hosts
                 || file.ssh_require_known_hosts.unwrap_or(false),
             history_retention,
-            history_queue: args
-                .history_queue
-                .or(file.history_queue)
-                .unwrap_or(16_384)
-                .max(1),
+            history_queue: count(args.history_queue.or(file.history_queue), 16_384),
             ..config
         };
         config.check_exposure()?;

@@ -19,6 +19,7 @@ use crate::config::{ServeConfig, TlsSource};
 use crate::endpoint;
 use crate::http_listener;
 use crate::registry::Registry;
+use crate::request_guard::{self, HostPolicy};
 use crate::sflow::collector::{Collector, CollectorStats};
 use crate::state::history::History;
 use crate::state::tls::TlsIdentity;
@@ -33,8 +34,8 @@ pub struct AppState {
     pub cache: std::time::Duration,
     /// Whether psiod's `process.kill` may kill.
     pub allow_kill: bool,
-    /// WebSocket sessions left before new ones get 503.
-    pub connections: Arc<tokio::sync::Semaphore>,
+    /// WebSocket sessions: how many, from where, how long silent.
+    pub sessions: endpoint::ws::SessionLimits,
     /// socktop's shared caches.
     pub socktop: Arc<endpoint::socktop::Shared>,
     /// socktop's caches for watched hosts (`/ws?host=`).
@@ -78,6 +79,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
     std::fs::metadata(config.proc_root.join("stat"))
         .map_err(|e| CommandError::Io(config.proc_root.join("stat").display().to_string(), e))?;
     crate::state::data_dir::create_private_dir(&config.data_dir).map_err(CommandError::Config)?;
+    let mut certificate = None;
     let tls = match &config.tls {
         None => None,
         Some(source) => {
@@ -100,6 +102,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
                 },
                 identity.fingerprint
             );
+            certificate = Some(identity.leaf_der());
             Some(identity.server_config().map_err(CommandError::Config)?)
         }
     };
@@ -150,6 +153,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
                 registry: registry.clone(),
                 queue: history.as_ref().map(|h| h.1.clone()),
                 gateways: gateways.clone(),
+                hello_deadline: config.header_timeout,
             },
         ));
     }
@@ -183,7 +187,11 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         proc: proc.clone(),
         cache: config.cache,
         allow_kill: config.allow_kill,
-        connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections)),
+        sessions: endpoint::ws::SessionLimits::new(
+            config.max_connections,
+            config.max_connections_per_address,
+            config.websocket_idle,
+        ),
         socktop: Arc::new(endpoint::socktop::Shared::new(
             proc.clone(),
             config.socktop.clone(),
@@ -200,8 +208,19 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         ssh,
         ssh_key: config.ssh_key.clone(),
     });
+    let hosts = Arc::new(HostPolicy::new(
+        &hostname(&config.proc_root),
+        &config.allowed_hosts,
+        certificate,
+    ));
     // One limit over all listeners: it guards this process's descriptors and memory.
-    let admission = http_listener::Admission::new(router(state), config.max_http_connections);
+    let admission = http_listener::Admission::new(
+        router(state, hosts),
+        http_listener::Limits {
+            total: config.max_http_connections,
+            per_address: config.max_http_connections_per_address,
+        },
+    );
     let mut servers = tokio::task::JoinSet::new();
     for addr in &config.listen {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -221,6 +240,7 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             admission.clone(),
             http_listener::Deadlines {
                 header: config.header_timeout,
+                idle: config.idle_timeout,
                 write: config.write_timeout,
             },
             shutdown_signal(),
@@ -269,8 +289,9 @@ fn raise_open_file_limit() {
     }
 }
 
-/// Every endpoint, by path.
-pub fn router(state: Arc<AppState>) -> Router {
+/// Every endpoint, by path, behind the Host and Origin checks (all of them) and the
+/// token (all but `/healthz`).
+pub fn router(state: Arc<AppState>, hosts: Arc<HostPolicy>) -> Router {
     Router::new()
         .route("/metrics", get(endpoint::metrics::handle))
         .route("/", get(endpoint::psiod::handle))
@@ -282,6 +303,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Health checks come from probes that hold no token; they learn nothing else.
         .route("/healthz", get(endpoint::healthz::handle))
+        .layer(middleware::from_fn_with_state(hosts, request_guard::check))
         .with_state(state)
 }
 
@@ -333,27 +355,39 @@ async fn require_token(
     }
 }
 
+/// Sub-protocols and query values taken as token candidates: a browser offers one, so a
+/// few are plenty, and one request cannot try thousands of guesses.
+const MAX_CANDIDATES: usize = 2;
+
 fn presented_tokens(headers: &HeaderMap, query: Option<&str>) -> Vec<String> {
     let mut tokens = Vec::new();
     if let Some(v) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            tokens.push(t.trim().to_owned());
-        }
-    }
-    for v in headers.get_all(header::SEC_WEBSOCKET_PROTOCOL) {
-        if let Ok(v) = v.to_str() {
-            tokens.extend(v.split(',').map(|p| p.trim().to_owned()));
-        }
-    }
-    if let Some(q) = query {
-        for pair in q.split('&') {
-            if let Some(t) = pair.strip_prefix("token=") {
-                tokens.push(percent_decode(t));
+        // The scheme is case-insensitive (RFC 7235, section 2.1).
+        if let Some((scheme, t)) = v.trim_start().split_once(' ') {
+            if scheme.eq_ignore_ascii_case("bearer") {
+                tokens.push(t.trim().to_owned());
             }
         }
+    }
+    tokens.extend(
+        headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|p| p.trim().to_owned())
+            .take(MAX_CANDIDATES),
+    );
+    if let Some(q) = query {
+        tokens.extend(
+            q.split('&')
+                .filter_map(|pair| pair.strip_prefix("token="))
+                .map(percent_decode)
+                .take(MAX_CANDIDATES),
+        );
     }
     tokens
 }
@@ -396,6 +430,15 @@ mod tests {
         );
         let t = presented_tokens(&h, Some("x=1&token=g%2Fh+i"));
         assert_eq!(t, ["abc", "proto", "def", "g/h i"]);
+        // The scheme in any case; only the first few sub-protocols and query values.
+        h.insert(header::AUTHORIZATION, "bEaReR abc".parse().unwrap());
+        let many = (0..10_000)
+            .map(|i| format!("guess{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        h.insert(header::SEC_WEBSOCKET_PROTOCOL, many.parse().unwrap());
+        let t = presented_tokens(&h, Some("token=a&token=b&token=c"));
+        assert_eq!(t, ["abc", "guess0", "guess1", "a", "b"]);
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 }

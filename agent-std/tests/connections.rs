@@ -53,7 +53,7 @@ fn reply_to(addr: &str, request: &[u8]) -> String {
     String::from_utf8(until_closed(stream)).unwrap()
 }
 
-const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
 fn healthz_status(addr: &str) -> String {
     let reply = reply_to(addr, HEALTHZ);
@@ -62,13 +62,20 @@ fn healthz_status(addr: &str) -> String {
 
 #[test]
 fn slow_idle_and_surplus_connections_are_closed() {
-    let agent = start(&["--header-timeout-ms", "500", "--max-http-connections", "4"]);
+    let agent = start(&[
+        "--header-timeout-ms",
+        "500",
+        "--idle-timeout-ms",
+        "500",
+        "--max-http-connections",
+        "4",
+    ]);
     let addr = agent.addr.as_str();
     // Four requests whose headers never end fill the limit.
     let slow: Vec<TcpStream> = (0..4)
         .map(|_| {
             let mut s = connect(addr);
-            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 .unwrap();
             s
         })
@@ -76,7 +83,7 @@ fn slow_idle_and_surplus_connections_are_closed() {
     // The kernel queues connections in order, so the fifth is taken after the four:
     // closed unanswered.
     let mut surplus = connect(addr);
-    let _ = surplus.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let _ = surplus.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     assert_eq!(String::from_utf8_lossy(&until_closed(surplus)), "");
     assert!(
         agent
@@ -94,7 +101,7 @@ fn slow_idle_and_surplus_connections_are_closed() {
     assert_eq!(healthz_status(addr), "HTTP/1.1 200 OK");
     // A keep-alive connection is answered, then closed when left idle past the deadline.
     let mut idle = connect(addr);
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .unwrap();
     let reply = String::from_utf8(until_closed(idle)).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply}");
@@ -201,7 +208,7 @@ fn accepted_connections_have_tcp_keepalive() {
     let server: u16 = agent.addr.rsplit(':').next().unwrap().parse().unwrap();
     let mut stream = connect(&agent.addr);
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .unwrap();
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).unwrap();
@@ -222,7 +229,7 @@ fn sigterm_stops_it_with_clients_still_connected() {
     let mut session = connect(&addr);
     session
         .write_all(
-            b"GET /ws/stats HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            b"GET /ws/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         )
         .unwrap();
@@ -230,7 +237,7 @@ fn sigterm_stops_it_with_clients_still_connected() {
     session.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"HTTP/1.1 101");
     let mut idle = connect(&addr);
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .unwrap();
     idle.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
@@ -269,12 +276,12 @@ raw = socket.socket()
 raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 raw.connect((host, int(port)))
 stalled = context.wrap_socket(raw)
-stalled.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 400)
+stalled.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 400)
 start = time.monotonic()
 while time.monotonic() - start < 10:
     try:
         with context.wrap_socket(socket.create_connection((host, int(port)))) as s:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             if s.recv(64).startswith(b"HTTP/1.1 200 OK"):
                 print(round(time.monotonic() - start, 2))
                 sys.exit(0)
@@ -356,7 +363,7 @@ fn a_request_body_has_the_header_deadline_too() {
     let asked = std::time::Instant::now();
     let reply = reply_to(
         addr,
-        b"POST /api HTTP/1.1\r\nHost: x\r\nContent-Type: application/json-rpc\r\n\
+        b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json-rpc\r\n\
           Content-Length: 100\r\n\r\n{\"jsonrpc\"",
     );
     let waited = asked.elapsed();
@@ -378,7 +385,7 @@ fn a_request_body_has_the_header_deadline_too() {
 
     // A chunked body (no Content-Length to refuse early) that grows past 1 MiB.
     let mut chunked =
-        b"POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..17 {
         chunked.extend_from_slice(b"10000\r\n");
         chunked.extend_from_slice(&[b' '; 65_536]);
@@ -394,7 +401,7 @@ fn a_request_body_has_the_header_deadline_too() {
     // A chunk size that is not hexadecimal breaks the body's framing.
     let reply = reply_when_free(
         addr,
-        b"POST /api HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
         Duration::from_secs(2),
     );
     assert!(reply.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{reply}");
@@ -406,7 +413,7 @@ fn a_request_body_has_the_header_deadline_too() {
     // A whole body in time is answered as ever.
     let reply = reply_when_free(
         addr,
-        b"POST /api HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 40\r\n\r\n\
+        b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 40\r\n\r\n\
           {\"jsonrpc\":\"2.0\",\"method\":\"nope\",\"id\":1}",
         Duration::from_secs(2),
     );
@@ -448,7 +455,7 @@ fn a_client_that_reads_nothing_is_closed_at_the_write_deadline() {
     let mut stalled = connect_small_window(addr);
     const SCRAPES: usize = 400;
     stalled
-        .write_all(&b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(SCRAPES))
+        .write_all(&b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(SCRAPES))
         .unwrap();
     // It holds the agent's one connection place until the deadline frees it.
     let reply = reply_when_free(addr, HEALTHZ, Duration::from_secs(10));
@@ -465,7 +472,7 @@ fn socktop_upgrade(addr: &str) -> (String, TcpStream) {
     let mut stream = connect_small_window(addr);
     stream
         .write_all(
-            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         )
         .unwrap();

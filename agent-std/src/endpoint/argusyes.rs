@@ -11,14 +11,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
+use super::ws::Session;
 use crate::server::AppState;
 use crate::ssh::events::{snake_case, snake_event};
 use crate::ssh::hub::Notice;
@@ -26,26 +26,26 @@ use crate::ssh::session::{Secret, Target};
 
 /// Largest request frame.
 const MAX_FRAME: usize = 64 * 1024;
-/// Hosts one request may name.
+/// Hosts one client may watch (or be dialling) at once.
 const MAX_HOSTS: usize = 256;
 
-/// Upgrades, after the same-origin check of the stats stream.
+/// Upgrades (503 at the session limits). A browser page from another origin never gets
+/// here: the request guard refuses it first.
 pub async fn handle(
     ws: WebSocketUpgrade,
-    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
-    if !crate::endpoint::stats_stream::same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused\n").into_response();
-    }
-    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    let place = match state.sessions.admit(peer) {
+        Ok(place) => place,
+        Err(refused) => return refused,
     };
+    let limits = state.sessions.clone();
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| async move {
-            session(socket, state).await;
-            drop(permit);
+            session(limits.push_session(socket), state).await;
+            drop(place);
         })
 }
 
@@ -63,13 +63,13 @@ struct Subscription {
     forward: tokio::task::JoinHandle<()>,
 }
 
-async fn session(mut socket: WebSocket, state: Arc<AppState>) {
+async fn session(mut socket: Session, state: Arc<AppState>) {
     let (tx, mut notices) = mpsc::channel::<String>(256);
     let mut subs: HashMap<(Target, bool), Subscription> = HashMap::new();
     loop {
         tokio::select! {
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
+                Some(Message::Text(text)) => {
                     if let Some(reply) = request(&state, &text, &tx, &mut subs).await {
                         if socket.send(Message::Text(reply.into())).await.is_err() {
                             break;
@@ -77,14 +77,8 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>) {
                     }
                 }
                 // Binary frames are ignored, as Argusyes does.
-                Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Err(e)) => {
-                    // Say why before leaving, as the other endpoints do.
-                    let frame = super::close_for_read_error(e);
-                    let _ = socket.send(Message::Close(Some(frame))).await;
-                    break;
-                }
-                Some(Ok(Message::Close(_))) | None => break,
+                Some(_) => {}
+                None => break,
             },
             Some(n) = notices.recv() => {
                 if socket.send(Message::Text(n.into())).await.is_err() {
@@ -221,13 +215,16 @@ async fn request(
             ),
         ));
     };
-    if params.len() > MAX_HOSTS {
+    // Counted with the hosts this client already watches: its dials and watches
+    // together stay within its share, however it spreads them over requests.
+    let watching = if start { subs.len() } else { 0 };
+    if watching + params.len() > MAX_HOSTS {
         return Some(reply(
             &id,
             Value::Null,
             error(
                 400,
-                format!("message validate fail : at most {MAX_HOSTS} hosts per request"),
+                format!("message validate fail : at most {MAX_HOSTS} hosts per client (it watches {watching})"),
             ),
         ));
     }

@@ -19,6 +19,8 @@ use subtle::ConstantTimeEq;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::http_listener::{Refusal, SourceCounts};
+use crate::log_budget::LogBudget;
 use crate::registry::Registry;
 use crate::sflow::columns::HostValues;
 use crate::sflow::sample::{apply_host_record, Description, Entity, HostKey, Ingest, Name};
@@ -28,6 +30,9 @@ use crate::state::history::{now_ms, Queue};
 const IDLE: Duration = Duration::from_secs(90);
 /// Gateways connected at once.
 const MAX_GATEWAYS: usize = 1024;
+/// Gateways connected at once from one address (an IPv6 /64): a site behind NAT has
+/// several, a flood from one address does not get every place.
+const MAX_GATEWAYS_PER_ADDRESS: usize = 64;
 
 /// What one gateway did and said about itself.
 #[derive(Clone, Debug, Default)]
@@ -47,10 +52,25 @@ pub struct GatewayStats {
 }
 
 /// Every gateway's counters, and hellos refused.
-#[derive(Default)]
 pub struct Gateways {
     by_id: Mutex<HashMap<String, GatewayStats>>,
     refused: Mutex<BTreeMap<&'static str, u64>>,
+    /// Lines about refused connections: a flood of them is a few lines a minute.
+    log: Mutex<LogBudget>,
+}
+
+impl Default for Gateways {
+    fn default() -> Self {
+        Gateways {
+            by_id: Mutex::default(),
+            refused: Mutex::default(),
+            log: Mutex::new(LogBudget::new(
+                "gateway",
+                "refused connections",
+                "ferrostat_gateway_refused_total counts each",
+            )),
+        }
+    }
 }
 
 impl Gateways {
@@ -68,13 +88,15 @@ impl Gateways {
         m.iter().map(|(k, v)| (*k, *v)).collect()
     }
 
-    fn refuse(&self, why: &'static str) {
+    /// Counts a refusal, and logs `line` within the log's budget.
+    fn refuse(&self, why: &'static str, line: impl FnOnce() -> String) {
         *self
             .refused
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(why)
             .or_default() += 1;
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).log(line);
     }
 
     fn update(&self, id: &str, f: impl FnOnce(&mut GatewayStats)) {
@@ -98,25 +120,80 @@ pub struct Uplink {
     pub queue: Option<Queue>,
     /// Counters.
     pub gateways: Arc<Gateways>,
+    /// How long a new connection has to complete its hello (`--header-timeout-ms`): a
+    /// gateway sends it at once, so a connection still without one is not a gateway and
+    /// gives its place back.
+    pub hello_deadline: Duration,
 }
 
 /// Accepts gateways until the listener fails.
 pub async fn serve(listener: TcpListener, uplink: Uplink) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_GATEWAYS));
+    let slots = Arc::new(SourceCounts::default());
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            uplink.gateways.refuse("too_many");
-            continue;
+        let place = match slots.take(peer.ip(), MAX_GATEWAYS_PER_ADDRESS, MAX_GATEWAYS, 0) {
+            Ok(place) => place,
+            Err(Refusal::Source) => {
+                uplink.gateways.refuse("too_many_from_address", || {
+                    format!("{peer}: {MAX_GATEWAYS_PER_ADDRESS} connections open from its address, closed")
+                });
+                continue;
+            }
+            Err(Refusal::Total) => {
+                uplink.gateways.refuse("too_many", || {
+                    format!("{peer}: {MAX_GATEWAYS} gateway connections open, closed")
+                });
+                continue;
+            }
         };
         let uplink = uplink.clone();
         tokio::spawn(async move {
             connection(stream, peer, &uplink).await;
-            drop(permit);
+            drop(place);
         });
+    }
+}
+
+/// Cuts a byte stream into COBS frames at each `0x00`: at most [`FRAME_CAPACITY`] bytes
+/// are kept, and a longer frame is reported as overlong at its delimiter.
+#[derive(Default)]
+pub struct FrameReader {
+    frame: Vec<u8>,
+    overlong: bool,
+}
+
+impl FrameReader {
+    /// Feeds `bytes`, calling `on_frame` with each complete frame decoded (or the kind of
+    /// error that kept it from decoding); stops early when `on_frame` returns `false`.
+    pub fn feed(
+        &mut self,
+        bytes: &[u8],
+        mut on_frame: impl FnMut(Result<Message, &'static str>) -> bool,
+    ) -> bool {
+        for &byte in bytes {
+            if byte != 0 {
+                if self.frame.len() < FRAME_CAPACITY {
+                    self.frame.push(byte);
+                } else {
+                    self.overlong = true;
+                }
+                continue;
+            }
+            let go_on = if self.overlong {
+                on_frame(Err("overlong"))
+            } else {
+                on_frame(gateway::decode(&mut self.frame).map_err(|e| kind(&e)))
+            };
+            self.frame.clear();
+            self.overlong = false;
+            if !go_on {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -134,90 +211,98 @@ fn kind(e: &ferrostat_core::Error) -> &'static str {
 
 async fn connection(mut stream: TcpStream, peer: SocketAddr, uplink: &Uplink) {
     let peer_ip = peer.ip().to_canonical();
-    let mut frame: Vec<u8> = Vec::with_capacity(FRAME_CAPACITY);
-    let mut overlong = false;
+    let mut reader = FrameReader {
+        frame: Vec::with_capacity(FRAME_CAPACITY),
+        overlong: false,
+    };
     let mut id: Option<String> = None;
     let mut buf = [0u8; 4096];
+    let hello_by = tokio::time::Instant::now() + uplink.hello_deadline;
     loop {
-        let n = match tokio::time::timeout(IDLE, stream.read(&mut buf)).await {
+        // Before the hello, the hello's deadline; after it, the idle bound.
+        let wait = match id {
+            None => hello_by.saturating_duration_since(tokio::time::Instant::now()),
+            Some(_) => IDLE,
+        };
+        let n = match tokio::time::timeout(wait, stream.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => n,
+            Err(_) if id.is_none() => {
+                uplink.gateways.refuse("no_hello_in_time", || {
+                    format!(
+                        "{peer}: no hello within {} ms (--header-timeout-ms), closed",
+                        uplink.hello_deadline.as_millis()
+                    )
+                });
+                return;
+            }
             _ => break,
         };
-        for &byte in &buf[..n] {
-            if byte != 0 {
-                if frame.len() < FRAME_CAPACITY {
-                    frame.push(byte);
-                } else {
-                    overlong = true;
-                }
-                continue;
-            }
-            let decoded = if overlong {
-                Err("overlong")
-            } else {
-                gateway::decode(&mut frame).map_err(|e| kind(&e))
-            };
-            frame.clear();
-            overlong = false;
-            match (&id, decoded) {
-                (None, Ok(Message::Hello(hello))) => {
-                    let ok = match &uplink.token {
-                        None => true,
-                        Some(t) => bool::from(t.as_bytes().ct_eq(hello.token.as_bytes())),
-                    };
-                    if !ok {
-                        uplink.gateways.refuse("bad_token");
-                        eprintln!("ferrostat-agent: gateway from {peer}: wrong token, closed");
-                        return;
-                    }
-                    let name = hello.gateway_id.to_string();
-                    uplink.gateways.update(&name, |s| {
-                        s.peer = Some(peer_ip);
-                        s.connected = true;
-                        s.frames += 1;
-                    });
+        let go_on = reader.feed(&buf[..n], |decoded| match (&id, decoded) {
+            (None, Ok(Message::Hello(hello))) => {
+                let ok = match &uplink.token {
+                    None => true,
+                    Some(t) => bool::from(t.as_bytes().ct_eq(hello.token.as_bytes())),
+                };
+                if !ok {
                     uplink
-                        .registry
-                        .touch(gateway_key(peer_ip), peer_ip, &name, now_ms());
-                    id = Some(name);
+                        .gateways
+                        .refuse("bad_token", || format!("{peer}: wrong token, closed"));
+                    return false;
                 }
-                (None, _) => {
-                    uplink.gateways.refuse("no_hello");
-                    eprintln!(
-                        "ferrostat-agent: gateway from {peer}: first frame is not a hello, closed"
-                    );
-                    return;
-                }
-                (Some(name), Ok(Message::Counters(c))) => {
-                    uplink.gateways.update(name, |s| {
-                        s.frames += 1;
-                        s.samples += 1;
-                    });
-                    let sample = ingest(&c, peer_ip);
-                    uplink.registry.record(&sample);
-                    if let Some(q) = &uplink.queue {
-                        q.offer(sample);
-                    }
-                }
-                (Some(name), Ok(Message::Heartbeat(h))) => {
-                    uplink.gateways.update(name, |s| {
-                        s.frames += 1;
-                        s.health = Some(h);
-                    });
-                    // Heartbeats keep the gateway "OK" among the stats stream's backends.
-                    uplink
-                        .registry
-                        .touch(gateway_key(peer_ip), peer_ip, name, now_ms());
-                }
-                (Some(name), Ok(Message::Hello(_))) => {
-                    uplink.gateways.update(name, |s| s.frames += 1);
-                }
-                (Some(name), Err(why)) => {
-                    uplink.gateways.update(name, |s| {
-                        *s.bad_frames.entry(why).or_default() += 1;
-                    });
-                }
+                let name = hello.gateway_id.to_string();
+                uplink.gateways.update(&name, |s| {
+                    s.peer = Some(peer_ip);
+                    s.connected = true;
+                    s.frames += 1;
+                });
+                uplink
+                    .registry
+                    .touch(gateway_key(peer_ip), peer_ip, &name, now_ms());
+                id = Some(name);
+                true
             }
+            (None, _) => {
+                uplink.gateways.refuse("no_hello", || {
+                    format!("{peer}: first frame is not a hello, closed")
+                });
+                false
+            }
+            (Some(name), Ok(Message::Counters(c))) => {
+                uplink.gateways.update(name, |s| {
+                    s.frames += 1;
+                    s.samples += 1;
+                });
+                let sample = ingest(&c, peer_ip);
+                uplink.registry.record(&sample);
+                if let Some(q) = &uplink.queue {
+                    q.offer(sample);
+                }
+                true
+            }
+            (Some(name), Ok(Message::Heartbeat(h))) => {
+                uplink.gateways.update(name, |s| {
+                    s.frames += 1;
+                    s.health = Some(h);
+                });
+                // Heartbeats keep the gateway "OK" among the stats stream's backends.
+                uplink
+                    .registry
+                    .touch(gateway_key(peer_ip), peer_ip, name, now_ms());
+                true
+            }
+            (Some(name), Ok(Message::Hello(_))) => {
+                uplink.gateways.update(name, |s| s.frames += 1);
+                true
+            }
+            (Some(name), Err(why)) => {
+                uplink.gateways.update(name, |s| {
+                    *s.bad_frames.entry(why).or_default() += 1;
+                });
+                true
+            }
+        });
+        if !go_on {
+            return;
         }
     }
     if let Some(name) = id {

@@ -8,6 +8,7 @@ pub mod psiod;
 pub mod sflow_api;
 pub mod socktop;
 pub mod stats_stream;
+pub mod ws;
 
 use std::io::Write as _;
 
@@ -23,6 +24,17 @@ pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(bytes);
     enc.finish().unwrap_or_default()
+}
+
+/// The first sub-protocol a WebSocket client offers, to echo: socktop's connector and
+/// browsers (which pass the token as one) fail unless one is.
+pub(crate) fn first_subprotocol(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
 }
 
 /// The close frame a WebSocket endpoint sends when reading from its client fails, so the

@@ -16,14 +16,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::procfs::{meminfo, mounts, net_dev, vmstat};
 use ferrostat_core::Table;
 use serde_json::{json, Value};
 
+use super::ws::Session;
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
@@ -45,6 +48,7 @@ pub struct Params {
 /// or answers 503 at the connection limit and 404 for a host not watched.
 pub async fn handle(
     ws: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(params): Query<Params>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
@@ -55,15 +59,17 @@ pub async fn handle(
             None => return no_such_host(name),
         },
     };
-    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    let place = match state.sessions.admit(peer) {
+        Ok(place) => place,
+        Err(refused) => return refused,
     };
     let conn = Connection::new(proc, state.cache, allow_kill);
+    let limits = state.sessions.clone();
     ws.max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            session(socket, conn).await;
-            drop(permit);
+            session(limits.polled_session(socket), conn).await;
+            drop(place);
         })
 }
 
@@ -76,29 +82,21 @@ pub(crate) fn no_such_host(name: &str) -> Response {
         .into_response()
 }
 
-async fn session(mut socket: WebSocket, conn: Connection) {
+async fn session(mut socket: Session, conn: Connection) {
     let mut conn = Some(conn);
     let mut window = (Instant::now(), 0u32);
     // One request at a time: a slow reader holds up only its own replies, and nothing
     // queues in memory on its behalf.
     while let Some(message) = socket.recv().await {
         let text = match message {
-            Ok(Message::Text(t)) => t.to_string(),
-            Ok(Message::Binary(_)) => {
+            Message::Text(t) => t.to_string(),
+            _ => {
                 let e = error(None, "binary frames are not psiod commands: send JSON text");
                 if send(&mut socket, e).await.is_err() {
                     break;
                 }
                 continue;
             }
-            Ok(Message::Close(_)) => break,
-            Err(e) => {
-                // Say why before leaving.
-                let frame = super::close_for_read_error(e);
-                let _ = socket.send(Message::Close(Some(frame))).await;
-                break;
-            }
-            Ok(_) => continue,
         };
         if window.0.elapsed() >= Duration::from_secs(1) {
             window = (Instant::now(), 0);
@@ -139,7 +137,7 @@ async fn session(mut socket: WebSocket, conn: Connection) {
     }
 }
 
-async fn send(socket: &mut WebSocket, value: Value) -> Result<(), axum::Error> {
+async fn send(socket: &mut Session, value: Value) -> Result<(), axum::Error> {
     socket.send(Message::Text(value.to_string().into())).await
 }
 
@@ -201,14 +199,12 @@ impl Connection {
         let Some(name) = data.get("name").and_then(Value::as_str) else {
             return Some(error(None, "missing data.name"));
         };
-        let pid = data
-            .get("pid")
-            .and_then(Value::as_u64)
-            .and_then(|p| u32::try_from(p).ok());
+        let pid = data.get("pid").map(ProcessId::from_json);
         let result = match name {
             "process.getall" => self.processes().map(response),
             "process.get" => match pid {
-                Some(pid) => self.process(pid),
+                Some(Ok(pid)) => self.process(pid.0.get()),
+                Some(Err(e)) => Err(e),
                 None => Err("process.get needs a numeric data.pid".into()),
             },
             "process.kill" => return self.kill(pid),
@@ -331,7 +327,7 @@ impl Connection {
         )))
     }
 
-    fn kill(&self, pid: Option<u32>) -> Option<Value> {
+    fn kill(&self, pid: Option<Result<ProcessId, String>>) -> Option<Value> {
         if !self.proc.is_local() {
             return Some(error(
                 Some("process.kill"),
@@ -344,19 +340,27 @@ impl Connection {
                 "process.kill is disabled: start the agent with --allow-kill to allow it",
             ));
         }
-        let Some(pid) = pid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) else {
+        let pid = match pid {
+            Some(Ok(pid)) => pid,
+            Some(Err(e)) => return Some(error(Some("process.kill"), &e)),
+            None => {
+                return Some(error(
+                    Some("process.kill"),
+                    "process.kill needs a numeric data.pid",
+                ))
+            }
+        };
+        // Checked again against the running kernel's limit: a pid past it names nothing.
+        if pid.0.get() > pid_max(&self.proc) {
             return Some(error(
                 Some("process.kill"),
-                "process.kill needs a numeric data.pid",
+                &format!("no such process: {}", pid.0),
             ));
-        };
-        match rustix::process::kill_process(pid, rustix::process::Signal::KILL) {
+        }
+        match rustix::process::kill_process(pid.rustix(), rustix::process::Signal::KILL) {
             // psiod sends no reply to a kill that worked.
             Ok(()) => None,
-            Err(e) => Some(error(
-                Some("process.kill"),
-                &format!("kill {}: {e}", pid.as_raw_nonzero()),
-            )),
+            Err(e) => Some(error(Some("process.kill"), &format!("kill {}: {e}", pid.0))),
         }
     }
 
@@ -473,6 +477,44 @@ impl Connection {
         let name = self.read("sys/kernel/hostname")?;
         Ok(json!({ "hostname": String::from_utf8_lossy(&name).trim() }))
     }
+}
+
+/// A process id as the kernel could have made it: 1 to `PID_MAX_LIMIT` (2^22, the
+/// largest `/proc/sys/kernel/pid_max` can be set to; include/linux/threads.h). Never 0
+/// or negative, which `kill(2)` reads as a process group or every process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessId(std::num::NonZeroU32);
+
+/// The kernel's ceiling on `pid_max` (include/linux/threads.h, 64-bit).
+const PID_MAX_LIMIT: u32 = 4 * 1024 * 1024;
+
+impl ProcessId {
+    /// `data.pid` of a request: an integer from 1 to the kernel's limit, or why not.
+    pub fn from_json(value: &Value) -> Result<Self, String> {
+        let pid = value
+            .as_u64()
+            .ok_or_else(|| format!("data.pid must be a positive integer, not {value}"))?;
+        u32::try_from(pid)
+            .ok()
+            .filter(|&p| p <= PID_MAX_LIMIT)
+            .and_then(std::num::NonZeroU32::new)
+            .map(ProcessId)
+            .ok_or_else(|| format!("no such process: {pid} (process ids are 1 to {PID_MAX_LIMIT})"))
+    }
+
+    fn rustix(self) -> rustix::process::Pid {
+        // In range by construction: 1..=2^22 fits a positive i32.
+        let raw = i32::try_from(self.0.get()).unwrap_or(1);
+        rustix::process::Pid::from_raw(raw).unwrap_or(rustix::process::Pid::INIT)
+    }
+}
+
+/// The running kernel's `pid_max`, or the ceiling when it cannot be read.
+fn pid_max(proc: &ProcCache) -> u32 {
+    proc.bytes("sys/kernel/pid_max", Duration::from_secs(60))
+        .ok()
+        .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok())
+        .unwrap_or(PID_MAX_LIMIT)
 }
 
 /// Usage of the root filesystem, as psutil's `disk_usage('/')` computes it.

@@ -35,8 +35,26 @@ fn invalid_params(message: impl Into<String>) -> RpcError {
     (-32602, message.into())
 }
 
-/// The largest body (a batch of a few thousand calls).
+/// The largest body.
 pub const BODY_LIMIT: usize = 1 << 20;
+/// Calls one batch may hold: every call can read many samples, so the batch, not the
+/// body's size, bounds the work one request asks for.
+pub const MAX_BATCH: usize = 100;
+/// The largest reply, over all calls of a batch; no reply past it is built.
+pub const MAX_REPLY: usize = 16 << 20;
+/// The error a call gets once the reply would pass [`MAX_REPLY`] (JSON-RPC 2.0 leaves
+/// -32000 to -32099 to the server).
+const REPLY_TOO_LARGE: i64 = -32000;
+
+fn reply_too_large() -> RpcError {
+    (
+        REPLY_TOO_LARGE,
+        format!(
+            "the reply would pass {} MiB: ask for fewer calls, a narrower `from`/`to` or a `step`",
+            MAX_REPLY >> 20
+        ),
+    )
+}
 
 /// Answers one request or a batch. 404 when the agent runs without `--sflow`, 413 for a
 /// body over [`BODY_LIMIT`] (on its Content-Length, before reading it, when it has one),
@@ -107,14 +125,29 @@ pub fn respond(history: &History, body: &[u8], now: i64) -> Option<String> {
         Value::Array(items) if items.is_empty() => {
             Some(reply(&Value::Null, Err((-32600, "Invalid Request".into()))))
         }
+        Value::Array(items) if items.len() > MAX_BATCH => Some(reply(
+            &Value::Null,
+            Err((
+                -32600,
+                format!(
+                    "Invalid Request: a batch of {} calls; at most {MAX_BATCH}",
+                    items.len()
+                ),
+            )),
+        )),
         Value::Array(items) => {
+            let mut budget = MAX_REPLY;
             let replies: Vec<String> = items
                 .iter()
-                .filter_map(|item| call(history, item, now))
+                .filter_map(|item| {
+                    let r = call(history, item, now, budget)?;
+                    budget = budget.saturating_sub(r.len());
+                    Some(r)
+                })
                 .collect();
             (!replies.is_empty()).then(|| format!("[{}]", replies.join(",")))
         }
-        single => call(history, &single, now),
+        single => call(history, &single, now, MAX_REPLY),
     }
 }
 
@@ -129,7 +162,9 @@ fn reply(id: &Value, result: Result<String, RpcError>) -> String {
     }
 }
 
-fn call(history: &History, request: &Value, now: i64) -> Option<String> {
+/// One call's response object, its result within `budget` bytes (else the error that
+/// says so).
+fn call(history: &History, request: &Value, now: i64, budget: usize) -> Option<String> {
     let invalid = || Some(reply(&Value::Null, Err((-32600, "Invalid Request".into()))));
     let Some(object) = request.as_object() else {
         return invalid();
@@ -146,7 +181,13 @@ fn call(history: &History, request: &Value, now: i64) -> Option<String> {
     ) else {
         return invalid();
     };
-    let result = dispatch(history, method, params, now);
+    let result = dispatch(history, method, params, now, budget).and_then(|r| {
+        if r.len() > budget {
+            Err(reply_too_large())
+        } else {
+            Ok(r)
+        }
+    });
     // No id: a notification, done and not answered.
     id.map(|id| reply(id, result))
 }
@@ -156,6 +197,7 @@ fn dispatch(
     method: &str,
     params: Option<&Value>,
     now: i64,
+    budget: usize,
 ) -> Result<String, RpcError> {
     let internal = |e: rusqlite::Error| (-32603, format!("Internal error: {e}"));
     match method {
@@ -196,12 +238,16 @@ fn dispatch(
                 let rows = history
                     .vm_rows(&query.key, method, query.from, query.to, MAX_ROWS + 1)
                     .map_err(internal)?;
-                render_rows::<{ crate::sflow::columns::VM_COLUMNS }>(rows, method, VM, &query)
+                render_rows::<{ crate::sflow::columns::VM_COLUMNS }>(
+                    rows, method, VM, &query, budget,
+                )
             } else {
                 let rows = history
                     .host_rows(&query.key, method, query.from, query.to, MAX_ROWS + 1)
                     .map_err(internal)?;
-                render_rows::<{ crate::sflow::columns::HOST_COLUMNS }>(rows, method, HOST, &query)
+                render_rows::<{ crate::sflow::columns::HOST_COLUMNS }>(
+                    rows, method, HOST, &query, budget,
+                )
             }
         }
     }
@@ -302,11 +348,11 @@ impl Query {
                     "give either `timestamp` or `from`/`to`, not both",
                 ))
             }
-            (Some(t), None, None) => (t - WINDOW_MS, t),
-            (None, None, None) => (now - WINDOW_MS, now),
+            (Some(t), None, None) => (t.saturating_sub(WINDOW_MS), t),
+            (None, None, None) => (now.saturating_sub(WINDOW_MS), now),
             (None, from, to) => {
                 let to = to.unwrap_or(now);
-                (from.unwrap_or(to - WINDOW_MS), to)
+                (from.unwrap_or(to.saturating_sub(WINDOW_MS)), to)
             }
         };
         if from >= to {
@@ -335,11 +381,14 @@ impl Query {
     }
 }
 
+/// The rows as the method's JSON array; past `budget` bytes, the error that says so
+/// (the text stops growing there).
 fn render_rows<const N: usize>(
     rows: Vec<Row<N>>,
     method: Method,
     columns: &[Column],
     query: &Query,
+    budget: usize,
 ) -> Result<String, RpcError> {
     if rows.len() > MAX_ROWS {
         return Err(invalid_params(format!(
@@ -365,10 +414,14 @@ fn render_rows<const N: usize>(
         }
     };
     let picked: Vec<(usize, &Column)> = method.columns().collect();
-    let mut out = String::with_capacity(64 + rows.len() * 40 * picked.len());
+    let estimate = 64 + rows.len() * 40 * picked.len();
+    let mut out = String::with_capacity(estimate.min(budget));
     out.push('[');
     let mut previous: Option<&Row<N>> = None;
     for (i, row) in rows.iter().enumerate() {
+        if out.len() > budget {
+            return Err(reply_too_large());
+        }
         if i > 0 {
             out.push(',');
         }
@@ -395,7 +448,7 @@ fn render_rows<const N: usize>(
                 let _ = write!(out, ",\"{}_per_s\":", c.name);
                 let rate = previous.and_then(|p| {
                     let (a, b) = (p.values.int(at)?, row.values.int(at)?);
-                    let elapsed = u64::try_from(row.timestamp - p.timestamp).ok()?;
+                    let elapsed = u64::try_from(row.timestamp.checked_sub(p.timestamp)?).ok()?;
                     (elapsed > 0).then(|| rate_per_sec(a, b, width, elapsed))
                 });
                 write_value(&mut out, rate.map(ColumnValue::Real));
@@ -423,7 +476,108 @@ fn write_value(out: &mut String, v: Option<ColumnValue>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sflow::columns::{HostValues, H};
+    use crate::sflow::sample::Ingest;
     use serde_json::json;
+
+    /// A history in a fresh directory holding `n` CPU samples of one host, one a second
+    /// up to `now`, committed.
+    fn history_with(n: i64, now: i64) -> (History, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ferrostat-api-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (history, queue, _writer) =
+            crate::state::history::open(&dir, crate::state::history::Retention::default(), 1 << 16)
+                .unwrap();
+        for i in 0..n {
+            let mut v = HostValues::default();
+            v.record_mask = Method::HostCpu.bit();
+            v.set_int(H::cpu_user as usize, Some(i as u64));
+            queue.offer(Ingest::test_host("192.0.2.7", now - (n - i) * 1000, v));
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while history
+            .host_rows::<{ crate::sflow::columns::HOST_COLUMNS }>(
+                "192.0.2.7",
+                Method::HostCpu,
+                0,
+                now,
+                1_000_000,
+            )
+            .unwrap()
+            .len()
+            < n as usize
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "samples not committed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        (history, dir)
+    }
+
+    /// A batch asks for a bounded amount of work and gets a bounded reply: over
+    /// MAX_BATCH calls is one error, and calls past MAX_REPLY bytes get -32000 instead of
+    /// a reply that grows with the batch (2,000 calls once made 230 MB).
+    #[test]
+    fn batches_and_replies_are_bounded() {
+        let now = 10_000_000_000;
+        let (history, dir) = history_with(1000, now);
+        let one = json!({"jsonrpc": "2.0", "method": "host.cpu", "params": {"ip": "192.0.2.7", "from": 0, "to": now}, "id": 1});
+        let single: Value =
+            serde_json::from_str(&respond(&history, one.to_string().as_bytes(), now).unwrap())
+                .unwrap();
+        let row_bytes = single["result"].to_string().len();
+        assert_eq!(single["result"].as_array().unwrap().len(), 1000);
+        // Enough calls that their replies together pass the bound.
+        let calls = (MAX_REPLY / row_bytes + 2).min(MAX_BATCH);
+        assert!(calls * row_bytes > MAX_REPLY, "{calls} x {row_bytes} B");
+        let batch = Value::Array(
+            (0..calls)
+                .map(|i| {
+                    let mut c = one.clone();
+                    c["id"] = json!(i);
+                    c
+                })
+                .collect(),
+        );
+        let text = respond(&history, batch.to_string().as_bytes(), now).unwrap();
+        assert!(
+            text.len() <= MAX_REPLY + calls * 200,
+            "{} bytes",
+            text.len()
+        );
+        let replies: Vec<Value> = serde_json::from_str(&text).unwrap();
+        assert_eq!(replies.len(), calls);
+        let served = replies.iter().filter(|r| r.get("result").is_some()).count();
+        assert!(served > 0 && served < calls, "{served} of {calls}");
+        assert!(served * row_bytes <= MAX_REPLY);
+        // The first calls are served whole, every one after the bound is refused.
+        assert!(replies[..served]
+            .iter()
+            .all(|r| r["result"].as_array().unwrap().len() == 1000));
+        for r in &replies[served..] {
+            assert_eq!(r["error"]["code"], REPLY_TOO_LARGE, "{r}");
+            assert!(r["error"]["message"].as_str().unwrap().contains("16 MiB"));
+        }
+        // Past MAX_BATCH calls: one Invalid Request, nothing run.
+        let too_many = Value::Array(vec![one.clone(); MAX_BATCH + 1]);
+        let r: Value =
+            serde_json::from_str(&respond(&history, too_many.to_string().as_bytes(), now).unwrap())
+                .unwrap();
+        assert_eq!(r["error"]["code"], -32600);
+        assert_eq!(r["id"], Value::Null);
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 100"),
+            "{r}"
+        );
+        drop(history);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn params_by_name_position_and_range() {
@@ -474,5 +628,18 @@ mod tests {
             .1
             .contains("step"));
         assert_eq!(err(Method::VirtNet, json!({})).0, -32602);
+        // Times at the ends of i64 do not overflow the window's arithmetic.
+        let q = Query::parse(
+            Method::HostCpu,
+            Some(&json!({"ip": "a", "timestamp": i64::MIN + 1})),
+            0,
+        );
+        assert_eq!(q.unwrap().from, i64::MIN);
+        let q = Query::parse(
+            Method::HostCpu,
+            Some(&json!({"ip": "a", "to": i64::MIN + 5})),
+            0,
+        );
+        assert_eq!(q.unwrap().from, i64::MIN);
     }
 }

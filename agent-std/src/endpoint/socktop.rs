@@ -22,16 +22,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::response::Response;
 use ferrostat_core::procfs::{meminfo, mounts, net_dev};
 use ferrostat_core::Table;
 use prost::Message as _;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
+use super::ws::Session;
 use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
@@ -166,6 +166,7 @@ impl Shared {
 /// offer a sub-protocol and fails unless one is echoed, so the first offered is accepted.
 pub async fn handle(
     ws: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: axum::http::HeaderMap,
     Query(params): Query<Params>,
     State(state): State<Arc<AppState>>,
@@ -177,22 +178,17 @@ pub async fn handle(
             None => return crate::endpoint::psiod::no_such_host(name),
         },
     };
-    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    let place = match state.sessions.admit(peer) {
+        Ok(place) => place,
+        Err(refused) => return refused,
     };
-    let offered: Vec<String> = headers
-        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|p| p.trim().to_owned()))
-        .filter(|p| !p.is_empty())
-        .collect();
-    ws.protocols(offered.into_iter().take(1))
+    let limits = state.sessions.clone();
+    ws.protocols(super::first_subprotocol(&headers))
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            session(socket, shared).await;
-            drop(permit);
+            session(limits.polled_session(socket), shared).await;
+            drop(place);
         })
 }
 
@@ -224,20 +220,14 @@ impl RemoteShared {
     }
 }
 
-async fn session(mut socket: WebSocket, shared: Arc<Shared>) {
+async fn session(mut socket: Session, shared: Arc<Shared>) {
     while let Some(message) = socket.recv().await {
         let reply = match message {
-            Ok(Message::Text(t)) => answer(&shared, t.as_str()).await,
-            Ok(Message::Binary(_)) => json_reply(
+            Message::Text(t) => answer(&shared, t.as_str()).await,
+            _ => json_reply(
                 &json!({"error": "binary frames are not socktop requests", "request": "binary"}),
+                Form::Command,
             ),
-            Ok(Message::Close(_)) => break,
-            Err(e) => {
-                let frame = super::close_for_read_error(e);
-                let _ = socket.send(Message::Close(Some(frame))).await;
-                break;
-            }
-            Ok(_) => continue,
         };
         if socket.send(reply).await.is_err() {
             break;
@@ -245,50 +235,104 @@ async fn session(mut socket: WebSocket, shared: Arc<Shared>) {
     }
 }
 
-/// The reply to one request.
-async fn answer(shared: &Shared, request: &str) -> Message {
-    let request = request.trim();
-    // The README's JSON requests map onto the real client's text commands.
-    let command = match serde_json::from_str::<Value>(request)
-        .ok()
-        .as_ref()
-        .and_then(|v| v.get("type")?.as_str().map(str::to_owned))
-    {
-        Some(t) => format!("get_{t}"),
-        None => request.to_owned(),
-    };
-    let result = match command.as_str() {
-        "get_metrics" => metrics(shared).await.map(|v| json_reply(&v)),
-        "get_disks" => disks(shared).await.map(|v| json_reply(&v)),
-        "get_processes" => processes(shared).await.map(|bytes| binary_reply(&bytes)),
-        c => match c.split_once(':') {
-            Some(("get_process_metrics", pid)) => Ok(match pid.parse::<u32>() {
-                Ok(pid) => json_reply(&process_metrics(shared, pid).await),
-                Err(_) => error("get_process_metrics", None, "the pid is not a number"),
-            }),
-            Some(("get_journal_entries", pid)) => Ok(match pid.parse::<u32>() {
-                Ok(pid) if shared.proc.is_local() => json_reply(&journal(pid).await),
-                Ok(pid) => json_reply(&json!({ "error": "journal entries are not available for a host watched over SSH", "request": "get_journal_entries", "pid": pid })),
-                Err(_) => error("get_journal_entries", None, "the pid is not a number"),
-            }),
-            _ => Ok(error(request, None, "unknown request: send get_metrics, get_disks, get_processes, get_process_metrics:<pid> or get_journal_entries:<pid>")),
-        },
-    };
-    result.unwrap_or_else(|e| error(&command, None, &e))
+/// How a request was written, which decides how its JSON reply is framed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// The real client's text command (`get_metrics`): socktop's gzip rule.
+    Command,
+    /// The README's JSON (`{"type":"metrics"}`): always JSON text, as the README's
+    /// examples decode it.
+    Json,
 }
 
-fn error(request: &str, pid: Option<u32>, message: &str) -> Message {
+/// What a socktop request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    Metrics,
+    Disks,
+    Processes,
+    ProcessMetrics(u32),
+    JournalEntries(u32),
+    /// A pid that is not a number, for the request named.
+    BadPid(&'static str),
+    Unknown(String),
+}
+
+impl Request {
+    /// Reads one text frame: the real client's commands or the README's JSON objects.
+    pub fn parse(text: &str) -> (Request, Form) {
+        let text = text.trim();
+        // The README's JSON requests map onto the real client's text commands.
+        let (command, form) = match serde_json::from_str::<Value>(text)
+            .ok()
+            .as_ref()
+            .and_then(|v| v.get("type")?.as_str().map(str::to_owned))
+        {
+            Some(t) => (format!("get_{t}"), Form::Json),
+            None => (text.to_owned(), Form::Command),
+        };
+        let request = match command.as_str() {
+            "get_metrics" => Request::Metrics,
+            "get_disks" => Request::Disks,
+            "get_processes" => Request::Processes,
+            c => match c.split_once(':') {
+                Some(("get_process_metrics", pid)) => pid.parse().map_or(
+                    Request::BadPid("get_process_metrics"),
+                    Request::ProcessMetrics,
+                ),
+                Some(("get_journal_entries", pid)) => pid.parse().map_or(
+                    Request::BadPid("get_journal_entries"),
+                    Request::JournalEntries,
+                ),
+                _ => Request::Unknown(text.to_owned()),
+            },
+        };
+        (request, form)
+    }
+
+    /// The command's name, as socktop's error objects give it.
+    fn name(&self) -> &str {
+        match self {
+            Request::Metrics => "get_metrics",
+            Request::Disks => "get_disks",
+            Request::Processes => "get_processes",
+            Request::ProcessMetrics(_) => "get_process_metrics",
+            Request::JournalEntries(_) => "get_journal_entries",
+            Request::BadPid(name) => name,
+            Request::Unknown(text) => text,
+        }
+    }
+}
+
+/// The reply to one request.
+async fn answer(shared: &Shared, text: &str) -> Message {
+    let (request, form) = Request::parse(text);
+    let result = match &request {
+        Request::Metrics => metrics(shared).await.map(|v| json_reply(&v, form)),
+        Request::Disks => disks(shared).await.map(|v| json_reply(&v, form)),
+        Request::Processes => processes(shared).await.map(|bytes| binary_reply(&bytes)),
+        &Request::ProcessMetrics(pid) => Ok(json_reply(&process_metrics(shared, pid).await, form)),
+        &Request::JournalEntries(pid) if shared.proc.is_local() => Ok(json_reply(&journal(pid).await, form)),
+        &Request::JournalEntries(pid) => Ok(json_reply(&json!({ "error": "journal entries are not available for a host watched over SSH", "request": "get_journal_entries", "pid": pid }), form)),
+        Request::BadPid(name) => Ok(error(name, None, "the pid is not a number", form)),
+        Request::Unknown(text) => Ok(error(text, None, "unknown request: send get_metrics, get_disks, get_processes, get_process_metrics:<pid> or get_journal_entries:<pid>", form)),
+    };
+    result.unwrap_or_else(|e| error(request.name(), None, &e, form))
+}
+
+fn error(request: &str, pid: Option<u32>, message: &str, form: Form) -> Message {
     let mut v = json!({ "error": message, "request": request });
     if let Some(pid) = pid {
         v["pid"] = json!(pid);
     }
-    json_reply(&v)
+    json_reply(&v, form)
 }
 
-/// JSON as text up to 768 bytes, else gzip (level 1, as socktop) in a binary frame.
-fn json_reply(v: &Value) -> Message {
+/// JSON as text; for the real client's commands over 768 bytes, gzip (level 1, as
+/// socktop) in a binary frame instead.
+fn json_reply(v: &Value, form: Form) -> Message {
     let text = v.to_string();
-    if text.len() <= GZIP_ABOVE {
+    if form == Form::Json || text.len() <= GZIP_ABOVE {
         Message::Text(text.into())
     } else {
         Message::Binary(super::gzip(text.as_bytes()).into())

@@ -16,15 +16,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use ferrostat_core::procfs::{cpuinfo, diskstats, loadavg, meminfo, mounts, net_dev, stat, uptime};
 use ferrostat_core::Table;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::ws::Session;
 use crate::collect::procfs::cpu_lines;
 use crate::collect::shared::ProcCache;
 use crate::registry::RemoteHost;
@@ -34,6 +35,8 @@ use crate::state::history::now_ms;
 use ferrostat_core::metrics::rates::{counter_delta, rate_per_sec, CounterWidth};
 
 const NEGOTIATION: Duration = Duration::from_secs(2);
+/// Largest client message: the subscription is a few dozen bytes.
+const MAX_MESSAGE: usize = 4096;
 const PING_EVERY: Duration = Duration::from_secs(5);
 /// A client that cannot take a message within this long is dropped, so a stalled reader
 /// never makes the agent hold pushes for it.
@@ -46,54 +49,46 @@ pub struct Params {
     format: Option<String>,
 }
 
-/// Upgrades after checking the Origin: a browser page may connect only from the agent's
-/// own origin (a cross-site page must not read a host's stats with its user's token).
+/// Upgrades to a stats stream (503 at the session limits). A browser page from another
+/// origin never gets here: the request guard refuses it first.
 pub async fn handle(
     ws: WebSocketUpgrade,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<Params>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused\n").into_response();
-    }
-    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    let place = match state.sessions.admit(peer) {
+        Ok(place) => place,
+        Err(refused) => return refused,
     };
-    // Browsers pass the token as the sub-protocol and fail unless one is echoed.
-    let offered = headers
-        .get(header::SEC_WEBSOCKET_PROTOCOL)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty());
     let current = params.format.as_deref() == Some("current");
-    ws.protocols(offered)
-        .max_message_size(4096)
-        .max_frame_size(4096)
+    let limits = state.sessions.clone();
+    ws.protocols(super::first_subprotocol(&headers))
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            session(socket, state, current).await;
-            drop(permit);
+            session(limits.push_session(socket), state, current).await;
+            drop(place);
         })
 }
 
-/// No Origin (not a browser) or one naming the Host the request came to.
-pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let origin_host = origin
-        .split_once("://")
-        .map_or(origin, |(_, h)| h)
-        .trim_end_matches('/');
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+/// The subscriptions of a client's first message, `{"Subs": [...]}`; empty when it is
+/// not one or names none.
+pub fn subscriptions(text: &str) -> HashSet<String> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| {
+            v.get("Subs")?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect::<HashSet<_>>()
+            })
+        })
+        .unwrap_or_default()
 }
 
-async fn send(socket: &mut WebSocket, v: Value) -> bool {
+async fn send(socket: &mut Session, v: Value) -> bool {
     matches!(
         tokio::time::timeout(
             SEND_TIMEOUT,
@@ -104,28 +99,26 @@ async fn send(socket: &mut WebSocket, v: Value) -> bool {
     )
 }
 
-async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
+/// Answers `{"Resp":"ERROR"}` and closes with 1008 and `why`.
+async fn refuse(socket: &mut Session, why: &str) {
+    let _ = send(socket, json!({ "Resp": "ERROR" })).await;
+    socket.close(1008, why).await;
+}
+
+async fn session(mut socket: Session, state: Arc<AppState>, current: bool) {
     let subs = match tokio::time::timeout(NEGOTIATION, socket.recv()).await {
-        Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<Value>(&t)
-            .ok()
-            .and_then(|v| {
-                v.get("Subs")?.as_array().map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect::<HashSet<_>>()
-                })
-            })
-            .unwrap_or_default(),
-        _ => HashSet::new(),
+        Err(_) => return refuse(&mut socket, "expected {\"Subs\": [...]} within 2 s").await,
+        // Closed by the client, or already told why (1009 for a message over 4 KiB).
+        Ok(None) => return,
+        Ok(Some(Message::Text(t))) => subscriptions(&t),
+        Ok(Some(_)) => HashSet::new(),
     };
     if subs.is_empty() {
-        let _ = send(&mut socket, json!({ "Resp": "ERROR" })).await;
-        let close = CloseFrame {
-            code: 1008,
-            reason: "expected {\"Subs\": [...]} within 2 s".into(),
-        };
-        let _ = socket.send(Message::Close(Some(close))).await;
-        return;
+        return refuse(
+            &mut socket,
+            "expected {\"Subs\": [...]} naming ping, idxStats, sysStats or sysDesc",
+        )
+        .await;
     }
     if !send(&mut socket, json!({ "Resp": "ACK" })).await {
         return;
@@ -170,15 +163,10 @@ async fn session(mut socket: WebSocket, state: Arc<AppState>, current: bool) {
                 }
                 None
             }
+            // The stream is push-only: anything the client says after Subs is ignored.
             incoming = socket.recv() => match incoming {
-                // The stream is push-only: anything the client says after Subs is ignored.
-                Some(Err(e)) => {
-                    let frame = super::close_for_read_error(e);
-                    let _ = socket.send(Message::Close(Some(frame))).await;
-                    return;
-                }
-                Some(Ok(Message::Close(_))) | None => return,
-                Some(Ok(_)) => None,
+                None => return,
+                Some(_) => None,
             },
         };
         if let Some(m) = message {

@@ -21,58 +21,15 @@ use std::time::{Duration, Instant};
 use ferrostat_core::sflow::{Datagram, Sample};
 
 use super::sample::{self, HostKey, Ingest};
+use crate::log_budget::{LogBudget, LOG_EVERY};
 use crate::registry::Registry;
 use crate::state::history::{now_ms, Queue};
 
 /// Sources tracked one by one; datagrams from further live sources are counted together
 /// under the unspecified address, so spoofed floods cannot grow the table.
 const MAX_SOURCES: usize = 4096;
-/// How often one source's decode errors may reach the log.
-const LOG_EVERY: Duration = Duration::from_secs(60);
-/// Lines about rejected datagrams per `LOG_EVERY`, all sources together: a flood from
-/// thousands of (spoofed) sources must not become thousands of lines a minute.
-const LOG_LINES: u32 = 10;
 /// The socket buffer asked for: about a second of a busy fleet's datagrams.
 const RECEIVE_BUFFER: usize = 32 << 20;
-
-/// The log's room for rejection lines in the current minute.
-struct LogBudget {
-    since: Instant,
-    lines: u32,
-    /// Rejected datagrams this minute whose source was due a line and did not get one.
-    held: u64,
-}
-
-impl LogBudget {
-    /// Whether a line may be written now; a new minute starts with a word on the last.
-    fn open(&mut self) -> bool {
-        if self.since.elapsed() >= LOG_EVERY {
-            if self.held > 0 {
-                eprintln!(
-                    "ferrostat-agent: sflow: {} more rejected datagrams went unlogged in the last minute (at most {LOG_LINES} lines a minute; each source's count is in /metrics)",
-                    self.held
-                );
-            }
-            *self = LogBudget::default();
-        }
-        self.lines < LOG_LINES
-    }
-
-    fn spent(&mut self, logged: bool, held: bool) {
-        self.lines += u32::from(logged);
-        self.held += u64::from(held);
-    }
-}
-
-impl Default for LogBudget {
-    fn default() -> Self {
-        LogBudget {
-            since: Instant::now(),
-            lines: 0,
-            held: 0,
-        }
-    }
-}
 
 /// What one source sent.
 #[derive(Clone, Debug, Default)]
@@ -180,7 +137,11 @@ impl Collector {
             sequences_swept: Instant::now(),
             capacity,
             expiry,
-            log_budget: LogBudget::default(),
+            log_budget: LogBudget::new(
+                "sflow",
+                "rejected datagrams",
+                "each source's count is in /metrics",
+            ),
             stop: stop.clone(),
         };
         let thread = std::thread::Builder::new()

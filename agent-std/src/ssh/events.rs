@@ -86,10 +86,20 @@ fn snake_key(k: &str) -> String {
     if !identifier {
         return k.to_owned();
     }
+    // A run of capitals is one word, an acronym (`netTCP` → `net_tcp`, `readIOPS` →
+    // `read_iops`); its last capital starts the next word when a small letter follows
+    // (`IOPSTotal` → `iops_total`).
+    let chars: Vec<char> = k.chars().collect();
     let mut out = String::with_capacity(k.len() + 4);
-    for c in k.chars() {
+    for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            out.push('_');
+            let after_word = i > 0 && !chars[i - 1].is_ascii_uppercase();
+            let ends_acronym = i > 0
+                && chars[i - 1].is_ascii_uppercase()
+                && chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
+            if after_word || ends_acronym {
+                out.push('_');
+            }
             out.push(c.to_ascii_lowercase());
         } else {
             out.push(c);
@@ -834,6 +844,12 @@ mod tests {
             json!({ "cpu_info": { "0": { "cpu_core_info": { "1": { "core_id": 1, "cpu_processor_info": { "2": { "CPUMHz": 800.0 } } } }, "model_name": "x" } }, "UpHour": 3, "eth0": 1 })
         );
         assert_eq!(snake_event("cpuPerformance"), "cpu_performance");
+        // Acronyms are one word each, not one letter each (net_t_c_p before).
+        let v = json!({ "netTCP": { "inSegs": 1 }, "netUDP": 2, "readIOPS": 3, "writeIOPS": 4, "ioPSTotal": 5, "IOPSTotal": 6 });
+        assert_eq!(
+            snake_case(&v),
+            json!({ "net_tcp": { "in_segs": 1 }, "net_udp": 2, "read_iops": 3, "write_iops": 4, "io_ps_total": 5, "IOPSTotal": 6 })
+        );
     }
 
     #[test]

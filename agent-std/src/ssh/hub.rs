@@ -23,8 +23,11 @@ const FAST: Duration = Duration::from_secs(2);
 const PROCESSES: Duration = Duration::from_secs(5);
 /// cpuinfo's period.
 const CPU_INFO: Duration = Duration::from_secs(10);
-/// Hosts watched at once.
+/// Hosts watched at once, counting those being dialled.
 const MAX_TARGETS: usize = 1024;
+/// Connections being set up at once (TCP, key exchange, login): each holds a
+/// descriptor and a task however slow the host, so a burst of requests queues here.
+const MAX_DIALS: usize = 64;
 
 /// One event for the subscribers of a host.
 #[derive(Debug)]
@@ -72,6 +75,19 @@ pub struct Hub {
     watches: Mutex<HashMap<Target, Arc<Watch>>>,
     keys: HostKeys,
     timeouts: Timeouts,
+    /// Dials under way or waiting for a slot, counted against `MAX_TARGETS`.
+    dialling: Arc<AtomicUsize>,
+    /// Slots for dials in progress.
+    dial_slots: tokio::sync::Semaphore,
+}
+
+/// A dial's place among the watched hosts, given back when it ends.
+struct DialPlace(Arc<AtomicUsize>);
+
+impl Drop for DialPlace {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn hash(secret: &Secret) -> [u8; 32] {
@@ -100,7 +116,30 @@ impl Hub {
             watches: Mutex::new(HashMap::new()),
             keys,
             timeouts,
+            dialling: Arc::new(AtomicUsize::new(0)),
+            dial_slots: tokio::sync::Semaphore::new(MAX_DIALS),
         }
+    }
+
+    /// Dials `target`, once a place among `MAX_TARGETS` (watches and dials together) and
+    /// a dial slot are free: the place is refused at once, the slot waited for.
+    async fn dial(&self, target: &Target, secret: &Secret) -> Result<Remote, RemoteError> {
+        let _place = {
+            let watches = self.watches();
+            if watches.len() + self.dialling.load(Ordering::SeqCst) >= MAX_TARGETS {
+                return Err(RemoteError::Protocol(format!(
+                    "the agent already watches or dials {MAX_TARGETS} hosts"
+                )));
+            }
+            self.dialling.fetch_add(1, Ordering::SeqCst);
+            DialPlace(self.dialling.clone())
+        };
+        let _slot = self
+            .dial_slots
+            .acquire()
+            .await
+            .map_err(|_| RemoteError::Protocol("the agent is stopping".into()))?;
+        Remote::connect(target, secret, &self.keys, self.timeouts).await
     }
 
     fn watches(&self) -> std::sync::MutexGuard<'_, HashMap<Target, Arc<Watch>>> {
@@ -124,10 +163,7 @@ impl Hub {
             .map(|w| w.secret_hash == secret_hash);
         if same == Some(false) {
             // Other credentials: prove them on a connection of their own before sharing.
-            Remote::connect(target, &secret, &self.keys, self.timeouts)
-                .await?
-                .close()
-                .await;
+            self.dial(target, &secret).await?.close().await;
         }
         if same.is_some() {
             // Counted under the lock, so a poller about to let go sees the newcomer.
@@ -137,12 +173,7 @@ impl Hub {
                 return Ok(watch.notices.subscribe());
             }
         }
-        if self.watches().len() >= MAX_TARGETS {
-            return Err(RemoteError::Protocol(format!(
-                "the agent already watches {MAX_TARGETS} hosts"
-            )));
-        }
-        let remote = Remote::connect(target, &secret, &self.keys, self.timeouts).await?;
+        let remote = self.dial(target, &secret).await?;
         // Another subscriber may have connected meanwhile: share theirs.
         let shared = {
             let mut watches = self.watches();

@@ -96,6 +96,11 @@ impl TlsIdentity {
         Ok(identity)
     }
 
+    /// The served certificate (the chain's first), DER.
+    pub fn leaf_der(&self) -> Vec<u8> {
+        self.chain.first().map(|c| c.to_vec()).unwrap_or_default()
+    }
+
     /// A rustls server configuration serving this identity (TLS 1.2 and 1.3, ring).
     ///
     /// # Errors
