@@ -79,15 +79,19 @@ cargo build --manifest-path agent-embassy/Cargo.toml --target thumbv7em-none-eab
 step "benchmarks compile"
 cargo bench -p ferrostat-benches --no-run
 
-step "fuzzing (the committed corpus is replayed by core/tests/fuzz_corpus.rs above)"
-if cargo +nightly fuzz --version >/dev/null 2>&1; then
-    for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
-        cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time=10 -rss_limit_mb=1024 >/dev/null 2>"target/fuzz-$target.log" \
-            || { cat "target/fuzz-$target.log"; exit 1; }
-        echo "fuzz $target: $(grep -o 'Done [0-9]* runs' "target/fuzz-$target.log" || echo ok)"
-    done
-else
-    echo "nightly cargo-fuzz not installed: skipping live fuzzing (cargo +nightly install cargo-fuzz)"
-fi
+step "fuzzing (the committed corpus is replayed by core/tests/fuzz_corpus.rs and agent-std/tests/fuzz_corpus.rs above)"
+# cargo-fuzz on the nightly toolchain the machine has; installed here when missing, so
+# CI fuzzes every target on a fresh machine too.
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+cargo +nightly fuzz --version >/dev/null 2>&1 || cargo +nightly install cargo-fuzz --locked
+# Each target briefly: the core's parsers 10 s, what the agent reads from the network
+# 20 s. Longer runs are in SECURITY.md.
+cargo +nightly fuzz build --fuzz-dir fuzz
+for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
+    case "$target" in agent_*) seconds=20 ;; *) seconds=10 ;; esac
+    cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time=$seconds -rss_limit_mb=2048 >/dev/null 2>"target/fuzz-$target.log" \
+        || { cat "target/fuzz-$target.log"; exit 1; }
+    echo "fuzz $target: $(grep -o 'Done [0-9]* runs' "target/fuzz-$target.log" || echo ok)"
+done
 
 step "all checks passed"

@@ -189,12 +189,6 @@ impl ServeConfig {
         args: ServeArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, String> {
-        let env_on = |k: &str| {
-            env(k).is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"))
-        };
-        let env_off = |k: &str| {
-            env(k).is_some_and(|v| v.trim() == "0" || v.trim().eq_ignore_ascii_case("false"))
-        };
         let file = match &args.config {
             Some(path) => {
                 let text = read_config(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -202,6 +196,27 @@ impl ServeConfig {
                     .map_err(|e| format!("{}: {e}", path.display()))?
             }
             None => FileConfig::default(),
+        };
+        Self::merge(args, file, env)
+    }
+
+    /// The configuration a file's text gives with no flags and no environment (for the
+    /// fuzz target: any text is a configuration or an error, never a panic).
+    pub fn from_file_text(text: &str) -> Result<Self, String> {
+        let file = toml::from_str::<FileConfig>(text).map_err(|e| e.to_string())?;
+        Self::merge(ServeArgs::default(), file, |_| None)
+    }
+
+    fn merge(
+        args: ServeArgs,
+        file: FileConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let env_on = |k: &str| {
+            env(k).is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"))
+        };
+        let env_off = |k: &str| {
+            env(k).is_some_and(|v| v.trim() == "0" || v.trim().eq_ignore_ascii_case("false"))
         };
         let listen = if args.listen.is_empty() {
             file.listen.unwrap_or_else(|| vec![DEFAULT_LISTEN])

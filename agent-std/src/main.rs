@@ -2,21 +2,7 @@
 //! line to the modules that do the work.
 #![forbid(unsafe_code)]
 
-mod cli;
-mod collect;
-mod commands;
-mod config;
-mod endpoint;
-mod http_listener;
-mod log_budget;
-mod registry;
-mod request_guard;
-mod server;
-mod sflow;
-mod ssh;
-mod state;
-mod write_deadline;
-
+use ferrostat_agent::{cli, commands, server};
 use std::process::ExitCode;
 
 use clap::Parser;

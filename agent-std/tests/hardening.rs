@@ -293,6 +293,7 @@ fn one_address_cannot_take_every_http_place() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let opened = attacker.join().unwrap();
+    println!("slowloris from one address: {opened} connections opened, /healthz answered {answered} of {tries}");
     assert_eq!(answered, tries, "/healthz answered {answered} of {tries}");
     assert!(
         opened >= 1100,
@@ -658,6 +659,7 @@ fn gateway_connections_without_a_hello_are_cut_and_logged_sparingly() {
         .lines()
         .filter(|l| l.starts_with("ferrostat-agent: gateway:"))
         .count();
+    println!("gateway: 400 bad connections, {lines} log lines");
     assert!(lines <= 10, "{lines} log lines:\n{}", agent.stderr());
     let metrics = common::sflow::http("GET", &format!("{}/metrics", agent.base()), "").1;
     let refused = |reason: &str| {
@@ -737,6 +739,10 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
     }
     let out = client.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "sent");
+    println!(
+        "/monitor: 4 sessions x 256 mute hosts: {before} descriptors before, {peak} at the peak, {} dials reached the host",
+        held.lock().unwrap().len()
+    );
     // 64 dials at most, plus the four sessions and slack for the runtime's own.
     assert!(
         peak - before <= 64 + 4 + 8,

@@ -38,7 +38,7 @@ pub async fn handle(
 ) -> Response {
     let place = match state.sessions.admit(peer) {
         Ok(place) => place,
-        Err(refused) => return refused,
+        Err(refused) => return axum::response::IntoResponse::into_response(refused),
     };
     let limits = state.sessions.clone();
     ws.max_message_size(MAX_FRAME)
@@ -168,27 +168,39 @@ fn parse_target(
     Ok((target, Some(secret)))
 }
 
-async fn request(
-    state: &Arc<AppState>,
+/// A request read and checked: what to do, for which hosts.
+pub(crate) struct Parsed {
+    id: Value,
+    start: bool,
+    rough: bool,
+    spelling: Spelling,
+    /// The hosts, and for a start how to log in.
+    hosts: Vec<(Target, Option<Secret>)>,
+}
+
+/// Reads one text frame of a client already watching `watching` hosts: the request, or
+/// the reply to send instead (`None`: nothing, as Argusyes answers only what has a
+/// method). `agent_key` is the agent's own key, if it has one.
+pub(crate) fn parse_request(
     text: &str,
-    tx: &mpsc::Sender<String>,
-    subs: &mut HashMap<(Target, bool), Subscription>,
-) -> Option<String> {
+    watching: usize,
+    agent_key: Option<&std::path::Path>,
+) -> Result<Parsed, Option<String>> {
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let id = recover_id(text)?;
-            return Some(reply(
+            let id = recover_id(text).ok_or(None)?;
+            return Err(Some(reply(
                 &Value::String(id),
                 Value::Null,
                 error(400, format!("Json parse fail : {e}")),
-            ));
+            )));
         }
     };
     let id = v.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = v.get("method").and_then(Value::as_str) else {
         // Argusyes answers only what has a method (responses from clients are ignored).
-        return None;
+        return Err(None);
     };
     let (start, rough, spelling) = match method {
         "ssh.start_monitor" => (true, false, Spelling::Snake),
@@ -198,50 +210,63 @@ async fn request(
         "ssh.startRoughMonitor" => (true, true, Spelling::Camel),
         "ssh.stopRoughMonitor" => (false, true, Spelling::Camel),
         other => {
-            return Some(reply(
+            return Err(Some(reply(
                 &id,
                 Value::Null,
                 error(404, format!("method not found: {other}")),
-            ));
+            )));
         }
     };
-    let Some(params) = v.get("params").and_then(Value::as_array) else {
-        return Some(reply(
+    let invalid = |message: String| {
+        Err(Some(reply(
             &id,
             Value::Null,
-            error(
-                400,
-                "message validate fail : params must be an array of hosts".into(),
-            ),
-        ));
+            error(400, format!("message validate fail : {message}")),
+        )))
+    };
+    let Some(params) = v.get("params").and_then(Value::as_array) else {
+        return invalid("params must be an array of hosts".into());
     };
     // Counted with the hosts this client already watches: its dials and watches
     // together stay within its share, however it spreads them over requests.
-    let watching = if start { subs.len() } else { 0 };
+    let watching = if start { watching } else { 0 };
     if watching + params.len() > MAX_HOSTS {
-        return Some(reply(
-            &id,
-            Value::Null,
-            error(
-                400,
-                format!("message validate fail : at most {MAX_HOSTS} hosts per client (it watches {watching})"),
-            ),
+        return invalid(format!(
+            "at most {MAX_HOSTS} hosts per client (it watches {watching})"
         ));
     }
-    let mut parsed = Vec::new();
+    let mut hosts = Vec::with_capacity(params.len());
     for (i, item) in params.iter().enumerate() {
-        let p = parse_target(item, i, start, state.ssh_key.as_deref());
-        match p {
-            Ok(p) => parsed.push(p),
-            Err(e) => {
-                return Some(reply(
-                    &id,
-                    Value::Null,
-                    error(400, format!("message validate fail : {e}")),
-                ))
-            }
+        match parse_target(item, i, start, agent_key) {
+            Ok(p) => hosts.push(p),
+            Err(e) => return invalid(e),
         }
     }
+    Ok(Parsed {
+        id,
+        start,
+        rough,
+        spelling,
+        hosts,
+    })
+}
+
+async fn request(
+    state: &Arc<AppState>,
+    text: &str,
+    tx: &mpsc::Sender<String>,
+    subs: &mut HashMap<(Target, bool), Subscription>,
+) -> Option<String> {
+    let Parsed {
+        id,
+        start,
+        rough,
+        spelling,
+        hosts: parsed,
+    } = match parse_request(text, subs.len(), state.ssh_key.as_deref()) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
     let mut results = Vec::new();
     let mut failures = Vec::new();
     if start {

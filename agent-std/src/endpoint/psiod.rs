@@ -61,7 +61,7 @@ pub async fn handle(
     };
     let place = match state.sessions.admit(peer) {
         Ok(place) => place,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let conn = Connection::new(proc, state.cache, allow_kill);
     let limits = state.sessions.clone();
@@ -153,7 +153,7 @@ fn error(command: Option<&str>, message: &str) -> Value {
 }
 
 /// A connection's state: what its deltas are measured from.
-struct Connection {
+pub(crate) struct Connection {
     proc: Arc<ProcCache>,
     /// The age of shared reads this endpoint accepts.
     max_age: Duration,
@@ -170,7 +170,7 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(proc: Arc<ProcCache>, max_age: Duration, allow_kill: bool) -> Self {
+    pub(crate) fn new(proc: Arc<ProcCache>, max_age: Duration, allow_kill: bool) -> Self {
         Connection {
             proc,
             max_age,
@@ -184,7 +184,7 @@ impl Connection {
     }
 
     /// Answers one text frame; `None` when psiod sends no reply.
-    fn request(&mut self, text: &str) -> Option<Value> {
+    pub(crate) fn request(&mut self, text: &str) -> Option<Value> {
         let msg: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => return Some(error(None, &format!("malformed JSON: {e}"))),

@@ -180,7 +180,7 @@ pub async fn handle(
     };
     let place = match state.sessions.admit(peer) {
         Ok(place) => place,
-        Err(refused) => return refused,
+        Err(refused) => return axum::response::IntoResponse::into_response(refused),
     };
     let limits = state.sessions.clone();
     ws.protocols(super::first_subprotocol(&headers))

@@ -60,7 +60,7 @@ pub async fn handle(
 ) -> Response {
     let place = match state.sessions.admit(peer) {
         Ok(place) => place,
-        Err(refused) => return refused,
+        Err(refused) => return axum::response::IntoResponse::into_response(refused),
     };
     let current = params.format.as_deref() == Some("current");
     let limits = state.sessions.clone();

@@ -48,17 +48,11 @@ impl SessionLimits {
         }
     }
 
-    /// A place for a session from `peer`, or the 503 that says which limit it met.
-    pub fn admit(&self, peer: SocketAddr) -> Result<Place, Response> {
+    /// A place for a session from `peer`, or which limit it met.
+    pub fn admit(&self, peer: SocketAddr) -> Result<Place, SessionsFull> {
         self.counts
             .take(peer.ip(), self.per_address, self.total, 0)
-            .map_err(|refusal| {
-                let why = match refusal {
-                    Refusal::Source => "too many connections from your address\n",
-                    Refusal::Total => "too many connections\n",
-                };
-                (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
-            })
+            .map_err(SessionsFull)
     }
 
     /// A session on `socket` for a push protocol (only silence ends it).
@@ -70,6 +64,20 @@ impl SessionLimits {
     /// long time without a request.
     pub fn polled_session(&self, socket: WebSocket) -> Session {
         Session::new(socket, self.idle, Some(self.idle * REQUESTS_EVERY_IDLE))
+    }
+}
+
+/// No place for another session: answered with 503 and which limit it met.
+#[derive(Debug)]
+pub struct SessionsFull(Refusal);
+
+impl IntoResponse for SessionsFull {
+    fn into_response(self) -> Response {
+        let why = match self.0 {
+            Refusal::Source => "too many connections from your address\n",
+            Refusal::Total => "too many connections\n",
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
     }
 }
 
