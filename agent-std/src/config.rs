@@ -123,7 +123,7 @@ pub struct ServeConfig {
     /// Whether NVML may be loaded.
     pub gpu: bool,
     /// socktop's reply caches and temperature switch.
-    pub socktop: crate::endpoint::socktop::Settings,
+    pub socktop: SocktopSettings,
     /// The sFlow collector, when enabled.
     pub sflow: Option<SflowConfig>,
     /// The gateway uplink's TCP address, when enabled.
@@ -318,8 +318,8 @@ impl ServeConfig {
                     flag.or(file)
                         .map_or(default, |ms| Duration::from_millis(ms.min(MAX_PERIOD_MS)))
                 };
-                let d = crate::endpoint::socktop::Settings::default();
-                crate::endpoint::socktop::Settings {
+                let d = SocktopSettings::default();
+                SocktopSettings {
                     metrics_ttl: ms(
                         args.socktop_metrics_ttl_ms,
                         file.socktop_metrics_ttl_ms,
@@ -455,6 +455,33 @@ fn read_config(path: &std::path::Path) -> std::io::Result<String> {
         ));
     }
     Ok(text)
+}
+
+/// socktop_agent's tunables (its SOCKTOP_AGENT_* environment variables).
+#[derive(Debug, Clone)]
+pub struct SocktopSettings {
+    /// How long a `get_metrics` reply is shared (SOCKTOP_AGENT_METRICS_TTL_MS, 250 ms).
+    pub metrics_ttl: Duration,
+    /// How long a `get_disks` reply is shared (SOCKTOP_AGENT_DISKS_TTL_MS, 1 s).
+    pub disks_ttl: Duration,
+    /// How long a `get_processes` reply is shared (SOCKTOP_AGENT_PROCESSES_TTL_MS, 1.5 s).
+    pub processes_ttl: Duration,
+    /// Whether `cpu_temp_c` is read (SOCKTOP_AGENT_TEMP=0 turns it off).
+    pub temperature: bool,
+    /// The sysfs mount sensors and block devices are read from (normally `/sys`).
+    pub sys_root: PathBuf,
+}
+
+impl Default for SocktopSettings {
+    fn default() -> Self {
+        SocktopSettings {
+            metrics_ttl: Duration::from_millis(250),
+            disks_ttl: Duration::from_millis(1000),
+            processes_ttl: Duration::from_millis(1500),
+            temperature: true,
+            sys_root: PathBuf::from("/sys"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+mod clock;
 mod collect;
 pub mod commands;
 mod config;

@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use std::sync::RwLock;
 use std::time::Duration;
 
+use crate::clock::now_ms;
 use crate::sflow::columns::{HostValues, VmValues};
 use crate::sflow::sample::{Description, Entity, HostKey, Ingest};
-use crate::state::history::now_ms;
 
 /// A sample and when it arrived (epoch ms).
 pub type Stamped<T> = (i64, T);

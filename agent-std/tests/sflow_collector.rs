@@ -824,7 +824,9 @@ fn silent_agents_are_forgotten_and_make_room_for_new_ones() {
 /// once those fall silent past the expiry, a new source has its own counters again.
 #[test]
 fn a_full_source_table_makes_room_once_sources_fall_silent() {
-    const EXPIRY_S: u64 = 10;
+    // Long enough for a debug build to fill the table while the other tests of this file
+    // load both cores (10 s was not, once: the first sources expired mid-fill).
+    const EXPIRY_S: u64 = 20;
     let expiry = EXPIRY_S.to_string();
     let agent = start(&["--sflow", "127.0.0.1:0", "--remote-host-expiry-s", &expiry]);
     let to = agent.sflow_addr();

@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod gpu;
+pub mod host;
 pub mod process;
 pub mod procfs;
 pub mod shared;

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use ferrostat_core::procfs::stat::{self, CpuTimes};
 
+use super::host::{self, HostSnapshot, ModelSlot, Parts};
 use super::process::{ProcessInfo, ProcessScanner};
 use super::procfs::ProcFile;
 
@@ -79,6 +80,11 @@ struct Remote {
     users: HashMap<u32, String>,
 }
 
+/// The `USER_HZ` a mirror's /proc/stat is read with: the remote kernel's is not known, and
+/// Linux reports 100 on every architecture it still supports (`USER_HZ`,
+/// include/asm-generic/param.h).
+pub const MIRROR_TICKS_PER_SEC: u64 = 100;
+
 /// The shared /proc reader.
 #[derive(Debug)]
 pub struct ProcCache {
@@ -87,6 +93,8 @@ pub struct ProcCache {
     files: Mutex<HashMap<String, Arc<Mutex<FileSlot>>>>,
     processes: Mutex<ProcessSlot>,
     remote: Mutex<Remote>,
+    model: Mutex<ModelSlot>,
+    ticks_per_sec: u64,
 }
 
 /// A poisoned lock only means another request panicked mid-read; the cache is still
@@ -107,6 +115,8 @@ impl ProcCache {
                 scans: 0,
             }),
             remote: Mutex::new(Remote::default()),
+            model: Mutex::default(),
+            ticks_per_sec: rustix::param::clock_ticks_per_second(),
         }
     }
 
@@ -121,6 +131,8 @@ impl ProcCache {
                 scans: 0,
             }),
             remote: Mutex::new(Remote::default()),
+            model: Mutex::default(),
+            ticks_per_sec: MIRROR_TICKS_PER_SEC,
         }
     }
 
@@ -294,6 +306,27 @@ impl ProcCache {
                 .find(|p| p.pid == pid)
                 .cloned(),
         }
+    }
+
+    /// The host's model with at least `parts`, built now unless a snapshot younger than
+    /// `max_age` holds them. A rebuilt snapshot keeps the parts of a still-fresh one, so
+    /// endpoints asking for different parts do not push each other's out.
+    pub fn host(&self, parts: Parts, max_age: Duration) -> Result<Arc<HostSnapshot>, String> {
+        let mut slot = lock(&self.model);
+        let fresh = slot
+            .latest
+            .as_ref()
+            .filter(|l| l.taken.elapsed() < max_age)
+            .cloned();
+        if let Some(last) = fresh.as_ref().filter(|l| l.parts.contains(parts)) {
+            return Ok(last.clone());
+        }
+        let want = fresh.map_or(parts, |l| l.parts | parts);
+        let snapshot = Arc::new(host::fill(&mut slot, want, self.ticks_per_sec, |rel| {
+            self.read(rel, max_age).map_err(|e| format!("{rel}: {e}"))
+        })?);
+        slot.latest = Some(snapshot.clone());
+        Ok(snapshot)
     }
 
     /// How many times each file was actually read, by path; for the agent's own metrics.

@@ -19,12 +19,13 @@ use subtle::ConstantTimeEq;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::clock::now_ms;
 use crate::http_listener::{Refusal, SourceCounts};
 use crate::log_budget::LogBudget;
 use crate::registry::Registry;
 use crate::sflow::columns::HostValues;
 use crate::sflow::sample::{apply_host_record, Description, Entity, HostKey, Ingest, Name};
-use crate::state::history::{now_ms, Queue};
+use crate::state::history::Queue;
 
 /// How long a gateway may stay silent.
 const IDLE: Duration = Duration::from_secs(90);

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat};
+use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure};
 use tokio::sync::Mutex;
 
 use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
-use crate::collect::procfs::cpu_lines;
+use crate::collect::host::Parts;
 use crate::collect::shared::ProcCache;
 use crate::endpoint::gateway::GatewayStats;
 use crate::registry::RemoteHost;
@@ -80,7 +80,7 @@ pub async fn handle(
     let gzip = accepts_gzip(&headers);
     if let Some(name) = &params.host {
         let Some(host) = state.ssh.find(name) else {
-            return crate::endpoint::psiod::no_such_host(name);
+            return super::no_such_host(name);
         };
         let mut page = String::new();
         return match render(&host.mirror, Duration::ZERO, &mut page) {
@@ -603,37 +603,35 @@ fn invalid(what: &str, e: ferrostat_core::Error) -> io::Error {
 
 fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<()> {
     let mut page = Page(out);
-    let hz = rustix::param::clock_ticks_per_second() as f64;
     let read = |rel: &str| proc.read(rel, max_age).map(|s| s.bytes);
 
-    let bytes = read("stat")?;
-    // The scalar lines through a table of no CPUs; the CPU lines into a Vec sized to
-    // the machine (a fixed table for any machine would be hundreds of KB).
-    let mut s = stat::Stat::<0>::default();
-    stat::parse_into(&bytes, &mut s).map_err(|e| invalid("stat", e))?;
-    let (_, cpus) = cpu_lines(&bytes).map_err(|e| invalid("stat", e))?;
+    let model = proc
+        .host(Parts::CPU, max_age)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let (cpus, s) = (&model.sample.cpus, &model.sample.kernel);
+    let seconds = |ms: u64| ms as f64 / 1000.0;
     page.family(
         "node_cpu_seconds_total",
         "counter",
         "Seconds the CPUs spent in each mode.",
     );
-    for cpu in &cpus {
+    for cpu in cpus {
         let id = cpu.id.to_string();
-        let t = cpu.times;
-        for (mode, ticks) in [
-            ("idle", t.idle),
-            ("iowait", t.iowait),
-            ("irq", t.irq),
-            ("nice", t.nice),
-            ("softirq", t.softirq),
-            ("steal", t.steal),
-            ("system", t.system),
-            ("user", t.user),
+        let t = cpu.counters;
+        for (mode, ms) in [
+            ("idle", t.idle_ms),
+            ("iowait", t.iowait_ms),
+            ("irq", t.irq_ms),
+            ("nice", t.nice_ms),
+            ("softirq", t.softirq_ms),
+            ("steal", t.steal_ms),
+            ("system", t.system_ms),
+            ("user", t.user_ms),
         ] {
             page.sample(
                 "node_cpu_seconds_total",
                 &[("cpu", &id), ("mode", mode)],
-                ticks as f64 / hz,
+                seconds(ms),
             );
         }
     }
@@ -642,17 +640,17 @@ fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<(
         "counter",
         "Seconds the CPUs spent in guests (VMs) for each mode.",
     );
-    for cpu in &cpus {
+    for cpu in cpus {
         let id = cpu.id.to_string();
         page.sample(
             "node_cpu_guest_seconds_total",
             &[("cpu", &id), ("mode", "nice")],
-            cpu.times.guest_nice as f64 / hz,
+            seconds(cpu.counters.guest_nice_ms),
         );
         page.sample(
             "node_cpu_guest_seconds_total",
             &[("cpu", &id), ("mode", "user")],
-            cpu.times.guest as f64 / hz,
+            seconds(cpu.counters.guest_ms),
         );
     }
     let scalars = [
@@ -660,25 +658,25 @@ fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<(
             "node_boot_time_seconds",
             "gauge",
             "Node boot time, in unixtime.",
-            s.btime,
+            s.boot_time_secs,
         ),
         (
             "node_context_switches_total",
             "counter",
             "Total number of context switches.",
-            s.ctxt,
+            s.context_switches,
         ),
         (
             "node_forks_total",
             "counter",
             "Total number of forks.",
-            s.processes,
+            s.forks,
         ),
         (
             "node_intr_total",
             "counter",
             "Total number of interrupts serviced.",
-            s.intr,
+            s.interrupts,
         ),
         (
             "node_procs_running",

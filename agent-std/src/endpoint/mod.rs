@@ -26,6 +26,16 @@ pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
+/// 404 for a `?host=` that names no watched host.
+pub(crate) fn no_such_host(name: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        format!("no host named {name:?} is watched over SSH (start it with --ssh-watch or a /monitor client)\n"),
+    )
+        .into_response()
+}
+
 /// The first sub-protocol a WebSocket client offers, to echo: socktop's connector and
 /// browsers (which pass the token as one) fail unless one is.
 pub(crate) fn first_subprotocol(headers: &axum::http::HeaderMap) -> Option<String> {

@@ -20,14 +20,14 @@ use std::net::SocketAddr;
 
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ferrostat_core::procfs::{meminfo, mounts, net_dev, vmstat};
+use ferrostat_core::metrics::rates::per_cpu_shares;
+use ferrostat_core::procfs::mounts;
 use ferrostat_core::Table;
 use serde_json::{json, Value};
 
 use super::ws::Session;
-use crate::collect::procfs::cpu_lines;
+use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::shared::ProcCache;
 use crate::server::AppState;
 
@@ -56,7 +56,7 @@ pub async fn handle(
         None => (state.proc.clone(), state.allow_kill),
         Some(name) => match state.ssh.find(name) {
             Some(host) => (host.mirror, false),
-            None => return no_such_host(name),
+            None => return super::no_such_host(name),
         },
     };
     let place = match state.sessions.admit(peer) {
@@ -71,15 +71,6 @@ pub async fn handle(
             session(limits.polled_session(socket), conn).await;
             drop(place);
         })
-}
-
-/// 404 for a `?host=` that names no watched host.
-pub(crate) fn no_such_host(name: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        format!("no host named {name:?} is watched over SSH (start it with --ssh-watch or a /monitor client)\n"),
-    )
-        .into_response()
 }
 
 async fn session(mut socket: Session, conn: Connection) {
@@ -158,8 +149,8 @@ pub(crate) struct Connection {
     /// The age of shared reads this endpoint accepts.
     max_age: Duration,
     allow_kill: bool,
-    /// Per-CPU (busy, total) ticks at the previous `cpu.getall`.
-    cpu_prev: HashMap<u32, (u64, u64)>,
+    /// The host's model at the previous `cpu.getall`.
+    cpu_prev: Option<Arc<HostSnapshot>>,
     /// Per-process CPU ticks and when they were read, at the previous `process.getall`.
     proc_prev: HashMap<u32, u64>,
     proc_prev_at: Option<Instant>,
@@ -175,7 +166,7 @@ impl Connection {
             proc,
             max_age,
             allow_kill,
-            cpu_prev: HashMap::new(),
+            cpu_prev: None,
             proc_prev: HashMap::new(),
             proc_prev_at: None,
             proc_percent: HashMap::new(),
@@ -255,9 +246,12 @@ impl Connection {
         })
     }
 
+    fn host_model(&self, parts: Parts) -> Result<Arc<HostSnapshot>, String> {
+        self.proc.host(parts, self.max_age)
+    }
+
     fn mem_total(&self) -> Result<u64, String> {
-        let m = meminfo::parse(&self.read("meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
-        Ok(m.mem_total().unwrap_or(0).saturating_mul(1024))
+        Ok(self.host_model(Parts::MEMORY)?.sample.memory.total_bytes)
     }
 
     fn processes(&mut self) -> Result<Value, String> {
@@ -365,49 +359,27 @@ impl Connection {
     }
 
     fn cpus(&mut self) -> Result<Value, String> {
-        let (_, cpus) = cpu_lines(&self.read("stat")?).map_err(|e| format!("stat: {e}"))?;
-        let out: Vec<Value> = cpus
-            .iter()
-            .map(|c| {
-                let now = (c.times.busy(), c.times.total());
-                let usage = match self.cpu_prev.insert(c.id, now) {
-                    Some(prev) if now.1 > prev.1 => {
-                        now.0.saturating_sub(prev.0) as f64 * 100.0 / (now.1 - prev.1) as f64
-                    }
-                    _ => 0.0,
-                };
-                json!({ "num": c.id, "usage": (usage * 10.0).round() / 10.0 })
+        let now = self.host_model(Parts::CPU)?;
+        let prev = self.cpu_prev.replace(now.clone());
+        let before = prev.as_ref().map_or(&[][..], |p| p.sample.cpus.as_slice());
+        let out: Vec<Value> = per_cpu_shares(before, now.sample.cpus.as_slice())
+            .map(|(id, shares)| {
+                let usage = shares.map_or(0.0, |s| f64::from(s.busy) * 100.0);
+                json!({ "num": id, "usage": (usage * 10.0).round() / 10.0 })
             })
             .collect();
         Ok(Value::Array(out))
     }
 
     fn memory(&self) -> Result<Value, String> {
-        let m = meminfo::parse(&self.read("meminfo")?).map_err(|e| format!("meminfo: {e}"))?;
-        // A watched host's poller does not read vmstat: its swap traffic shows as 0.
-        let v = match self.read("vmstat") {
-            Ok(b) => Some(vmstat::parse(&b).map_err(|e| format!("vmstat: {e}"))?),
-            Err(_) if !self.proc.is_local() => None,
-            Err(e) => return Err(e),
-        };
-        let (pswpin, pswpout) = v
-            .as_ref()
-            .map_or((None, None), |v| (v.pswpin(), v.pswpout()));
-        // Saturating: a kernel (or a container's fake /proc) can print absurd sizes.
-        let kb = |x: Option<u64>| x.unwrap_or(0).saturating_mul(1024);
-        let (total, free, buffers, cached) = (
-            kb(m.mem_total()),
-            kb(m.mem_free()),
-            kb(m.buffers()),
-            kb(m.cached()),
-        );
-        let available = m
-            .mem_available()
-            .map_or(free.saturating_add(buffers).saturating_add(cached), |a| {
-                a.saturating_mul(1024)
-            });
+        let model = self.host_model(Parts::MEMORY | Parts::SWAP_ACTIVITY)?;
+        let m = &model.sample.memory;
         // psutil: used = total - free - buffers - cached; percent from available.
-        let used = total.saturating_sub(free.saturating_add(buffers).saturating_add(cached));
+        let used = m.total_bytes.saturating_sub(
+            m.free_bytes
+                .saturating_add(m.buffers_bytes)
+                .saturating_add(m.cached_bytes),
+        );
         let percent = |part: u64, whole: u64| {
             if whole == 0 {
                 0.0
@@ -415,8 +387,7 @@ impl Connection {
                 (part as f64 * 1000.0 / whole as f64).round() / 10.0
             }
         };
-        let (swap_total, swap_free) = (kb(m.swap_total()), kb(m.swap_free()));
-        let swap_used = swap_total.saturating_sub(swap_free);
+        let swap_used = m.swap_used_bytes();
         let page = if self.proc.is_local() {
             rustix::param::page_size() as u64
         } else {
@@ -424,13 +395,13 @@ impl Connection {
         };
         Ok(json!({
             "virtual": {
-                "total": total, "available": available, "percent": percent(total.saturating_sub(available), total),
-                "used": used, "free": free, "active": kb(m.active()), "inactive": kb(m.inactive()),
-                "buffers": buffers, "cached": cached,
+                "total": m.total_bytes, "available": m.available_bytes, "percent": percent(m.used_bytes(), m.total_bytes),
+                "used": used, "free": m.free_bytes, "active": m.active_bytes, "inactive": m.inactive_bytes,
+                "buffers": m.buffers_bytes, "cached": m.cached_bytes,
             },
             "swap": {
-                "total": swap_total, "used": swap_used, "free": swap_free, "percent": percent(swap_used, swap_total),
-                "sin": pswpin.unwrap_or(0).saturating_mul(page), "sout": pswpout.unwrap_or(0).saturating_mul(page),
+                "total": m.swap_total_bytes, "used": swap_used, "free": m.swap_free_bytes, "percent": percent(swap_used, m.swap_total_bytes),
+                "sin": m.swap_in_pages.saturating_mul(page), "sout": m.swap_out_pages.saturating_mul(page),
             },
         }))
     }
@@ -463,10 +434,9 @@ impl Connection {
     }
 
     fn network(&self) -> Result<Value, String> {
-        let bytes = self.read("net/dev")?;
+        let model = self.host_model(Parts::INTERFACES)?;
         let (mut sent, mut received) = (0u64, 0u64);
-        for i in net_dev::records(&bytes) {
-            let i = i.map_err(|e| format!("net/dev: {e}"))?;
+        for i in &model.sample.interfaces {
             sent = sent.wrapping_add(i.tx_bytes);
             received = received.wrapping_add(i.rx_bytes);
         }
@@ -474,8 +444,8 @@ impl Connection {
     }
 
     fn host(&self) -> Result<Value, String> {
-        let name = self.read("sys/kernel/hostname")?;
-        Ok(json!({ "hostname": String::from_utf8_lossy(&name).trim() }))
+        let model = self.host_model(Parts::HOSTNAME)?;
+        Ok(json!({ "hostname": model.sample.hostname.as_str() }))
     }
 }
 

@@ -17,9 +17,10 @@ use axum::response::{IntoResponse, Response};
 use ferrostat_core::metrics::rates::{rate_per_sec, CounterWidth};
 use serde_json::{Map, Value};
 
+use crate::clock::now_ms;
 use crate::server::AppState;
 use crate::sflow::columns::{Column, Kind, Method, Value as ColumnValue, HOST, VM};
-use crate::state::history::{now_ms, History, Row};
+use crate::state::history::{History, Row};
 
 /// The content type sflow-monitor answers with.
 pub const CONTENT_TYPE: &str = "application/json-rpc";

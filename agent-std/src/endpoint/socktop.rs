@@ -20,21 +20,24 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
-use ferrostat_core::procfs::{meminfo, mounts, net_dev};
+use ferrostat_core::metrics::rates::{cpu_shares, per_cpu_shares, CpuShares};
+use ferrostat_core::procfs::mounts;
 use ferrostat_core::Table;
 use prost::Message as _;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 use super::ws::Session;
+use crate::clock::now_ms_unsigned;
 use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
-use crate::collect::procfs::cpu_lines;
+use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::shared::ProcCache;
+use crate::config::SocktopSettings as Settings;
 use crate::server::AppState;
 
 /// Replies larger than this are gzip-compressed into binary frames (socktop's rule).
@@ -94,33 +97,6 @@ impl<T: Clone> Cached<T> {
     }
 }
 
-/// socktop_agent's tunables (its SOCKTOP_AGENT_* environment variables).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// How long a `get_metrics` reply is shared (SOCKTOP_AGENT_METRICS_TTL_MS, 250 ms).
-    pub metrics_ttl: Duration,
-    /// How long a `get_disks` reply is shared (SOCKTOP_AGENT_DISKS_TTL_MS, 1 s).
-    pub disks_ttl: Duration,
-    /// How long a `get_processes` reply is shared (SOCKTOP_AGENT_PROCESSES_TTL_MS, 1.5 s).
-    pub processes_ttl: Duration,
-    /// Whether `cpu_temp_c` is read (SOCKTOP_AGENT_TEMP=0 turns it off).
-    pub temperature: bool,
-    /// The sysfs mount sensors and block devices are read from (normally `/sys`).
-    pub sys_root: PathBuf,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            metrics_ttl: Duration::from_millis(250),
-            disks_ttl: Duration::from_millis(1000),
-            processes_ttl: Duration::from_millis(1500),
-            temperature: true,
-            sys_root: PathBuf::from("/sys"),
-        }
-    }
-}
-
 /// State shared by every socktop client: reply caches and the counters deltas start from.
 pub struct Shared {
     proc: Arc<ProcCache>,
@@ -134,8 +110,8 @@ struct Inner {
     metrics: Cached<Value>,
     disks: Cached<Value>,
     processes: Cached<Arc<Vec<u8>>>,
-    /// Per-CPU (busy, total) ticks at the previous uncached metrics collection.
-    cpu_prev: Option<Vec<(u64, u64)>>,
+    /// The host's model at the previous uncached metrics collection.
+    cpu_prev: Option<Arc<HostSnapshot>>,
     /// Per-process ticks and the machine's total ticks at the previous process collection.
     proc_prev: (std::collections::HashMap<u32, u64>, u64),
 }
@@ -175,7 +151,7 @@ pub async fn handle(
         None => state.socktop.clone(),
         Some(name) => match state.ssh.find(name) {
             Some(host) => state.socktop_remote.get(&host, &state.socktop.settings),
-            None => return crate::endpoint::psiod::no_such_host(name),
+            None => return super::no_such_host(name),
         },
     };
     let place = match state.sessions.admit(peer) {
@@ -348,54 +324,30 @@ fn binary_reply(bytes: &[u8]) -> Message {
     }
 }
 
-fn epoch_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 async fn metrics(shared: &Shared) -> Result<Value, String> {
     let mut inner = shared.inner.lock().await;
     if let Some(v) = inner.metrics.fresh() {
         return Ok(v);
     }
-    let ttl = shared.settings.metrics_ttl;
-    let (total, cpus) = cpu_lines(&shared.read("stat", ttl)?).map_err(|e| format!("stat: {e}"))?;
-    let now: Vec<(u64, u64)> = cpus
-        .iter()
-        .map(|c| (c.times.busy(), c.times.total()))
+    let parts = Parts::CPU | Parts::MEMORY | Parts::INTERFACES | Parts::HOSTNAME;
+    let now = shared.proc.host(parts, shared.settings.metrics_ttl)?;
+    let prev = inner.cpu_prev.replace(now.clone());
+    let busy_percent = |shares: Option<_>| shares.map_or(0.0, |s: CpuShares| s.busy * 100.0);
+    let before = prev.as_ref().map_or(&[][..], |p| p.sample.cpus.as_slice());
+    let per_core: Vec<f32> = per_cpu_shares(before, now.sample.cpus.as_slice())
+        .map(|(_, shares)| busy_percent(shares))
         .collect();
-    let total_now = (total.busy(), total.total());
-    let pct = |now: (u64, u64), prev: Option<(u64, u64)>| match prev {
-        Some(p) if now.1 > p.1 => {
-            (now.0.saturating_sub(p.0) as f64 * 100.0 / (now.1 - p.1) as f64) as f32
-        }
-        _ => 0.0,
-    };
-    let prev = inner.cpu_prev.take();
-    let per_core: Vec<f32> = now
+    let cpu_total = busy_percent(
+        prev.as_ref()
+            .and_then(|p| cpu_shares(&p.sample.cpu, &now.sample.cpu)),
+    );
+    let memory = &now.sample.memory;
+    let networks: Vec<Value> = now
+        .sample
+        .interfaces
         .iter()
-        .enumerate()
-        .map(|(i, n)| pct(*n, prev.as_ref().and_then(|p| p.get(i + 1).copied())))
+        .map(|i| json!({ "name": i.name.as_str(), "received": i.rx_bytes, "transmitted": i.tx_bytes }))
         .collect();
-    let cpu_total = pct(total_now, prev.as_ref().and_then(|p| p.first().copied()));
-    let mut next = vec![total_now];
-    next.extend(now);
-    inner.cpu_prev = Some(next);
-
-    let m = meminfo::parse(&shared.read("meminfo", ttl)?).map_err(|e| format!("meminfo: {e}"))?;
-    let kb = |v: Option<u64>| v.unwrap_or(0).saturating_mul(1024);
-    let mem_total = kb(m.mem_total());
-    let swap_total = kb(m.swap_total());
-    let dev = shared.read("net/dev", ttl)?;
-    let mut networks = Vec::new();
-    for i in net_dev::records(&dev) {
-        let i = i.map_err(|e| format!("net/dev: {e}"))?;
-        networks.push(json!({ "name": i.name.to_string(), "received": i.rx_bytes, "transmitted": i.tx_bytes }));
-    }
-    let hostname = String::from_utf8_lossy(&shared.read("sys/kernel/hostname", ttl)?)
-        .trim()
-        .to_owned();
     // sysfs sensors answer in microseconds: read inline, not on a blocking thread.
     let cpu_temp_c = if shared.settings.temperature && shared.proc.is_local() {
         cpu_temperature(&shared.settings.sys_root.join("class"))
@@ -404,14 +356,14 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     };
     let gpus = read_off_thread(shared.gpus.as_ref()).await;
     let mut v = json!({
-        "sampled_at_ms": epoch_ms(),
+        "sampled_at_ms": now_ms_unsigned(),
         "cpu_total": cpu_total,
         "cpu_per_core": per_core,
-        "mem_total": mem_total,
-        "mem_used": mem_total.saturating_sub(kb(m.mem_available().or(m.mem_free()))),
-        "swap_total": swap_total,
-        "swap_used": swap_total.saturating_sub(kb(m.swap_free())),
-        "hostname": hostname,
+        "mem_total": memory.total_bytes,
+        "mem_used": memory.used_bytes(),
+        "swap_total": memory.swap_total_bytes,
+        "swap_used": memory.swap_used_bytes(),
+        "hostname": now.sample.hostname.as_str(),
         "cpu_temp_c": cpu_temp_c,
         "disks": [],
         "networks": networks,
@@ -594,7 +546,7 @@ async fn process_metrics(shared: &Shared, pid: u32) -> Value {
         .ok()
         .flatten();
     match detail {
-        Some(process) => json!({ "process": process, "cached_at": epoch_ms() / 1000 }),
+        Some(process) => json!({ "process": process, "cached_at": now_ms_unsigned() / 1000 }),
         None => {
             json!({ "error": format!("Process {pid} not found"), "request": "get_process_metrics", "pid": pid })
         }
@@ -785,7 +737,7 @@ async fn journal(pid: u32) -> Value {
         "truncated": entries.len() == 100,
         "entries": entries,
         "notice": notice,
-        "cached_at": epoch_ms() / 1000,
+        "cached_at": now_ms_unsigned() / 1000,
     })
 }
 

@@ -14,25 +14,27 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use ferrostat_core::procfs::{cpuinfo, diskstats, loadavg, meminfo, mounts, net_dev, stat, uptime};
+use ferrostat_core::procfs::{cpuinfo, mounts};
 use ferrostat_core::Table;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ws::Session;
-use crate::collect::procfs::cpu_lines;
+use crate::clock::now_ms;
+use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::shared::ProcCache;
 use crate::registry::RemoteHost;
 use crate::server::AppState;
 use crate::sflow::columns::{Method, H};
-use crate::state::history::now_ms;
-use ferrostat_core::metrics::rates::{counter_delta, rate_per_sec, CounterWidth};
+use ferrostat_core::metrics::rates::{
+    counter_delta, cpu_shares, disk_rates, rate_per_sec, CounterWidth,
+};
 
 const NEGOTIATION: Duration = Duration::from_secs(2);
 /// Largest client message: the subscription is a few dozen bytes.
@@ -450,23 +452,14 @@ impl Watched {
     }
 }
 
-/// The counters the previous push was computed from.
-struct Previous {
-    at: Instant,
-    cpu: stat::CpuTimes,
-    up: u64,
-    down: u64,
-    /// Per device: bytes read, bytes written.
-    io: Vec<(String, u64, u64)>,
-}
-
 /// This host as a stats backend: what rates are measured from.
 struct HostStats {
     proc: Arc<ProcCache>,
     /// The age of shared reads this endpoint accepts.
     max_age: Duration,
     name: String,
-    prev: Option<Previous>,
+    /// The model the previous push's rates were measured to.
+    prev: Option<Arc<HostSnapshot>>,
     /// The rates of the last push, given again while /proc/stat is the same reading
     /// (a mirror polled less often than the stream pushes).
     rates: Rates,
@@ -480,6 +473,43 @@ struct Rates {
     net_up: u64,
     net_down: u64,
     io: Vec<Value>,
+}
+
+impl Rates {
+    fn between(prev: &HostSnapshot, now: &HostSnapshot) -> Self {
+        let elapsed_ms = now.read_at.duration_since(prev.read_at).as_millis().max(1) as u64;
+        let (p, n) = (&prev.sample, &now.sample);
+        let shares = cpu_shares(&p.cpu, &n.cpu).unwrap_or_default();
+        // All interfaces together, as the stream's Up and Down are.
+        let sums = |s: &crate::collect::host::LinuxHostSample| {
+            s.interfaces.iter().fold((0u64, 0u64), |(up, down), i| {
+                (up.wrapping_add(i.tx_bytes), down.wrapping_add(i.rx_bytes))
+            })
+        };
+        let ((up0, down0), (up1, down1)) = (sums(p), sums(n));
+        let per_sec =
+            |a: u64, b: u64| (b.saturating_sub(a) as f64 * 1000.0 / elapsed_ms as f64) as u64;
+        let io = n
+            .disks
+            .iter()
+            .filter_map(|d| {
+                let before = p.disks.iter().find(|b| b.name == d.name)?;
+                let r = disk_rates(before, d, CounterWidth::Bits64, elapsed_ms);
+                Some(json!({
+                    "Device": d.name.as_str(),
+                    "Read": r.read_bytes_per_sec as u64,
+                    "Write": r.write_bytes_per_sec as u64,
+                }))
+            })
+            .collect();
+        Rates {
+            cpu: f64::from(shares.busy) * 100.0,
+            iowait: f64::from(shares.iowait) * 100.0,
+            net_up: per_sec(up0, up1),
+            net_down: per_sec(down0, down1),
+            io,
+        }
+    }
 }
 
 impl HostStats {
@@ -530,10 +560,10 @@ impl HostStats {
             .first()
             .copied()
             .unwrap_or_default();
-        let mem = meminfo::parse(&self.read("meminfo"))
-            .ok()
-            .and_then(|m| m.mem_total())
-            .unwrap_or(0);
+        let mem = self
+            .proc
+            .host(Parts::MEMORY, self.max_age)
+            .map_or(0, |m| m.sample.memory.total_bytes);
         let os = String::from_utf8_lossy(&self.read("sys/kernel/ostype"))
             .trim()
             .to_owned();
@@ -546,7 +576,7 @@ impl HostStats {
             "CPUMhz": p0.mhz.map(|m| format!("{m:.3}")).unwrap_or_default(),
             "CPUCache": first(b"cache size"),
             "CPUMIPS": first(b"bogomips"),
-            "TotalMemoryMB": mem / 1024,
+            "TotalMemoryMB": mem >> 20,
             "SystemVersion": format!("{os} {release}").trim().to_owned(),
         }})
     }
@@ -586,97 +616,55 @@ impl HostStats {
     }
 
     fn stats(&mut self, current: bool) -> Value {
-        let (now, stat_bytes) = match self.proc.read("stat", self.max_age) {
-            Ok(s) => (s.taken, s.bytes),
-            Err(_) => (Instant::now(), Arc::from(&[][..])),
+        let parts = Parts::CPU
+            | Parts::MEMORY
+            | Parts::INTERFACES
+            | Parts::DISKS
+            | Parts::UPTIME
+            | Parts::LOAD;
+        // What cannot be read shows as zeros: the stream reports what it has.
+        let model = self.proc.host(parts, self.max_age).ok();
+        let sample = model.as_ref().map(|m| &*m.sample);
+        let same_reading = match (&self.prev, &model) {
+            (Some(p), Some(m)) => p.read_at == m.read_at,
+            _ => false,
         };
-        let (total, cpus) = cpu_lines(&stat_bytes).unwrap_or_default();
-        let (mut up, mut down) = (0u64, 0u64);
-        let dev = self.read("net/dev");
-        for i in net_dev::records(&dev).filter_map(Result::ok) {
-            up = up.wrapping_add(i.tx_bytes);
-            down = down.wrapping_add(i.rx_bytes);
-        }
-        let disk_bytes = self.read("diskstats");
-        let io: Vec<(String, u64, u64)> = diskstats::records(&disk_bytes)
-            .filter_map(Result::ok)
-            .map(|d| {
-                (
-                    d.name.to_string(),
-                    d.sectors_read.saturating_mul(512),
-                    d.sectors_written.saturating_mul(512),
-                )
-            })
-            .collect();
-        let (mut cpu, mut iowait, mut net_up, mut net_down) = (0.0, 0.0, 0u64, 0u64);
-        let mut io_rates = Vec::new();
-        let same_reading = self.prev.as_ref().is_some_and(|p| p.at == now);
-        if same_reading {
-            let r = self.rates.clone();
-            (cpu, iowait, net_up, net_down, io_rates) =
-                (r.cpu, r.iowait, r.net_up, r.net_down, r.io);
-        } else if let Some(Previous {
-            at,
-            cpu: t,
-            up: pu,
-            down: pd,
-            io: pio,
-        }) = &self.prev
-        {
-            let secs = now.duration_since(*at).as_secs_f64().max(1e-3);
-            let span = total.total().saturating_sub(t.total());
-            if span > 0 {
-                cpu = total.busy().saturating_sub(t.busy()) as f64 * 100.0 / span as f64;
-                iowait = total.iowait.saturating_sub(t.iowait) as f64 * 100.0 / span as f64;
-            }
-            net_up = (up.saturating_sub(*pu) as f64 / secs) as u64;
-            net_down = (down.saturating_sub(*pd) as f64 / secs) as u64;
-            for (name, r, w) in &io {
-                if let Some((_, pr, pw)) = pio.iter().find(|p| &p.0 == name) {
-                    io_rates.push(json!({
-                        "Device": name,
-                        "Read": (r.saturating_sub(*pr) as f64 / secs) as u64,
-                        "Write": (w.saturating_sub(*pw) as f64 / secs) as u64,
-                    }));
-                }
-            }
-        }
         if !same_reading {
-            self.rates = Rates {
-                cpu,
-                iowait,
-                net_up,
-                net_down,
-                io: io_rates.clone(),
+            self.rates = match (&self.prev, &model) {
+                (Some(prev), Some(now)) => Rates::between(prev, now),
+                _ => Rates::default(),
             };
-            self.prev = Some(Previous {
-                at: now,
-                cpu: total,
-                up,
-                down,
-                io,
-            });
+            if let Some(m) = &model {
+                self.prev = Some(m.clone());
+            }
         }
-        let m = meminfo::parse(&self.read("meminfo")).ok();
-        let kb = |f: fn(&meminfo::Meminfo) -> Option<u64>| {
-            m.as_ref().and_then(f).unwrap_or(0).saturating_mul(1024)
-        };
-        let total = kb(meminfo::Meminfo::mem_total);
-        let uptime = uptime::parse(&self.read("uptime")).map_or(0, |u| u.uptime_secs as u64);
+        let Rates {
+            cpu,
+            iowait,
+            net_up,
+            net_down,
+            io: io_rates,
+        } = self.rates.clone();
+        let cpus = sample.map_or(&[][..], |s| s.cpus.as_slice());
+        let memory = sample.map(|s| s.memory).unwrap_or_default();
+        let total = memory.total_bytes;
+        let uptime = sample.map_or(0, |s| s.uptime_secs as u64);
         let disks = self.disks();
         if current {
-            let available = kb(meminfo::Meminfo::mem_available);
-            let load = loadavg::parse(&self.read("loadavg")).ok();
+            let load = sample.map(|s| s.load);
             json!({ "Stats": { self.name.clone(): { "Stats": {
                 "Uptime": uptime,
                 "TotalMemory": total,
-                "MemoryUsedPercent": if total == 0 { 0.0 } else { total.saturating_sub(available) as f64 * 100.0 / total as f64 },
+                "MemoryUsedPercent": if total == 0 { 0.0 } else { memory.used_bytes() as f64 * 100.0 / total as f64 },
                 "Disks": disks.iter().map(|(mount, dev, t, u)| json!({ "Mount": mount, "Partition": dev, "Total": t, "Used": u, "ID": dev })).collect::<Vec<_>>(),
                 "CPUUsage": cpu,
                 "CPUCount": cpus.len(),
                 "Net": { "Up": net_up, "Down": net_down },
                 "IO": io_rates,
-                "LoadAverage": load.map(|l| json!({ "load1": l.one, "load5": l.five, "load15": l.fifteen })),
+                "LoadAverage": load.map(|l| {
+                    let [load1, load5, load15] = l.averages();
+                    json!({ "load1": load1, "load5": load5, "load15": load15 })
+                }),
                 "Iowait": iowait,
             }}}})
         } else {
@@ -686,8 +674,8 @@ impl HostStats {
                 "Host": {
                     "Uptime": uptime,
                     "TotalMemory": total,
-                    "FreeMemory": kb(meminfo::Meminfo::mem_free),
-                    "CachedMemory": kb(meminfo::Meminfo::cached),
+                    "FreeMemory": memory.free_bytes,
+                    "CachedMemory": memory.cached_bytes,
                     "Disks": disks.iter().map(|(mount, dev, t, u)| json!({ "Mount": mount, "Partition": dev, "Total": t, "Used": u })).collect::<Vec<_>>(),
                     "CPUUsage": cpu,
                     "Net": { "Up": net_up, "Down": net_down },

@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 use ferrostat_core::sflow::{Datagram, Sample};
 
 use super::sample::{self, HostKey, Ingest};
+use crate::clock::now_ms;
 use crate::log_budget::{LogBudget, LOG_EVERY};
 use crate::registry::Registry;
-use crate::state::history::{now_ms, Queue};
+use crate::state::history::Queue;
 
 /// Sources tracked one by one; datagrams from further live sources are counted together
 /// under the unspecified address, so spoofed floods cannot grow the table.

@@ -10,19 +10,25 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use ferrostat_core::metrics::rates::{counter_delta, CounterWidth};
+use ferrostat_core::metrics::rates::{
+    counter_delta, cpu_shares, per_cpu_shares, CounterWidth, CpuShares,
+};
+use ferrostat_core::metrics::MemorySample;
 use ferrostat_core::procfs::{
-    cpuinfo, diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pid_stat, uptime,
+    cpuinfo, diskstats, loadavg, mounts, net_dev, net_snmp, pid_stat, uptime,
 };
 use serde_json::{json, Map, Value};
 
 use super::session::{Remote, RemoteError};
+use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::process::ProcessInfo;
 use crate::collect::shared::ProcCache;
 
 /// The page size assumed for remote hosts (rss is counted in pages): 4 KiB, as on
 /// every x86-64 and most arm64 kernels.
 const REMOTE_PAGE: u64 = 4096;
+/// The remote kernel's `USER_HZ`, as its mirror converts /proc/stat with it.
+const REMOTE_TICKS_PER_SEC: u64 = crate::collect::shared::MIRROR_TICKS_PER_SEC;
 
 /// Two decimals.
 fn round2(x: f64) -> f64 {
@@ -119,11 +125,6 @@ type NetCounters = HashMap<String, (u64, u64)>;
 type DiskCounters = HashMap<String, (u64, u64, u64, u64)>;
 /// Per (pid, name): CPU jiffies.
 type ProcessJiffies = HashMap<(i64, String), u64>;
-/// The machine's CPU lines.
-type CpuSnapshot = (
-    ferrostat_core::procfs::stat::CpuTimes,
-    Vec<ferrostat_core::procfs::stat::CpuLine>,
-);
 
 /// What the poller remembers between polls, for rates and the `rough` summary, and the
 /// mirror it keeps every file it read in (the host's view for the other endpoints).
@@ -132,7 +133,8 @@ pub struct State {
     /// Filesystem types without a device (/proc/filesystems `nodev`), read once.
     nodev: Option<Vec<String>>,
     siblings: Option<f64>,
-    stat: Option<CpuSnapshot>,
+    /// The host's model at the previous poll, for CPU shares.
+    stat: Option<Arc<HostSnapshot>>,
     net: Option<(Instant, NetCounters)>,
     disk: Option<(Instant, DiskCounters)>,
     processes: Option<(u64, ProcessJiffies)>,
@@ -297,8 +299,18 @@ impl State {
     /// A file every host has cannot be read (the connection is then retried).
     pub async fn fast(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
         let mut out = Events::new();
-        out.extend(self.cpu_performance(&self.fetch(remote, "/proc/stat").await?));
-        out.push(self.memory(&self.fetch(remote, "/proc/meminfo").await?));
+        self.fetch(remote, "/proc/stat").await?;
+        self.fetch(remote, "/proc/meminfo").await?;
+        // Both files are in the mirror now: the events are the model's numbers.
+        // A file that does not parse gives no CPU event and zeros for memory, as before.
+        let model = self
+            .mirror
+            .host(Parts::CPU | Parts::MEMORY, std::time::Duration::ZERO)
+            .ok();
+        if let Some(model) = &model {
+            out.extend(self.cpu_performance(model));
+        }
+        out.push(self.memory(&model.map(|m| m.sample.memory).unwrap_or_default()));
         out.extend(uptime_event(&self.fetch(remote, "/proc/uptime").await?));
         out.extend(self.loadavg(&self.fetch(remote, "/proc/loadavg").await?));
         let virtual_ifs: HashSet<String> = remote
@@ -319,34 +331,32 @@ impl State {
         Ok(out)
     }
 
-    fn cpu_performance(&mut self, bytes: &[u8]) -> Option<(&'static str, Value)> {
-        let (total, cpus) = crate::collect::procfs::cpu_lines(bytes).ok()?;
-        let prev = self.stat.replace((total, cpus.clone()))?;
-        let shares = |a: &ferrostat_core::procfs::stat::CpuTimes,
-                      b: &ferrostat_core::procfs::stat::CpuTimes| {
-            let span = b.total().saturating_sub(a.total()).max(1) as f64;
-            let pct = |x: u64, y: u64| round2(y.saturating_sub(x) as f64 * 100.0 / span);
-            let free = pct(a.idle, b.idle);
+    fn cpu_performance(&mut self, model: &Arc<HostSnapshot>) -> Option<(&'static str, Value)> {
+        let prev = self.stat.replace(model.clone())?;
+        let (before, now) = (&prev.sample, &model.sample);
+        // No time between the two polls reads as all zeros, as a span of 0 always did.
+        let shares = |s: Option<CpuShares>| {
+            let s = s.unwrap_or_default();
+            let pct = |share: f32| round2(f64::from(share) * 100.0);
+            let free = pct(s.idle);
             json!({
                 "utilization": round2(100.0 - free),
                 "free": free,
-                "system": pct(a.system, b.system),
-                "user": pct(a.user, b.user),
-                "IO": pct(a.iowait, b.iowait),
-                "steal": pct(a.steal, b.steal),
+                "system": pct(s.system),
+                "user": pct(s.user),
+                "IO": pct(s.iowait),
+                "steal": pct(s.steal),
             })
         };
         let mut per_cpu = Map::new();
-        for line in &cpus {
-            if let Some(p) = prev.1.iter().find(|p| p.id == line.id) {
-                let mut v = shares(&p.times, &line.times);
-                v["processor"] = line.id.into();
-                per_cpu.insert(format!("cpu{}", line.id), v);
-            }
+        for (id, s) in per_cpu_shares(before.cpus.as_slice(), now.cpus.as_slice()) {
+            let mut v = shares(s);
+            v["processor"] = id.into();
+            per_cpu.insert(format!("cpu{id}"), v);
         }
-        let mut t = shares(&prev.0, &total);
-        // All jiffies at 100 Hz over the CPUs: about the uptime.
-        let secs = total.total() as f64 / 100.0 / cpus.len().max(1) as f64;
+        let mut t = shares(cpu_shares(&before.cpu, &now.cpu));
+        // All CPU time over the CPUs: about the uptime.
+        let secs = now.cpu.total_ms() as f64 / 1000.0 / now.cpus.len().max(1) as f64;
         let (value, unit) = if secs >= 86_400.0 {
             (secs / 86_400.0, "D")
         } else if secs >= 3_600.0 {
@@ -366,23 +376,15 @@ impl State {
         ))
     }
 
-    fn memory(&mut self, bytes: &[u8]) -> (&'static str, Value) {
-        let m = meminfo::parse(bytes).ok();
-        let kb = |f: fn(&meminfo::Meminfo) -> Option<u64>| {
-            m.as_ref().and_then(f).unwrap_or(0) as f64 * 1024.0
-        };
-        let total = kb(meminfo::Meminfo::mem_total);
-        let available = kb(meminfo::Meminfo::mem_available);
-        let swap_total = kb(meminfo::Meminfo::swap_total);
+    fn memory(&mut self, m: &MemorySample) -> (&'static str, Value) {
+        let b = |bytes: u64| bytes as f64;
+        let total = b(m.total_bytes);
+        let available = b(m.available_bytes);
+        let swap_total = b(m.swap_total_bytes);
         let mut v = Map::new();
         put_human(&mut v, "totalMem", total);
         for (name, occupy, bytes, whole) in [
-            (
-                "freeMem",
-                "freeMemOccupy",
-                kb(meminfo::Meminfo::mem_free),
-                total,
-            ),
+            ("freeMem", "freeMemOccupy", b(m.free_bytes), total),
             ("availableMem", "availableMemOccupy", available, total),
             (
                 "usedMem",
@@ -390,24 +392,19 @@ impl State {
                 (total - available).max(0.0),
                 total,
             ),
-            (
-                "buffer",
-                "bufferOccupy",
-                kb(meminfo::Meminfo::buffers),
-                total,
-            ),
-            ("cached", "cacheOccupy", kb(meminfo::Meminfo::cached), total),
-            ("dirty", "dirtyOccupy", kb(meminfo::Meminfo::dirty), total),
+            ("buffer", "bufferOccupy", b(m.buffers_bytes), total),
+            ("cached", "cacheOccupy", b(m.cached_bytes), total),
+            ("dirty", "dirtyOccupy", b(m.dirty_bytes), total),
             (
                 "freeSwap",
                 "freeSwapOccupy",
-                kb(meminfo::Meminfo::swap_free),
+                b(m.swap_free_bytes),
                 swap_total,
             ),
             (
                 "cachedSwap",
                 "cachedSwapOccupy",
-                kb(meminfo::Meminfo::swap_cached),
+                b(m.swap_cached_bytes),
                 swap_total,
             ),
         ] {
@@ -696,7 +693,11 @@ impl State {
     /// The /proc listing cannot be read.
     pub async fn processes(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
         // The machine's jiffies from the fast poll that runs just before this one.
-        let total = self.stat.as_ref().map_or(0, |(t, _)| t.total());
+        let machine = self
+            .stat
+            .as_ref()
+            .map(|m| m.sample.cpu.to_ticks(REMOTE_TICKS_PER_SEC));
+        let total = machine.map_or(0, |t| t.total());
         let mut now: ProcessJiffies = HashMap::new();
         let mut rows = Vec::new();
         let mut infos = Vec::new();
@@ -731,7 +732,6 @@ impl State {
             });
         }
         infos.sort_by_key(|p| p.pid);
-        let machine = self.stat.as_ref().map(|(t, _)| *t);
         self.mirror.store_processes(infos, machine, Instant::now());
         let prev = self.processes.replace((total, now));
         let siblings = self.siblings.unwrap_or(1.0);

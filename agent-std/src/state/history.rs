@@ -325,7 +325,7 @@ impl Writer {
                 .is_none_or(|t| t.elapsed() >= Duration::from_secs(60))
             {
                 self.last_maintenance = Some(Instant::now());
-                if let Err(e) = self.maintain(now_ms()) {
+                if let Err(e) = self.maintain(crate::clock::now_ms()) {
                     self.log_error(&format!("retention: {e}"));
                 }
             }
@@ -584,13 +584,6 @@ fn bind_values<const N: usize>(
         at += 1;
     }
     Ok(())
-}
-
-/// Now, epoch ms.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A stored sample as the API shows it.

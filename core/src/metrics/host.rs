@@ -7,7 +7,7 @@
 use heapless::String;
 
 use crate::procfs::{diskstats::Disk, loadavg::Loadavg, meminfo::Meminfo, net_dev::Interface};
-use crate::procfs::{pressure::Pressure, stat::CpuTimes, stat::Stat};
+use crate::procfs::{pressure::Pressure, stat::CpuTimes, stat::Stat, vmstat::Vmstat};
 use crate::table::Table;
 
 /// CPU time per state, milliseconds since boot.
@@ -61,6 +61,33 @@ impl CpuCounters {
         }
     }
 
+    /// Back to clock ticks at `ticks_per_sec`: the inverse of [`CpuCounters::from_ticks`]
+    /// (exact where the rate divides 1000, as the usual 100, 250 and 1000 Hz do).
+    ///
+    /// ```
+    /// use ferrostat_core::metrics::CpuCounters;
+    /// use ferrostat_core::procfs::stat::CpuTimes;
+    /// let t = CpuTimes { user: 13575, idle: 7, columns: 10, ..Default::default() };
+    /// assert_eq!(CpuCounters::from_ticks(&t, 100).to_ticks(100), t);
+    /// ```
+    pub fn to_ticks(&self, ticks_per_sec: u64) -> CpuTimes {
+        let ticks = |ms: u64| ((ms as u128 * ticks_per_sec as u128) / 1000) as u64;
+        CpuTimes {
+            user: ticks(self.user_ms),
+            nice: ticks(self.nice_ms),
+            system: ticks(self.system_ms),
+            idle: ticks(self.idle_ms),
+            iowait: ticks(self.iowait_ms),
+            irq: ticks(self.irq_ms),
+            softirq: ticks(self.softirq_ms),
+            steal: ticks(self.steal_ms),
+            guest: ticks(self.guest_ms),
+            guest_nice: ticks(self.guest_nice_ms),
+            // What the counters can say: every column a current kernel prints.
+            columns: 10,
+        }
+    }
+
     /// All accounted time (guest is inside user and nice, so not added).
     pub fn total_ms(&self) -> u64 {
         self.user_ms
@@ -85,6 +112,26 @@ pub struct CoreCounters {
     pub counters: CpuCounters,
 }
 
+/// The scheduler's counters of `/proc/stat` besides the CPU lines; `None` where the
+/// kernel (or the source) did not give one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct KernelCounters {
+    /// Boot time, seconds since the Unix epoch (`btime`).
+    pub boot_time_secs: Option<u64>,
+    /// Context switches since boot (`ctxt`).
+    pub context_switches: Option<u64>,
+    /// Processes and threads created since boot (`processes`).
+    pub forks: Option<u64>,
+    /// Interrupts serviced since boot (first number of `intr`).
+    pub interrupts: Option<u64>,
+    /// Runnable threads (`procs_running`).
+    pub procs_running: Option<u64>,
+    /// Threads blocked on I/O (`procs_blocked`).
+    pub procs_blocked: Option<u64>,
+}
+
 /// Load averages.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -100,6 +147,31 @@ pub struct LoadSample {
     pub running: u32,
     /// All scheduling entities.
     pub total: u32,
+}
+
+impl LoadSample {
+    /// The 1, 5 and 15 minute averages as the kernel printed them, to two decimals
+    /// (`fs/proc/loadavg.c`), undoing the `f32` rounding.
+    ///
+    /// ```
+    /// use ferrostat_core::metrics::LoadSample;
+    /// let l = LoadSample { one: 4.04, five: 2.0, fifteen: 0.82, ..Default::default() };
+    /// assert_eq!(l.averages(), [4.04, 2.0, 0.82]);
+    /// ```
+    pub fn averages(&self) -> [f64; 3] {
+        // `core` has no `f64::round`; half away from zero, by hand (casts saturate, so
+        // NaN and absurd sFlow values stay finite).
+        let round = |x: f32| {
+            let h = f64::from(x) * 100.0;
+            let r = if h >= 0.0 {
+                (h + 0.5) as u64 as f64
+            } else {
+                -((0.5 - h) as u64 as f64)
+            };
+            r / 100.0
+        };
+        [round(self.one), round(self.five), round(self.fifteen)]
+    }
 }
 
 /// Memory and swap, bytes.
@@ -123,6 +195,31 @@ pub struct MemorySample {
     pub swap_total_bytes: u64,
     /// Unused swap.
     pub swap_free_bytes: u64,
+    /// Recently used, not reclaimed unless needed (`Active`).
+    pub active_bytes: u64,
+    /// Less recently used, reclaimed first (`Inactive`).
+    pub inactive_bytes: u64,
+    /// Waiting to be written back (`Dirty`).
+    pub dirty_bytes: u64,
+    /// Swapped out and back in, still in swap too (`SwapCached`).
+    pub swap_cached_bytes: u64,
+    /// Pages swapped in since boot (`pswpin` of /proc/vmstat, sFlow's `swap_in`).
+    pub swap_in_pages: u64,
+    /// Pages swapped out since boot (`pswpout`, sFlow's `swap_out`).
+    pub swap_out_pages: u64,
+}
+
+impl MemorySample {
+    /// RAM in use by anything that cannot be reclaimed on demand: total less available,
+    /// as `free` reports it.
+    pub fn used_bytes(&self) -> u64 {
+        self.total_bytes.saturating_sub(self.available_bytes)
+    }
+
+    /// Swap in use.
+    pub fn swap_used_bytes(&self) -> u64 {
+        self.swap_total_bytes.saturating_sub(self.swap_free_bytes)
+    }
 }
 
 /// One network interface's counters.
@@ -214,6 +311,8 @@ pub struct HostSample<const CPUS: usize, const NICS: usize, const DISKS: usize> 
     pub cpu: CpuCounters,
     /// Each CPU.
     pub cpus: Table<CoreCounters, CPUS>,
+    /// Scheduler counters.
+    pub kernel: KernelCounters,
     /// Memory and swap.
     pub memory: MemorySample,
     /// Network interfaces.
@@ -224,7 +323,9 @@ pub struct HostSample<const CPUS: usize, const NICS: usize, const DISKS: usize> 
     pub pressure: Option<PressureSample>,
 }
 
-/// A sample sized for a Linux server: 512 CPUs, 64 interfaces, 128 disks.
+/// A sample sized for a Linux server: 512 CPUs, 64 interfaces, 128 disks (about 65 KB:
+/// small enough to decode on a thread's stack). A host running containers needs more
+/// interfaces; the agent keeps its own, larger and boxed.
 pub type ServerHostSample = HostSample<512, 64, 128>;
 
 /// A sample sized for a microcontroller gateway: 8 CPUs, 4 interfaces, 4 disks.
@@ -244,7 +345,7 @@ pub fn fixed_name<const N: usize>(bytes: &[u8]) -> Option<String<N>> {
 }
 
 impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, NICS, DISKS> {
-    /// Fills `cpu` and `cpus` from `/proc/stat`, converting ticks with `ticks_per_sec`.
+    /// Fills `cpu`, `cpus` and `kernel` from `/proc/stat`, converting ticks with `ticks_per_sec`.
     /// CPUs the parse itself dropped stay counted as dropped.
     pub fn set_cpu<const N: usize>(&mut self, stat: &Stat<N>, ticks_per_sec: u64) {
         self.cpu = CpuCounters::from_ticks(&stat.total, ticks_per_sec);
@@ -258,6 +359,14 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
         for _ in 0..stat.cpus.dropped() {
             self.cpus.push_dropped();
         }
+        self.kernel = KernelCounters {
+            boot_time_secs: stat.btime,
+            context_switches: stat.ctxt,
+            forks: stat.processes,
+            interrupts: stat.intr,
+            procs_running: stat.procs_running,
+            procs_blocked: stat.procs_blocked,
+        };
     }
 
     /// Fills `memory` from `/proc/meminfo`.
@@ -276,7 +385,20 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
             shared_bytes: b(m.shmem()),
             swap_total_bytes: b(m.swap_total()),
             swap_free_bytes: b(m.swap_free()),
+            active_bytes: b(m.active()),
+            inactive_bytes: b(m.inactive()),
+            dirty_bytes: b(m.dirty()),
+            swap_cached_bytes: b(m.swap_cached()),
+            // Swap traffic comes from another file; what is known of it stays.
+            swap_in_pages: self.memory.swap_in_pages,
+            swap_out_pages: self.memory.swap_out_pages,
         };
+    }
+
+    /// Fills the swap traffic of `memory` from `/proc/vmstat`.
+    pub fn set_swap_activity(&mut self, v: &Vmstat) {
+        self.memory.swap_in_pages = v.pswpin().unwrap_or(0);
+        self.memory.swap_out_pages = v.pswpout().unwrap_or(0);
     }
 
     /// Fills `load` from `/proc/loadavg`.
@@ -298,49 +420,60 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
             self.interfaces.push_dropped();
         }
         for i in interfaces {
-            match fixed_name(i.name.as_bytes()) {
-                Some(name) => {
-                    self.interfaces.push(InterfaceSample {
-                        name,
-                        rx_bytes: i.rx_bytes,
-                        rx_packets: i.rx_packets,
-                        rx_errors: i.rx_errs,
-                        rx_drops: i.rx_drop,
-                        tx_bytes: i.tx_bytes,
-                        tx_packets: i.tx_packets,
-                        tx_errors: i.tx_errs,
-                        tx_drops: i.tx_drop,
-                    });
-                }
-                None => self.interfaces.push_dropped(),
+            self.push_interface(i);
+        }
+    }
+
+    /// Adds one `/proc/net/dev` record to `interfaces` (counted as dropped when full).
+    pub fn push_interface(&mut self, i: &Interface<'_>) {
+        match fixed_name(i.name.as_bytes()) {
+            Some(name) => {
+                self.interfaces.push(InterfaceSample {
+                    name,
+                    rx_bytes: i.rx_bytes,
+                    rx_packets: i.rx_packets,
+                    rx_errors: i.rx_errs,
+                    rx_drops: i.rx_drop,
+                    tx_bytes: i.tx_bytes,
+                    tx_packets: i.tx_packets,
+                    tx_errors: i.tx_errs,
+                    tx_drops: i.tx_drop,
+                });
             }
+            None => self.interfaces.push_dropped(),
         }
     }
 
     /// Fills `disks` from parsed `/proc/diskstats`; disks the parse dropped stay counted
-    /// as dropped. Sectors are 512 bytes whatever the device's sector size (block/stat.rst).
+    /// as dropped.
     pub fn set_disks<const N: usize>(&mut self, disks: &Table<Disk<'_>, N>) {
         self.disks.clear();
         for _ in 0..disks.dropped() {
             self.disks.push_dropped();
         }
         for d in disks {
-            match fixed_name(d.name.as_bytes()) {
-                Some(name) => {
-                    self.disks.push(DiskSample {
-                        name,
-                        reads: d.reads_completed,
-                        read_bytes: d.sectors_read.saturating_mul(512),
-                        read_time_ms: d.time_reading_ms,
-                        writes: d.writes_completed,
-                        write_bytes: d.sectors_written.saturating_mul(512),
-                        write_time_ms: d.time_writing_ms,
-                        io_time_ms: d.time_io_ms,
-                        in_progress: d.ios_in_progress,
-                    });
-                }
-                None => self.disks.push_dropped(),
+            self.push_disk(d);
+        }
+    }
+
+    /// Adds one `/proc/diskstats` record to `disks` (counted as dropped when full).
+    /// Sectors are 512 bytes whatever the device's sector size (block/stat.rst).
+    pub fn push_disk(&mut self, d: &Disk<'_>) {
+        match fixed_name(d.name.as_bytes()) {
+            Some(name) => {
+                self.disks.push(DiskSample {
+                    name,
+                    reads: d.reads_completed,
+                    read_bytes: d.sectors_read.saturating_mul(512),
+                    read_time_ms: d.time_reading_ms,
+                    writes: d.writes_completed,
+                    write_bytes: d.sectors_written.saturating_mul(512),
+                    write_time_ms: d.time_writing_ms,
+                    io_time_ms: d.time_io_ms,
+                    in_progress: d.ios_in_progress,
+                });
             }
+            None => self.disks.push_dropped(),
         }
     }
 

@@ -7,6 +7,6 @@ pub mod host;
 pub mod rates;
 
 pub use host::{
-    CoreCounters, CpuCounters, DiskSample, HostSample, InterfaceSample, LoadSample, McuHostSample,
-    MemorySample, PressureSample, ServerHostSample,
+    CoreCounters, CpuCounters, DiskSample, HostSample, InterfaceSample, KernelCounters, LoadSample,
+    McuHostSample, MemorySample, PressureSample, ServerHostSample,
 };

@@ -1,6 +1,6 @@
 //! Derived metrics: pure functions over two snapshots of monotonic counters.
 
-use super::host::{CpuCounters, DiskSample, InterfaceSample};
+use super::host::{CoreCounters, CpuCounters, DiskSample, InterfaceSample};
 
 /// How wide a counter is, which decides what a backwards step means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +92,37 @@ pub fn cpu_shares(prev: &CpuCounters, cur: &CpuCounters) -> Option<CpuShares> {
         softirq: share(prev.softirq_ms, cur.softirq_ms),
         steal: share(prev.steal_ms, cur.steal_ms),
         busy: (1.0 - idle - iowait).max(0.0),
+    })
+}
+
+/// Each CPU of `cur` with its shares since `prev`, matched by kernel id; a CPU that came
+/// online in between (or whose counters went backwards) has `None`.
+///
+/// ```
+/// use ferrostat_core::metrics::{rates::per_cpu_shares, CoreCounters, CpuCounters};
+/// let at = |user_ms, idle_ms| CpuCounters { user_ms, idle_ms, ..Default::default() };
+/// let prev = [CoreCounters { id: 0, counters: at(100, 900) }];
+/// let cur = [
+///     CoreCounters { id: 0, counters: at(350, 1650) },
+///     CoreCounters { id: 2, counters: at(10, 10) },
+/// ];
+/// let shares: Vec<_> = per_cpu_shares(&prev, &cur).map(|(id, s)| (id, s.map(|s| s.busy))).collect();
+/// assert_eq!(shares, [(0, Some(0.25)), (2, None)]);
+/// ```
+pub fn per_cpu_shares<'a>(
+    prev: &'a [CoreCounters],
+    cur: &'a [CoreCounters],
+) -> impl Iterator<Item = (u32, Option<CpuShares>)> + 'a {
+    cur.iter().enumerate().map(move |(i, c)| {
+        // The same position holds the same CPU unless one went on or offline in between.
+        let before = match prev.get(i) {
+            Some(p) if p.id == c.id => Some(p),
+            _ => prev.iter().find(|p| p.id == c.id),
+        };
+        (
+            c.id,
+            before.and_then(|p| cpu_shares(&p.counters, &c.counters)),
+        )
     })
 }
 

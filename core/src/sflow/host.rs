@@ -104,6 +104,9 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                     shared_bytes: z64(m.mem_shared),
                     swap_total_bytes: z64(m.swap_total),
                     swap_free_bytes: z64(m.swap_free),
+                    swap_in_pages: z32(m.swap_in),
+                    swap_out_pages: z32(m.swap_out),
+                    ..MemorySample::default()
                 };
             }
             CounterRecord::HostNetIo(n) => upsert_interface(
