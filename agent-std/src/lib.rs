@@ -19,4 +19,6 @@ mod state;
 mod write_deadline;
 
 #[doc(hidden)]
+pub mod __bench;
+#[doc(hidden)]
 pub mod __fuzz;

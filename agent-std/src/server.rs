@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -39,14 +39,14 @@ pub struct AppState {
     /// socktop's shared caches.
     pub socktop: Arc<endpoint::socktop::Shared>,
     /// socktop's caches for watched hosts (`/ws?host=`).
-    pub socktop_remote: endpoint::socktop::RemoteShared,
+    pub socktop_remote: Arc<endpoint::socktop::RemoteShared>,
     /// How often the stats stream pushes sysStats and idxStats.
     pub stats_interval: std::time::Duration,
     /// How long a request body may take to arrive once its headers have
     /// (`--header-timeout-ms`, the same bound as the headers').
     pub body_timeout: std::time::Duration,
     /// The Prometheus endpoint's collector and cache.
-    pub metrics: endpoint::metrics::Source,
+    pub metrics: Arc<endpoint::metrics::Source>,
     /// Remote hosts: the sFlow agents heard and the VMs they report.
     pub registry: Arc<Registry>,
     /// The sFlow history, when the collector is on.
@@ -59,6 +59,77 @@ pub struct AppState {
     pub ssh: Arc<crate::ssh::hub::Hub>,
     /// The agent's own SSH key, if it has one.
     pub ssh_key: Option<std::path::PathBuf>,
+}
+
+/// Each endpoint takes the part of the state it needs (axum's `FromRef`), so endpoints
+/// know nothing of the server and the server alone knows every endpoint.
+impl FromRef<Arc<AppState>> for endpoint::psiod::Context {
+    fn from_ref(s: &Arc<AppState>) -> Self {
+        endpoint::psiod::Context {
+            proc: s.proc.clone(),
+            cache: s.cache,
+            allow_kill: s.allow_kill,
+            sessions: s.sessions.clone(),
+            ssh: s.ssh.clone(),
+        }
+    }
+}
+
+impl FromRef<Arc<AppState>> for endpoint::socktop::Context {
+    fn from_ref(s: &Arc<AppState>) -> Self {
+        endpoint::socktop::Context {
+            socktop: s.socktop.clone(),
+            socktop_remote: s.socktop_remote.clone(),
+            sessions: s.sessions.clone(),
+            ssh: s.ssh.clone(),
+        }
+    }
+}
+
+impl FromRef<Arc<AppState>> for endpoint::stats_stream::Context {
+    fn from_ref(s: &Arc<AppState>) -> Self {
+        endpoint::stats_stream::Context {
+            proc: s.proc.clone(),
+            cache: s.cache,
+            stats_interval: s.stats_interval,
+            sessions: s.sessions.clone(),
+            ssh: s.ssh.clone(),
+            registry: s.registry.clone(),
+            collector: s.collector.clone(),
+        }
+    }
+}
+
+impl FromRef<Arc<AppState>> for endpoint::sflow_api::Context {
+    fn from_ref(s: &Arc<AppState>) -> Self {
+        endpoint::sflow_api::Context {
+            history: s.history.clone(),
+            body_timeout: s.body_timeout,
+        }
+    }
+}
+
+impl FromRef<Arc<AppState>> for endpoint::argusyes::Context {
+    fn from_ref(s: &Arc<AppState>) -> Self {
+        endpoint::argusyes::Context {
+            sessions: s.sessions.clone(),
+            ssh: s.ssh.clone(),
+            ssh_key: s.ssh_key.clone(),
+        }
+    }
+}
+
+impl FromRef<Arc<AppState>> for endpoint::metrics::Context {
+    fn from_ref(s: &Arc<AppState>) -> Self {
+        endpoint::metrics::Context {
+            metrics: s.metrics.clone(),
+            registry: s.registry.clone(),
+            collector: s.collector.clone(),
+            history: s.history.clone(),
+            gateways: s.gateways.clone(),
+            ssh: s.ssh.clone(),
+        }
+    }
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -197,10 +268,10 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             config.socktop.clone(),
             gpus.clone(),
         )),
-        socktop_remote: endpoint::socktop::RemoteShared::default(),
+        socktop_remote: Arc::default(),
         stats_interval: config.stats_interval,
         body_timeout: config.header_timeout,
-        metrics: endpoint::metrics::Source::new(proc, gpus, config.cache),
+        metrics: Arc::new(endpoint::metrics::Source::new(proc, gpus, config.cache)),
         registry,
         history: history.as_ref().map(|h| h.0.clone()),
         collector: collector.as_ref().map(|c| c.stats.clone()),

@@ -79,11 +79,6 @@ pub fn batch_times_ns(batches: usize, calls: u32, mut f: impl FnMut()) -> Vec<f6
     times
 }
 
-/// The best time per call, in ns, over 100 batches of `calls` calls of `f`.
-pub fn best_ns(calls: u32, f: impl FnMut()) -> f64 {
-    batch_times_ns(100, calls, f)[0]
-}
-
 /// The ten columns of a CPU line, in the kernel's order.
 pub fn cpu_columns(t: &ferrostat_core::procfs::stat::CpuTimes) -> [u64; 10] {
     [
@@ -117,13 +112,4 @@ pub fn procfs_kernel_stats(
 ) -> Option<procfs_core::KernelStats> {
     use procfs_core::FromReadSI;
     procfs_core::KernelStats::from_read(std::io::Cursor::new(input), si).ok()
-}
-
-/// The best time, in ns, of [`procfs_kernel_stats`] on `input`, over 100 batches of 200
-/// calls.
-pub fn procfs_kernel_stats_ns(input: &[u8]) -> f64 {
-    let si = procfs_system_info();
-    best_ns(200, || {
-        std::hint::black_box(procfs_kernel_stats(std::hint::black_box(input), &si));
-    })
 }

@@ -28,10 +28,6 @@
 //! Features: `serde` (Serialize for records, encoders in [`metrics::encode`]), `defmt`,
 //! `std` (nothing but std's `Error` conveniences).
 //!
-//! On x86-64, `/proc/stat`'s CPU lines are read 16 bytes at a time with SSE2 (part of
-//! every x86-64 build), through the safe wrappers of the `safe_arch` crate: the `unsafe`
-//! of the intrinsics stays inside it, as memchr's and heapless's does. Other targets, and
-//! lines that reader does not take, use the portable word-at-a-time path.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -46,8 +42,6 @@ pub mod gateway;
 pub mod metrics;
 pub mod procfs;
 pub mod sflow;
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-mod sse2;
 mod table;
 #[cfg(test)]
 mod test_corpus;

@@ -86,6 +86,9 @@ pub struct HostSnapshot {
 #[derive(Debug, Default)]
 pub(super) struct ModelSlot {
     pub(super) latest: Option<Arc<HostSnapshot>>,
+    /// The sample of a snapshot nobody held any more, filled again by the next one:
+    /// allocating and moving a new one costs more than parsing every file into it.
+    pub(super) spare: Option<Box<LinuxHostSample>>,
     /// Reused for every parse of /proc/stat: 512 CPUs' lines are too big to zero on the
     /// stack per request.
     stat: Box<stat::Stat<512>>,
@@ -105,7 +108,13 @@ pub(super) fn fill(
         newest.set(Some(newest.get().map_or(file.taken, |n| n.max(file.taken))));
         Ok::<_, String>(file.bytes)
     };
-    let mut sample = Box::<LinuxHostSample>::default();
+    let mut sample = match slot.spare.take() {
+        Some(mut spare) => {
+            spare.clear();
+            spare
+        }
+        None => Box::<LinuxHostSample>::default(),
+    };
     sample.timestamp_ms = crate::clock::now_ms_unsigned();
     let invalid = |rel: &str, e: ferrostat_core::Error| format!("{rel}: {e}");
     if parts.contains(Parts::HOSTNAME) {

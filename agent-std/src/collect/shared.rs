@@ -322,6 +322,12 @@ impl ProcCache {
             return Ok(last.clone());
         }
         let want = fresh.map_or(parts, |l| l.parts | parts);
+        // The last snapshot's sample is reused when no caller holds it any more.
+        if let Some(last) = slot.latest.take() {
+            if let Ok(last) = Arc::try_unwrap(last) {
+                slot.spare = Some(last.sample);
+            }
+        }
         let snapshot = Arc::new(host::fill(&mut slot, want, self.ticks_per_sec, |rel| {
             self.read(rel, max_age).map_err(|e| format!("{rel}: {e}"))
         })?);

@@ -19,8 +19,8 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use super::ws::Session;
-use crate::server::AppState;
 use crate::ssh::events::{snake_case, snake_event};
+use crate::ssh::hub::Hub;
 use crate::ssh::hub::Notice;
 use crate::ssh::session::{Secret, Target};
 
@@ -29,12 +29,23 @@ const MAX_FRAME: usize = 64 * 1024;
 /// Hosts one client may watch (or be dialling) at once.
 const MAX_HOSTS: usize = 256;
 
+/// What Argusyes sessions need of the agent.
+#[derive(Clone)]
+pub struct Context {
+    /// WebSocket places.
+    pub sessions: super::ws::SessionLimits,
+    /// The hosts watched over SSH, which sessions subscribe to.
+    pub ssh: Arc<Hub>,
+    /// The agent's own SSH key, if it has one.
+    pub ssh_key: Option<std::path::PathBuf>,
+}
+
 /// Upgrades (503 at the session limits). A browser page from another origin never gets
 /// here: the request guard refuses it first.
 pub async fn handle(
     ws: WebSocketUpgrade,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    State(state): State<Arc<AppState>>,
+    State(state): State<Context>,
 ) -> Response {
     let place = match state.sessions.admit(peer) {
         Ok(place) => place,
@@ -63,7 +74,7 @@ struct Subscription {
     forward: tokio::task::JoinHandle<()>,
 }
 
-async fn session(mut socket: Session, state: Arc<AppState>) {
+async fn session(mut socket: Session, state: Context) {
     let (tx, mut notices) = mpsc::channel::<String>(256);
     let mut subs: HashMap<(Target, bool), Subscription> = HashMap::new();
     loop {
@@ -252,7 +263,7 @@ pub(crate) fn parse_request(
 }
 
 async fn request(
-    state: &Arc<AppState>,
+    state: &Context,
     text: &str,
     tx: &mpsc::Sender<String>,
     subs: &mut HashMap<(Target, bool), Subscription>,

@@ -24,12 +24,15 @@ use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
 use crate::collect::host::Parts;
 use crate::collect::shared::ProcCache;
 use crate::endpoint::gateway::GatewayStats;
+use crate::registry::Registry;
 use crate::registry::RemoteHost;
-use crate::server::AppState;
+use crate::sflow::collector::CollectorStats;
 use crate::sflow::collector::SourceStats;
 use crate::sflow::columns::{
     Column, HostValues, Kind, Value as ColumnValue, Values, VmValues, HOST, VM,
 };
+use crate::ssh::hub::Hub;
+use crate::state::history::History;
 
 /// The content type Prometheus expects for the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -63,6 +66,23 @@ impl Source {
     }
 }
 
+/// What `/metrics` needs of the agent.
+#[derive(Clone)]
+pub struct Context {
+    /// This host's page and its cache.
+    pub metrics: Arc<Source>,
+    /// Hosts reported by sFlow and their VMs.
+    pub registry: Arc<Registry>,
+    /// The sFlow collector's per-source counters, when it is on.
+    pub collector: Option<Arc<CollectorStats>>,
+    /// The sFlow history, when the collector is on.
+    pub history: Option<Arc<History>>,
+    /// Edge gateways' counters.
+    pub gateways: Arc<super::gateway::Gateways>,
+    /// Hosts watched over SSH.
+    pub ssh: Arc<Hub>,
+}
+
 /// Query parameters.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Params {
@@ -75,7 +95,7 @@ pub struct Params {
 pub async fn handle(
     headers: HeaderMap,
     Query(params): Query<Params>,
-    State(state): State<Arc<AppState>>,
+    State(state): State<Context>,
 ) -> Response {
     let gzip = accepts_gzip(&headers);
     if let Some(name) = &params.host {
@@ -168,7 +188,7 @@ async fn page_response(page: String, gzip: bool) -> Response {
 /// Hosts watched over SSH: whether each is polled, then every node_exporter family of
 /// each, renamed `ferrostat_ssh_*` and labelled `host`, all hosts' samples of a family
 /// together (the exposition format wants each family in one piece).
-fn render_watched(state: &AppState, out: &mut String) {
+fn render_watched(state: &Context, out: &mut String) {
     let hosts = state.ssh.hosts();
     if hosts.is_empty() {
         return;
@@ -301,7 +321,7 @@ fn host_labels(h: &RemoteHost) -> Vec<(&'static str, String)> {
 
 /// Remote hosts and VMs heard over sFlow, labelled by host, and what the collector and
 /// the history writer did. Read from memory on every scrape: nothing here touches /proc.
-fn render_remote(state: &AppState, page: &mut Page<'_>) {
+fn render_remote(state: &Context, page: &mut Page<'_>) {
     let hosts = state.registry.hosts();
     let host_values: Vec<(Vec<(&str, String)>, &HostValues)> = hosts
         .iter()
@@ -601,7 +621,7 @@ fn invalid(what: &str, e: ferrostat_core::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
 }
 
-fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<()> {
+pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<()> {
     let mut page = Page(out);
     let read = |rel: &str| proc.read(rel, max_age).map(|s| s.bytes);
 

@@ -22,6 +22,7 @@ use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::metrics::rates::per_cpu_shares;
+use ferrostat_core::metrics::CoreCounters;
 use ferrostat_core::procfs::mounts;
 use ferrostat_core::Table;
 use serde_json::{json, Value};
@@ -29,7 +30,7 @@ use serde_json::{json, Value};
 use super::ws::Session;
 use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::shared::ProcCache;
-use crate::server::AppState;
+use crate::ssh::hub::Hub;
 
 /// Largest request accepted; psiod commands are under 100 bytes.
 pub const MAX_MESSAGE: usize = 64 * 1024;
@@ -44,13 +45,28 @@ pub struct Params {
     host: Option<String>,
 }
 
+/// What psiod sessions need of the agent.
+#[derive(Clone)]
+pub struct Context {
+    /// This host's reads.
+    pub proc: Arc<ProcCache>,
+    /// The age of shared reads this endpoint accepts.
+    pub cache: Duration,
+    /// Whether `process.kill` may kill.
+    pub allow_kill: bool,
+    /// WebSocket places.
+    pub sessions: super::ws::SessionLimits,
+    /// Hosts watched over SSH, for `?host=`.
+    pub ssh: Arc<Hub>,
+}
+
 /// Upgrades to a psiod session (of this host, or of the watched host `?host=` names),
 /// or answers 503 at the connection limit and 404 for a host not watched.
 pub async fn handle(
     ws: WebSocketUpgrade,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(params): Query<Params>,
-    State(state): State<Arc<AppState>>,
+    State(state): State<Context>,
 ) -> Response {
     let (proc, allow_kill) = match &params.host {
         None => (state.proc.clone(), state.allow_kill),
@@ -149,8 +165,9 @@ pub(crate) struct Connection {
     /// The age of shared reads this endpoint accepts.
     max_age: Duration,
     allow_kill: bool,
-    /// The host's model at the previous `cpu.getall`.
-    cpu_prev: Option<Arc<HostSnapshot>>,
+    /// Each CPU's counters at the previous `cpu.getall` (a copy: holding the snapshot
+    /// would keep the model from reusing its sample).
+    cpu_prev: Vec<CoreCounters>,
     /// Per-process CPU ticks and when they were read, at the previous `process.getall`.
     proc_prev: HashMap<u32, u64>,
     proc_prev_at: Option<Instant>,
@@ -166,7 +183,7 @@ impl Connection {
             proc,
             max_age,
             allow_kill,
-            cpu_prev: None,
+            cpu_prev: Vec::new(),
             proc_prev: HashMap::new(),
             proc_prev_at: None,
             proc_percent: HashMap::new(),
@@ -360,14 +377,15 @@ impl Connection {
 
     fn cpus(&mut self) -> Result<Value, String> {
         let now = self.host_model(Parts::CPU)?;
-        let prev = self.cpu_prev.replace(now.clone());
-        let before = prev.as_ref().map_or(&[][..], |p| p.sample.cpus.as_slice());
-        let out: Vec<Value> = per_cpu_shares(before, now.sample.cpus.as_slice())
+        let cpus = now.sample.cpus.as_slice();
+        let out: Vec<Value> = per_cpu_shares(&self.cpu_prev, cpus)
             .map(|(id, shares)| {
                 let usage = shares.map_or(0.0, |s| f64::from(s.busy) * 100.0);
                 json!({ "num": id, "usage": (usage * 10.0).round() / 10.0 })
             })
             .collect();
+        self.cpu_prev.clear();
+        self.cpu_prev.extend_from_slice(cpus);
         Ok(Value::Array(out))
     }
 

@@ -18,7 +18,6 @@ use ferrostat_core::metrics::rates::{rate_per_sec, CounterWidth};
 use serde_json::{Map, Value};
 
 use crate::clock::now_ms;
-use crate::server::AppState;
 use crate::sflow::columns::{Column, Kind, Method, Value as ColumnValue, HOST, VM};
 use crate::state::history::{History, Row};
 
@@ -57,16 +56,21 @@ fn reply_too_large() -> RpcError {
     )
 }
 
+/// What the JSON-RPC API needs of the agent.
+#[derive(Clone)]
+pub struct Context {
+    /// The sFlow history, when the collector is on.
+    pub history: Option<Arc<History>>,
+    /// How long a request body may take to arrive once its headers have.
+    pub body_timeout: std::time::Duration,
+}
+
 /// Answers one request or a batch. 404 when the agent runs without `--sflow`, 413 for a
 /// body over [`BODY_LIMIT`] (on its Content-Length, before reading it, when it has one),
 /// 408 for a body that has not all arrived within `--header-timeout-ms` of the headers:
 /// the listener's header deadline ends where the body begins, and a client trickling a
 /// body would otherwise hold its connection place for as long as it likes.
-pub async fn handle(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+pub async fn handle(State(state): State<Context>, headers: HeaderMap, body: Body) -> Response {
     let Some(history) = state.history.clone() else {
         return (
             StatusCode::NOT_FOUND,

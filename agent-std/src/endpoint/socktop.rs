@@ -26,6 +26,7 @@ use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
 use ferrostat_core::metrics::rates::{cpu_shares, per_cpu_shares, CpuShares};
+use ferrostat_core::metrics::{CoreCounters, CpuCounters};
 use ferrostat_core::procfs::mounts;
 use ferrostat_core::Table;
 use prost::Message as _;
@@ -35,10 +36,10 @@ use tokio::sync::Mutex;
 use super::ws::Session;
 use crate::clock::now_ms_unsigned;
 use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
-use crate::collect::host::{HostSnapshot, Parts};
+use crate::collect::host::Parts;
 use crate::collect::shared::ProcCache;
 use crate::config::SocktopSettings as Settings;
-use crate::server::AppState;
+use crate::ssh::hub::Hub;
 
 /// Replies larger than this are gzip-compressed into binary frames (socktop's rule).
 const GZIP_ABOVE: usize = 768;
@@ -110,8 +111,9 @@ struct Inner {
     metrics: Cached<Value>,
     disks: Cached<Value>,
     processes: Cached<Arc<Vec<u8>>>,
-    /// The host's model at the previous uncached metrics collection.
-    cpu_prev: Option<Arc<HostSnapshot>>,
+    /// All CPUs' and each CPU's counters at the previous uncached metrics collection (a
+    /// copy: holding the snapshot would keep the model from reusing its sample).
+    cpu_prev: Option<(CpuCounters, Vec<CoreCounters>)>,
     /// Per-process ticks and the machine's total ticks at the previous process collection.
     proc_prev: (std::collections::HashMap<u32, u64>, u64),
 }
@@ -138,6 +140,19 @@ impl Shared {
     }
 }
 
+/// What socktop sessions need of the agent.
+#[derive(Clone)]
+pub struct Context {
+    /// This host's caches.
+    pub socktop: Arc<Shared>,
+    /// The caches of watched hosts (`?host=`).
+    pub socktop_remote: Arc<RemoteShared>,
+    /// WebSocket places.
+    pub sessions: super::ws::SessionLimits,
+    /// Hosts watched over SSH.
+    pub ssh: Arc<Hub>,
+}
+
 /// Upgrades to a socktop session (503 at the connection limit). socktop's connector can
 /// offer a sub-protocol and fails unless one is echoed, so the first offered is accepted.
 pub async fn handle(
@@ -145,7 +160,7 @@ pub async fn handle(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: axum::http::HeaderMap,
     Query(params): Query<Params>,
-    State(state): State<Arc<AppState>>,
+    State(state): State<Context>,
 ) -> Response {
     let shared = match &params.host {
         None => state.socktop.clone(),
@@ -331,16 +346,14 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     }
     let parts = Parts::CPU | Parts::MEMORY | Parts::INTERFACES | Parts::HOSTNAME;
     let now = shared.proc.host(parts, shared.settings.metrics_ttl)?;
-    let prev = inner.cpu_prev.replace(now.clone());
+    let cpus = now.sample.cpus.as_slice();
+    let prev = inner.cpu_prev.replace((now.sample.cpu, cpus.to_vec()));
     let busy_percent = |shares: Option<_>| shares.map_or(0.0, |s: CpuShares| s.busy * 100.0);
-    let before = prev.as_ref().map_or(&[][..], |p| p.sample.cpus.as_slice());
-    let per_core: Vec<f32> = per_cpu_shares(before, now.sample.cpus.as_slice())
+    let before = prev.as_ref().map_or(&[][..], |(_, cores)| cores.as_slice());
+    let per_core: Vec<f32> = per_cpu_shares(before, cpus)
         .map(|(_, shares)| busy_percent(shares))
         .collect();
-    let cpu_total = busy_percent(
-        prev.as_ref()
-            .and_then(|p| cpu_shares(&p.sample.cpu, &now.sample.cpu)),
-    );
+    let cpu_total = busy_percent(prev.and_then(|(total, _)| cpu_shares(&total, &now.sample.cpu)));
     let memory = &now.sample.memory;
     let networks: Vec<Value> = now
         .sample

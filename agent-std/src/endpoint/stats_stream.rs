@@ -29,9 +29,11 @@ use super::ws::Session;
 use crate::clock::now_ms;
 use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::shared::ProcCache;
+use crate::registry::Registry;
 use crate::registry::RemoteHost;
-use crate::server::AppState;
+use crate::sflow::collector::CollectorStats;
 use crate::sflow::columns::{Method, H};
+use crate::ssh::hub::Hub;
 use ferrostat_core::metrics::rates::{
     counter_delta, cpu_shares, disk_rates, rate_per_sec, CounterWidth,
 };
@@ -51,6 +53,25 @@ pub struct Params {
     format: Option<String>,
 }
 
+/// What stats stream sessions need of the agent.
+#[derive(Clone)]
+pub struct Context {
+    /// This host's reads.
+    pub proc: Arc<ProcCache>,
+    /// The age of shared reads this endpoint accepts.
+    pub cache: Duration,
+    /// How often sysStats and idxStats are pushed.
+    pub stats_interval: Duration,
+    /// WebSocket places.
+    pub sessions: super::ws::SessionLimits,
+    /// Hosts watched over SSH, shown as backends.
+    pub ssh: Arc<Hub>,
+    /// Hosts reported by sFlow, shown as backends.
+    pub registry: Arc<Registry>,
+    /// The sFlow collector's per-source counters, when it is on.
+    pub collector: Option<Arc<CollectorStats>>,
+}
+
 /// Upgrades to a stats stream (503 at the session limits). A browser page from another
 /// origin never gets here: the request guard refuses it first.
 pub async fn handle(
@@ -58,7 +79,7 @@ pub async fn handle(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<Params>,
-    State(state): State<Arc<AppState>>,
+    State(state): State<Context>,
 ) -> Response {
     let place = match state.sessions.admit(peer) {
         Ok(place) => place,
@@ -107,7 +128,7 @@ async fn refuse(socket: &mut Session, why: &str) {
     socket.close(1008, why).await;
 }
 
-async fn session(mut socket: Session, state: Arc<AppState>, current: bool) {
+async fn session(mut socket: Session, state: Context, current: bool) {
     let subs = match tokio::time::timeout(NEGOTIATION, socket.recv()).await {
         Err(_) => return refuse(&mut socket, "expected {\"Subs\": [...]} within 2 s").await,
         // Closed by the client, or already told why (1009 for a message over 4 KiB).
@@ -184,7 +205,7 @@ async fn session(mut socket: Session, state: Arc<AppState>, current: bool) {
 const REMOTE_SILENT: Duration = Duration::from_secs(120);
 
 /// The hosts of the registry as more backends, added to this host's messages.
-struct Remote<'a>(&'a AppState);
+struct Remote<'a>(&'a Context);
 
 impl Remote<'_> {
     fn description(&self, mut local: Value) -> Value {
@@ -377,7 +398,7 @@ fn merge(into: &mut Value, other: Value) {
 
 impl Watched {
     /// The watched hosts now, each with its error, keeping one `HostStats` per host.
-    fn refresh(&mut self, state: &AppState) -> Vec<(String, Option<String>)> {
+    fn refresh(&mut self, state: &Context) -> Vec<(String, Option<String>)> {
         let hosts = state.ssh.hosts();
         self.0.retain(|name, h| {
             hosts
@@ -396,7 +417,7 @@ impl Watched {
             .collect()
     }
 
-    fn description(&mut self, state: &AppState, mut all: Value) -> Value {
+    fn description(&mut self, state: &Context, mut all: Value) -> Value {
         for (name, _) in self.refresh(state) {
             if let Some(h) = self.0.get(&name) {
                 merge(&mut all, h.description());
@@ -405,7 +426,7 @@ impl Watched {
         all
     }
 
-    fn ping(&mut self, state: &AppState, mut all: Value, current: bool) -> Value {
+    fn ping(&mut self, state: &Context, mut all: Value, current: bool) -> Value {
         for (name, error) in self.refresh(state) {
             let up = if error.is_none() {
                 "OK"
@@ -422,7 +443,7 @@ impl Watched {
         all
     }
 
-    fn stats(&mut self, state: &AppState, mut all: Value, current: bool) -> Value {
+    fn stats(&mut self, state: &Context, mut all: Value, current: bool) -> Value {
         for (name, error) in self.refresh(state) {
             let Some(h) = self.0.get_mut(&name) else {
                 continue;

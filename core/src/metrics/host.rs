@@ -345,6 +345,22 @@ pub fn fixed_name<const N: usize>(bytes: &[u8]) -> Option<String<N>> {
 }
 
 impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, NICS, DISKS> {
+    /// Back to the default sample in place: a new one would be built and moved whole,
+    /// and a server sample's tables are tens of KB of capacity.
+    pub fn clear(&mut self) {
+        self.timestamp_ms = 0;
+        self.hostname.clear();
+        self.uptime_secs = 0.0;
+        self.load = LoadSample::default();
+        self.cpu = CpuCounters::default();
+        self.cpus.clear();
+        self.kernel = KernelCounters::default();
+        self.memory = MemorySample::default();
+        self.interfaces.clear();
+        self.disks.clear();
+        self.pressure = None;
+    }
+
     /// Fills `cpu`, `cpus` and `kernel` from `/proc/stat`, converting ticks with `ticks_per_sec`.
     /// CPUs the parse itself dropped stay counted as dropped.
     pub fn set_cpu<const N: usize>(&mut self, stat: &Stat<N>, ticks_per_sec: u64) {

@@ -17,7 +17,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::table::{Summary, Table};
-use crate::text::{parse_decimal, parse_u64, split_key_value, trim, Line, LineRecords, Text};
+use crate::text::{parse_decimal, parse_u64, trim};
+use crate::text::{Line, LineRecords, Text};
 
 /// One `key : value` line, or the blank line that ends a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,14 +179,8 @@ pub fn parse_into<'a, const N: usize>(
     // Whether `current`, while open, was opened by a `processor` line (see `block_start`).
     let mut in_processor_block = false;
     let mut max_id: Option<u32> = None;
-    let mut pos = 0;
-    // The lines of `records`, split in one pass: the key part is scanned eight bytes at a
-    // time for the colon (keys are short), the value with memchr (x86 `flags` lines run
-    // to 1,500 bytes).
-    while pos < input.len() {
-        let record = next_line(input, &mut pos);
-
-        let (key, value) = match record {
+    for record in records(input) {
+        let (key, value) = match record? {
             Record::BlockEnd => {
                 finish(out, current.take(), &mut max_id);
                 continue;
@@ -252,41 +247,6 @@ pub fn parse_into<'a, const N: usize>(
         }
     }
     Ok(out.processors.summary())
-}
-
-/// The record of the line at `pos`, as [`records`] gives it, and `pos` moved past it
-/// (`pos < input.len()`).
-#[inline(always)]
-fn next_line<'a>(input: &'a [u8], pos: &mut usize) -> Record<'a> {
-    let start = *pos;
-    // Most values are short (`0`, `0x41`, `2400.000`, `GenuineIntel`): two words, then
-    // memchr.
-    let line_end = |from: usize| match crate::text::find_in_words(input, from, b'\n', 2) {
-        Ok(end) => end,
-        Err(from) => memchr::memchr(b'\n', &input[from..]).map_or(input.len(), |p| from + p),
-    };
-    let (key, value, end, colon) = match crate::text::find_either(input, start, b':', b'\n') {
-        Some(colon) if input[colon] == b':' => {
-            let end = line_end(colon + 1);
-            (
-                &input[start..colon],
-                trim(&input[colon + 1..end]),
-                end,
-                true,
-            )
-        }
-        Some(newline) => (&input[start..newline], &b""[..], newline, false),
-        None => (&input[start..], &b""[..], input.len(), false),
-    };
-    *pos = end + 1;
-    let key = trim(key);
-    if !colon && key.is_empty() {
-        return Record::BlockEnd;
-    }
-    Record::Entry {
-        key: Text(key),
-        value: Text(value),
-    }
 }
 
 /// The id of a CPU whose block this line opens: `processor : N`, or s390's
@@ -367,33 +327,9 @@ fn finish<'a, const N: usize>(
     out.processors.push(p);
 }
 
-#[cfg(test)]
-mod tests {
-    extern crate std;
-    use super::*;
-    use std::vec::Vec;
-
-    /// The fused line split of `parse_into` gives the records `records` gives, on every
-    /// cpuinfo of the corpus and on hand-made corner lines.
-    #[test]
-    fn fused_lines_match_records() {
-        let corpus = crate::test_corpus::files("cpuinfo", |_| true);
-        assert!(corpus.len() > 30);
-        let inputs = crate::test_corpus::with(
-            corpus,
-            &[
-                b":\n \t\n\tkey\t:\tv a l \t\nno colon\nlast: cut",
-                b"x:y:z\n\n\n",
-            ],
-        );
-        for input in &inputs {
-            let expected: Vec<Record<'_>> = records(input).map(|r| r.unwrap()).collect();
-            let mut fused = Vec::new();
-            let mut pos = 0;
-            while pos < input.len() {
-                fused.push(next_line(input, &mut pos));
-            }
-            assert_eq!(fused, expected);
-        }
-    }
+/// Splits `key<sep>value` at the first `sep`, trimming blanks around both halves.
+#[inline]
+fn split_key_value(line: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let at = memchr::memchr(sep, line)?;
+    Some((trim(&line[..at]), trim(&line[at + 1..])))
 }

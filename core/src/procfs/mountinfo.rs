@@ -13,7 +13,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::table::{Summary, Table};
-use crate::text::{parse_u64, Escaped, Escaping, Line, LineRecords, Scan, Separators, Text};
+use crate::text::{parse_u64, Escaped, Escaping, Line, LineRecords, Text};
 
 /// One mount.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,92 +224,7 @@ pub fn parse_into<'a, const N: usize>(
     input: &'a [u8],
     out: &mut Table<Mount<'a>, N>,
 ) -> Result<Summary> {
-    crate::text::fill_table_fast(input, fast_line, parse_line, out)
-}
-
-/// [`parse_into`] without its fast pass: the reference the fast pass is tested and
-/// fuzzed against.
-#[doc(hidden)]
-pub fn general_into<'a, const N: usize>(
-    input: &'a [u8],
-    out: &mut Table<Mount<'a>, N>,
-) -> Result<Summary> {
     crate::text::fill_table(input, parse_line, out)
-}
-
-/// One line as `show_mountinfo` prints it, ending in `\n`. The spaces and newline of the
-/// line are found a word at a time ([`Separators`]), so no field's search waits for the
-/// field before it, where the general parser finds the line's end first and then calls
-/// `memchr` once per field (a call costs more than these fields are long). `None` for
-/// any other line, which sends the whole input to the general path.
-#[inline(always)]
-fn fast_line<'a>(input: &'a [u8], pos: usize) -> Option<(Mount<'a>, usize)> {
-    let mut s = Scan::new(input, pos);
-    let mount_id = id(&mut s, b' ')?;
-    let parent_id = id(&mut s, b' ')?;
-    let major = id(&mut s, b':')?;
-    let minor = id(&mut s, b' ')?;
-    let mut separators = Separators::new(input, s.pos)?;
-    let mut start = s.pos;
-    // The field from `start` up to the next separator, which must be `want`; an empty
-    // one only where `may_be_empty` (after the `-`), as the kernel prints them. A run of
-    // spaces before the `-` goes to the general parser.
-    let mut field = |want: u8, may_be_empty: bool| -> Option<(usize, usize)> {
-        let end = separators.next()?;
-        if input[end] != want || (end == start && !may_be_empty) {
-            return None;
-        }
-        let taken = (start, end);
-        start = end + 1;
-        Some(taken)
-    };
-    let root = field(b' ', false)?;
-    let mount_point = field(b' ', false)?;
-    let mount_options = field(b' ', false)?;
-    let optional_start = mount_options.1 + 1;
-    let mut optional_end = optional_start;
-    loop {
-        let (from, end) = field(b' ', false)?;
-        if &input[from..end] == b"-" {
-            break;
-        }
-        optional_end = end;
-    }
-    let fs_type = field(b' ', true)?;
-    let source = field(b' ', true)?;
-    // The super options run to the line's end, spaces and all, as the general parser
-    // reads them.
-    let super_options = (
-        start,
-        loop {
-            let end = separators.next()?;
-            if input[end] == b'\n' {
-                break end;
-            }
-        },
-    );
-    let text = |(from, end): (usize, usize)| &input[from..end];
-    let record = mount(
-        [mount_id, parent_id, major, minor],
-        [
-            text(root),
-            text(mount_point),
-            text(mount_options),
-            &input[optional_start..optional_end],
-            text(fs_type),
-            text(source),
-            text(super_options),
-        ],
-    );
-    Some((record, super_options.1 + 1))
-}
-
-/// A `u32` and the byte after it.
-#[inline(always)]
-fn id(s: &mut Scan<'_>, separator: u8) -> Option<u32> {
-    let v = u32::try_from(s.u64()?).ok()?;
-    s.byte(separator)?;
-    Some(v)
 }
 
 #[cfg(test)]
@@ -318,7 +233,7 @@ mod tests {
     use crate::test_corpus::{files, with};
 
     #[test]
-    fn fast_pass_matches_general() {
+    fn real_files_and_edge_shapes() {
         let corpus = files("mountinfo", |_| true);
         assert!(corpus.len() >= 10);
         let real = corpus.len();
@@ -346,22 +261,12 @@ mod tests {
                 b"\n",
             ],
         );
-        let mut all_fast = 0;
-        for input in &inputs {
-            let (mut a, mut b) = (Table::<Mount, 64>::new(), Table::<Mount, 64>::new());
-            let fast = parse_into(input, &mut a);
-            assert_eq!(fast, general_into(input, &mut b));
-            if fast.is_ok() {
-                assert_eq!(a, b);
-            }
-            let mut pos = 0;
-            while let Some((_, next)) = fast_line(input, pos) {
-                pos = next;
-            }
-            all_fast += usize::from(pos == input.len());
-        }
-        // Every real file, and the well-formed extras, take the fast pass throughout, but
-        // for two copies of prometheus/procfs's fixture with a double space after a root.
-        assert_eq!(all_fast, real - 2 + 5);
+        // Every real file (prometheus/procfs's double space after a root included)
+        // and the well-formed extras parse.
+        let parsed = inputs
+            .iter()
+            .filter(|i| parse_into(i, &mut Table::<Mount, 64>::new()).is_ok())
+            .count();
+        assert!(parsed >= real + 5, "{parsed}");
     }
 }

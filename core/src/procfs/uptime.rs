@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::procfs::loadavg::first_line;
-use crate::text::{from_hundredths, parse_decimal, Scan};
+use crate::text::parse_decimal;
 
 /// The parsed `/proc/uptime`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -26,35 +26,8 @@ pub struct Uptime {
 /// assert_eq!(u.uptime_secs, 2578790.61);
 /// # Ok::<(), ferrostat_core::Error>(())
 /// ```
-#[inline]
 pub fn parse(input: &[u8]) -> Result<Uptime> {
-    if let Some(up) = fast(input) {
-        return Ok(up);
-    }
-    general(input)
-}
-
-/// [`parse`] without its fast pass: the reference the fast pass is tested and fuzzed
-/// against.
-#[doc(hidden)]
-pub fn general(input: &[u8]) -> Result<Uptime> {
     crate::text::cut_aware_input(input, parse_whole(input))
-}
-
-/// `12345.67 23456.78\n`, as every kernel prints it (`"%lu.%02lu %lu.%02lu\n"`);
-/// `None` sends the input to the general parser. The file is 14 to 40 bytes, so the
-/// general path's token splitting costs more than the numbers.
-#[inline(always)]
-fn fast(input: &[u8]) -> Option<Uptime> {
-    let mut s = Scan::new(input, 0);
-    let uptime = s.hundredths()?;
-    s.byte(b' ')?;
-    let idle = s.hundredths()?;
-    s.byte(b'\n')?;
-    Some(Uptime {
-        uptime_secs: from_hundredths(uptime),
-        idle_secs: from_hundredths(idle),
-    })
 }
 
 fn parse_whole(input: &[u8]) -> Result<Uptime> {
@@ -74,32 +47,27 @@ fn parse_whole(input: &[u8]) -> Result<Uptime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_corpus::{check_fast_pass, files, with};
+    use crate::test_corpus::files;
 
     #[test]
-    fn fast_pass_matches_general() {
-        let inputs = with(
-            files("uptime", |d| d.ends_with("proc")),
-            &[
-                b"1.5 2\n",
-                b"1.5 2",
-                b"1. 2.0\n",
-                b"12345678901234567.89 0.00\n",
-                b"1.0\t2.0\n",
-                // Integer parts read from a word (1 to 5 digits, also at the end of a
-                // short file) and digit run by digit run; fractions of other lengths.
-                b"1.00 2.00\n",
-                b"12345.67 1.00\n",
-                b"123456.78 12345678901234567.89\n",
-                b"393.72 396.6\n",
-                b"393.723 396.61\n",
-                b"393.72 396.61",
-                b"393.72 396.61 \n",
-                b"0.00 0.0x\n",
-            ],
+    fn real_files_and_edge_shapes() {
+        for input in files("uptime", |d| d.ends_with("proc")) {
+            let u = parse(&input).unwrap();
+            assert!(u.uptime_secs > 0.0, "{input:?}");
+        }
+        assert_eq!(parse(b"1.5 2\n").unwrap().idle_secs, 2.0);
+        assert_eq!(
+            parse(b"123456.78 12345678901234567.89\n")
+                .unwrap()
+                .uptime_secs,
+            123456.78
         );
-        let taken = check_fast_pass(&inputs, fast, general);
-        assert!(taken >= 10, "{taken}");
+        assert_eq!(parse(b"393.723 396.61\n").unwrap().uptime_secs, 393.723);
+        assert_eq!(parse(b"393.72 396.61 \n").unwrap().idle_secs, 396.61);
+        assert_eq!(
+            parse(b"0.00 0.0x\n").unwrap_err().kind(),
+            ErrorKind::BadDecimal
+        );
         assert_eq!(parse(b"1. 2.0\n").unwrap().uptime_secs, 1.0);
         let e = parse(b"1.x 2.0\n").unwrap_err();
         assert_eq!((e.kind(), e.offset()), (ErrorKind::BadDecimal, 0));

@@ -70,22 +70,16 @@ pub fn corpus_files() -> Vec<(PathBuf, Kind)> {
     files_under(&corpus_root())
 }
 
+/// The core's walker (`src/test_corpus.rs`), shared so there is one.
+#[path = "../../src/test_corpus.rs"]
+mod walker;
+
 /// Every file under `root` the core parses, with its kind, sorted by path.
 pub fn files_under(root: &Path) -> Vec<(PathBuf, Kind)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("corpus directory") {
-            let path = entry.expect("dir entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Some(kind) = classify(&path) {
-                out.push((path, kind));
-            }
-        }
-    }
-    out.sort();
-    out
+    walker::walk(root)
+        .into_iter()
+        .filter_map(|path| classify(&path).map(|kind| (path, kind)))
+        .collect()
 }
 
 /// Reads a corpus file by its path relative to the corpus root.
