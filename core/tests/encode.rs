@@ -50,15 +50,55 @@ fn host_sample_from_real_files_has_real_values() {
 }
 
 #[test]
-fn json_round_trip_and_buffer_full() {
-    // serde-json-core deserializes a 64 KB server sample with deep by-value copies in
-    // debug builds: give it the stack a collector thread would have.
+fn host_sample_keeps_every_counter_of_the_files() {
+    // What node_exporter serves of net/dev, diskstats and PSI, kept by the model.
+    let s = server_sample("sysstat/root1/proc");
+    let virbr0 = s.interfaces.iter().find(|i| i.name == "virbr0").unwrap();
+    assert_eq!(
+        (virbr0.rx_frame, virbr0.rx_multicast, virbr0.tx_collisions),
+        (10, 80, 50)
+    );
+    let sda = s.disks.iter().find(|d| d.name == "sda").unwrap();
+    assert_eq!(
+        (sda.reads_merged, sda.writes_merged, sda.weighted_io_time_ms),
+        (2822, 9784, 714408)
+    );
+    let local = server_sample("local/proc");
+    let p = local.pressure.unwrap();
+    assert_eq!(p.io_some_total_us, 5405898);
+    assert_eq!(
+        (p.memory_full_total_us, p.io_full_total_us),
+        (Some(0), Some(1679921))
+    );
+
+    // Every meminfo line, under its own name.
+    let bytes = read("local/proc/meminfo");
+    let mut fields = ferrostat_core::metrics::MemoryFields::<128>::default();
+    for record in meminfo::records(&bytes) {
+        ferrostat_core::metrics::host::push_memory_field(&mut fields, &record.unwrap());
+    }
+    assert_eq!(fields.len(), 54);
+    assert_eq!(fields.dropped(), 0);
+    let anon = fields.iter().find(|f| f.name == "Active(anon)").unwrap();
+    assert_eq!((anon.value, anon.bytes), (1604 * 1024, true));
+    let huge = fields.iter().find(|f| f.name == "HugePages_Total").unwrap();
+    assert_eq!((huge.value, huge.bytes), (0, false));
+}
+
+/// Runs `f` with a 64 MiB stack: serde-json-core and postcard deserialize a server
+/// sample (about 100 KB) with deep by-value copies in debug builds.
+fn on_big_stack(f: fn()) {
     std::thread::Builder::new()
         .stack_size(64 << 20)
-        .spawn(json_round_trip)
+        .spawn(f)
         .unwrap()
         .join()
         .unwrap();
+}
+
+#[test]
+fn json_round_trip_and_buffer_full() {
+    on_big_stack(json_round_trip)
 }
 
 fn json_round_trip() {
@@ -87,6 +127,10 @@ fn json_round_trip() {
 
 #[test]
 fn postcard_and_cobs_round_trip() {
+    on_big_stack(postcard_round_trip)
+}
+
+fn postcard_round_trip() {
     let s = server_sample("local/proc");
     let mut buf = vec![0u8; 64 * 1024];
     let n = encode::to_postcard(&*s, &mut buf).unwrap().len();

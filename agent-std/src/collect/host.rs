@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ferrostat_core::metrics::host::fixed_name;
+use ferrostat_core::metrics::host::{fixed_name, push_memory_field, MemoryFields};
 use ferrostat_core::metrics::HostSample;
 use ferrostat_core::procfs::vmstat;
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat, uptime};
@@ -51,8 +51,10 @@ impl Parts {
     pub const PRESSURE: Parts = Parts(1 << 7);
     /// `hostname` (/proc/sys/kernel/hostname).
     pub const HOSTNAME: Parts = Parts(1 << 8);
+    /// The snapshot's `memory_fields`: every /proc/meminfo line, for `/metrics`.
+    pub const MEMORY_FIELDS: Parts = Parts(1 << 9);
     /// Everything above.
-    pub const ALL: Parts = Parts((1 << 9) - 1);
+    pub const ALL: Parts = Parts((1 << 10) - 1);
 
     /// Whether every part of `other` is in `self`.
     pub fn contains(self, other: Parts) -> bool {
@@ -80,7 +82,12 @@ pub struct HostSnapshot {
     pub parts: Parts,
     /// The numbers.
     pub sample: Box<LinuxHostSample>,
+    /// Every /proc/meminfo line under its own name, with [`Parts::MEMORY_FIELDS`].
+    pub memory_fields: Box<LinuxMemoryFields>,
 }
+
+/// Every /proc/meminfo line: 6.x kernels print about 60.
+pub type LinuxMemoryFields = MemoryFields<128>;
 
 /// What one host's model keeps between snapshots.
 #[derive(Debug, Default)]
@@ -130,6 +137,16 @@ pub(super) fn fill(
         let bytes = read("meminfo")?;
         sample.set_memory(&meminfo::parse(&bytes).map_err(|e| invalid("meminfo", e))?);
     }
+    let mut memory_fields = Box::<LinuxMemoryFields>::default();
+    if parts.contains(Parts::MEMORY_FIELDS) {
+        let bytes = read("meminfo")?;
+        for record in meminfo::records(&bytes) {
+            push_memory_field(
+                &mut memory_fields,
+                &record.map_err(|e| invalid("meminfo", e))?,
+            );
+        }
+    }
     if parts.contains(Parts::SWAP_ACTIVITY) {
         if let Ok(bytes) = read("vmstat") {
             sample.set_swap_activity(&vmstat::parse(&bytes).map_err(|e| invalid("vmstat", e))?);
@@ -174,6 +191,7 @@ pub(super) fn fill(
         read_at: newest.get().unwrap_or(taken),
         parts,
         sample,
+        memory_fields,
     })
 }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure};
+use ferrostat_core::metrics::{DiskSample, InterfaceSample};
 use tokio::sync::Mutex;
 
 use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
@@ -617,16 +617,16 @@ fn escape_label(out: &mut String, v: &str) {
     }
 }
 
-fn invalid(what: &str, e: ferrostat_core::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
-}
-
 pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<()> {
     let mut page = Page(out);
-    let read = |rel: &str| proc.read(rel, max_age).map(|s| s.bytes);
-
+    let parts = Parts::CPU
+        | Parts::MEMORY_FIELDS
+        | Parts::LOAD
+        | Parts::INTERFACES
+        | Parts::DISKS
+        | Parts::PRESSURE;
     let model = proc
-        .host(Parts::CPU, max_age)
+        .host(parts, max_age)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let (cpus, s) = (&model.sample.cpus, &model.sample.kernel);
     let seconds = |ms: u64| ms as f64 / 1000.0;
@@ -718,63 +718,49 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
     }
 
     // Every meminfo line, named as node_exporter names it.
-    let bytes = read("meminfo")?;
-    for record in meminfo::records(&bytes) {
-        let meminfo::Record::Field { name, value, unit } =
-            record.map_err(|e| invalid("meminfo", e))?
-        else {
-            continue;
-        };
-        let mut metric = String::from("node_memory_");
-        for c in name.to_string().chars() {
+    let mut metric = String::new();
+    for field in &*model.memory_fields {
+        metric.clear();
+        metric.push_str("node_memory_");
+        for c in field.name.chars() {
             match c {
                 '(' => metric.push('_'),
                 ')' => {}
                 c => metric.push(c),
             }
         }
-        let v = match unit {
-            meminfo::Unit::KiB => {
-                metric.push_str("_bytes");
-                value as f64 * 1024.0
-            }
-            meminfo::Unit::None => value as f64,
-        };
+        if field.bytes {
+            metric.push_str("_bytes");
+        }
         page.single(
             &metric,
             "gauge",
-            &format!("Memory information field {name}."),
-            v,
+            &format!("Memory information field {}.", field.name),
+            field.value as f64,
         );
     }
 
-    let l = loadavg::parse(&read("loadavg")?).map_err(|e| invalid("loadavg", e))?;
-    page.single("node_load1", "gauge", "1m load average.", l.one);
-    page.single("node_load5", "gauge", "5m load average.", l.five);
-    page.single("node_load15", "gauge", "15m load average.", l.fifteen);
+    let [one, five, fifteen] = model.sample.load.averages();
+    page.single("node_load1", "gauge", "1m load average.", one);
+    page.single("node_load5", "gauge", "5m load average.", five);
+    page.single("node_load15", "gauge", "15m load average.", fifteen);
 
-    let bytes = read("net/dev")?;
-    // A Vec on the std side: no interface count is too large, and no big stack frame.
-    let nics: Vec<net_dev::Interface<'_>> = net_dev::records(&bytes)
-        .collect::<Result<_, _>>()
-        .map_err(|e| invalid("net/dev", e))?;
-    let names: Vec<String> = nics.iter().map(|i| i.name.to_string()).collect();
-    type NicField = fn(&net_dev::Interface<'_>) -> u64;
+    type NicField = fn(&InterfaceSample) -> u64;
     let nic_fields: [(&str, &str, NicField); 16] = [
         ("receive_bytes", "bytes", |i| i.rx_bytes),
         ("receive_packets", "packets", |i| i.rx_packets),
-        ("receive_errs", "errs", |i| i.rx_errs),
-        ("receive_drop", "drop", |i| i.rx_drop),
+        ("receive_errs", "errs", |i| i.rx_errors),
+        ("receive_drop", "drop", |i| i.rx_drops),
         ("receive_fifo", "fifo", |i| i.rx_fifo),
         ("receive_frame", "frame", |i| i.rx_frame),
         ("receive_compressed", "compressed", |i| i.rx_compressed),
         ("receive_multicast", "multicast", |i| i.rx_multicast),
         ("transmit_bytes", "bytes", |i| i.tx_bytes),
         ("transmit_packets", "packets", |i| i.tx_packets),
-        ("transmit_errs", "errs", |i| i.tx_errs),
-        ("transmit_drop", "drop", |i| i.tx_drop),
+        ("transmit_errs", "errs", |i| i.tx_errors),
+        ("transmit_drop", "drop", |i| i.tx_drops),
         ("transmit_fifo", "fifo", |i| i.tx_fifo),
-        ("transmit_colls", "colls", |i| i.tx_colls),
+        ("transmit_colls", "colls", |i| i.tx_collisions),
         ("transmit_carrier", "carrier", |i| i.tx_carrier),
         ("transmit_compressed", "compressed", |i| i.tx_compressed),
     ];
@@ -786,23 +772,18 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             "counter",
             &format!("Network device statistic {direction}_{what}."),
         );
-        for (i, nic) in nics.iter().enumerate() {
-            page.sample(&name, &[("device", &names[i])], get(nic) as f64);
+        for nic in &model.sample.interfaces {
+            page.sample(&name, &[("device", &nic.name)], get(nic) as f64);
         }
     }
 
-    let bytes = read("diskstats")?;
-    let disks: Vec<diskstats::Disk<'_>> = diskstats::records(&bytes)
-        .collect::<Result<_, _>>()
-        .map_err(|e| invalid("diskstats", e))?;
-    let names: Vec<String> = disks.iter().map(|d| d.name.to_string()).collect();
-    type DiskField = fn(&diskstats::Disk<'_>) -> f64;
+    type DiskField = fn(&DiskSample) -> f64;
     let disk_fields: [(&str, &str, &str, DiskField); 11] = [
         (
             "node_disk_reads_completed_total",
             "counter",
             "The total number of reads completed successfully.",
-            |d| d.reads_completed as f64,
+            |d| d.reads as f64,
         ),
         (
             "node_disk_reads_merged_total",
@@ -814,19 +795,19 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             "node_disk_read_bytes_total",
             "counter",
             "The total number of bytes read successfully.",
-            |d| d.sectors_read as f64 * 512.0,
+            |d| d.read_bytes as f64,
         ),
         (
             "node_disk_read_time_seconds_total",
             "counter",
             "The total number of seconds spent by all reads.",
-            |d| d.time_reading_ms as f64 / 1000.0,
+            |d| d.read_time_ms as f64 / 1000.0,
         ),
         (
             "node_disk_writes_completed_total",
             "counter",
             "The total number of writes completed successfully.",
-            |d| d.writes_completed as f64,
+            |d| d.writes as f64,
         ),
         (
             "node_disk_writes_merged_total",
@@ -838,92 +819,73 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             "node_disk_written_bytes_total",
             "counter",
             "The total number of bytes written successfully.",
-            |d| d.sectors_written as f64 * 512.0,
+            |d| d.write_bytes as f64,
         ),
         (
             "node_disk_write_time_seconds_total",
             "counter",
             "This is the total number of seconds spent by all writes.",
-            |d| d.time_writing_ms as f64 / 1000.0,
+            |d| d.write_time_ms as f64 / 1000.0,
         ),
         (
             "node_disk_io_now",
             "gauge",
             "The number of I/Os currently in progress.",
-            |d| d.ios_in_progress as f64,
+            |d| d.in_progress as f64,
         ),
         (
             "node_disk_io_time_seconds_total",
             "counter",
             "Total seconds spent doing I/Os.",
-            |d| d.time_io_ms as f64 / 1000.0,
+            |d| d.io_time_ms as f64 / 1000.0,
         ),
         (
             "node_disk_io_time_weighted_seconds_total",
             "counter",
             "The weighted # of seconds spent doing I/Os.",
-            |d| d.weighted_time_io_ms as f64 / 1000.0,
+            |d| d.weighted_io_time_ms as f64 / 1000.0,
         ),
     ];
     for (name, kind, help, get) in disk_fields {
         page.family(name, kind, help);
-        for (i, d) in disks.iter().enumerate() {
-            page.sample(name, &[("device", &names[i])], get(d));
+        for d in &model.sample.disks {
+            page.sample(name, &[("device", &d.name)], get(d));
         }
     }
 
     // Kernels without CONFIG_PSI have no pressure files: those families are left out.
-    let stall = |what: &str| -> Option<io::Result<pressure::Pressure>> {
-        match read(what) {
-            Ok(b) => Some(pressure::parse(&b).map_err(|e| invalid(what, e))),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::Unsupported
-                ) =>
-            {
-                None
-            }
-            Err(e) => Some(Err(e)),
-        }
-    };
-    if let (Some(c), Some(m), Some(i)) = (
-        stall("pressure/cpu"),
-        stall("pressure/memory"),
-        stall("pressure/io"),
-    ) {
-        let (c, m, i) = (c?, m?, i?);
-        let secs = |line: Option<pressure::Stall>| line.map(|l| l.total_us as f64 / 1e6);
+    if let Some(p) = &model.sample.pressure {
+        let secs = |us: u64| us as f64 / 1e6;
         let families = [
             (
                 "node_pressure_cpu_waiting_seconds_total",
                 "Total time in seconds that processes have waited for CPU time",
-                secs(c.some),
+                Some(p.cpu_some_total_us),
             ),
             (
                 "node_pressure_memory_waiting_seconds_total",
                 "Total time in seconds that processes have waited for memory",
-                secs(m.some),
+                Some(p.memory_some_total_us),
             ),
             (
                 "node_pressure_memory_stalled_seconds_total",
                 "Total time in seconds no process could make progress due to memory congestion",
-                secs(m.full),
+                p.memory_full_total_us,
             ),
             (
                 "node_pressure_io_waiting_seconds_total",
                 "Total time in seconds that processes have waited due to IO congestion",
-                secs(i.some),
+                Some(p.io_some_total_us),
             ),
             (
                 "node_pressure_io_stalled_seconds_total",
                 "Total time in seconds no process could make progress due to IO congestion",
-                secs(i.full),
+                p.io_full_total_us,
             ),
         ];
         for (name, help, value) in families {
-            if let Some(v) = value {
-                page.single(name, "counter", help, v);
+            if let Some(us) = value {
+                page.single(name, "counter", help, secs(us));
             }
         }
     }

@@ -6,7 +6,8 @@
 
 use heapless::String;
 
-use crate::procfs::{diskstats::Disk, loadavg::Loadavg, meminfo::Meminfo, net_dev::Interface};
+use crate::procfs::meminfo::{self, Meminfo};
+use crate::procfs::{diskstats::Disk, loadavg::Loadavg, net_dev::Interface};
 use crate::procfs::{pressure::Pressure, stat::CpuTimes, stat::Stat, vmstat::Vmstat};
 use crate::table::Table;
 
@@ -222,6 +223,59 @@ impl MemorySample {
     }
 }
 
+/// One `/proc/meminfo` line under the kernel's name. [`MemorySample`] keeps the dozen
+/// fields a host summary needs; exporters that serve the file whole (node_exporter's
+/// meminfo collector) keep every line in a [`MemoryFields`] table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MemoryField {
+    /// The key as printed (`MemTotal`, `Active(anon)`, `HugePages_Total`).
+    pub name: String<24>,
+    /// Bytes for a `kB` line, else the count as printed.
+    pub value: u64,
+    /// Whether `value` is bytes (the line said `kB`) rather than a count.
+    pub bytes: bool,
+}
+
+/// Every `/proc/meminfo` field, in the file's order; what did not fit is counted.
+pub type MemoryFields<const N: usize> = Table<MemoryField, N>;
+
+/// Adds one `/proc/meminfo` record to `fields`: the Linux 2.4 byte table's rows are not
+/// fields and are skipped, a key over 24 bytes is counted as dropped.
+///
+/// ```
+/// use ferrostat_core::metrics::host::{push_memory_field, MemoryFields};
+/// use ferrostat_core::procfs::meminfo;
+/// let mut fields = MemoryFields::<4>::default();
+/// for record in meminfo::records(b"MemTotal:  16 kB\nHugePages_Total:   2\n") {
+///     push_memory_field(&mut fields, &record.unwrap());
+/// }
+/// let f = fields.as_slice();
+/// assert_eq!((f[0].name.as_str(), f[0].value, f[0].bytes), ("MemTotal", 16384, true));
+/// assert_eq!((f[1].value, f[1].bytes), (2, false));
+/// ```
+pub fn push_memory_field<const N: usize>(
+    fields: &mut MemoryFields<N>,
+    record: &meminfo::Record<'_>,
+) {
+    let meminfo::Record::Field { name, unit, .. } = *record else {
+        return;
+    };
+    let Some(value) = record.value_scaled() else {
+        return;
+    };
+    match fixed_name(name.as_bytes()) {
+        Some(name) => {
+            fields.push(MemoryField {
+                name,
+                value,
+                bytes: unit == meminfo::Unit::KiB,
+            });
+        }
+        None => fields.push_dropped(),
+    }
+}
+
 /// One network interface's counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -244,6 +298,22 @@ pub struct InterfaceSample {
     pub tx_errors: u64,
     /// Transmit drops.
     pub tx_drops: u64,
+    /// Receive FIFO (buffer) errors (net/dev `fifo`).
+    pub rx_fifo: u64,
+    /// Receive framing errors.
+    pub rx_frame: u64,
+    /// Compressed packets received.
+    pub rx_compressed: u64,
+    /// Multicast packets received.
+    pub rx_multicast: u64,
+    /// Transmit FIFO (buffer) errors.
+    pub tx_fifo: u64,
+    /// Collisions detected while sending.
+    pub tx_collisions: u64,
+    /// Carrier losses while sending.
+    pub tx_carrier: u64,
+    /// Compressed packets sent.
+    pub tx_compressed: u64,
 }
 
 /// One block device's counters.
@@ -268,6 +338,12 @@ pub struct DiskSample {
     pub io_time_ms: u64,
     /// I/Os in flight.
     pub in_progress: u64,
+    /// Adjacent reads merged into one.
+    pub reads_merged: u64,
+    /// Adjacent writes merged into one.
+    pub writes_merged: u64,
+    /// Milliseconds busy weighted by the I/Os in flight (block/stat.rst `time_in_queue`).
+    pub weighted_io_time_ms: u64,
 }
 
 /// Pressure stall averages over 10 s, percent, and totals, microseconds.
@@ -291,6 +367,10 @@ pub struct PressureSample {
     pub memory_some_total_us: u64,
     /// I/O, some: total stall time.
     pub io_some_total_us: u64,
+    /// Memory, full: total stall time (`None` where the file has no `full` line).
+    pub memory_full_total_us: Option<u64>,
+    /// I/O, full: total stall time.
+    pub io_full_total_us: Option<u64>,
 }
 
 /// A host's metrics at one instant, with room for `CPUS` per-CPU entries, `NICS`
@@ -454,6 +534,14 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                     tx_packets: i.tx_packets,
                     tx_errors: i.tx_errs,
                     tx_drops: i.tx_drop,
+                    rx_fifo: i.rx_fifo,
+                    rx_frame: i.rx_frame,
+                    rx_compressed: i.rx_compressed,
+                    rx_multicast: i.rx_multicast,
+                    tx_fifo: i.tx_fifo,
+                    tx_collisions: i.tx_colls,
+                    tx_carrier: i.tx_carrier,
+                    tx_compressed: i.tx_compressed,
                 });
             }
             None => self.interfaces.push_dropped(),
@@ -487,6 +575,9 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                     write_time_ms: d.time_writing_ms,
                     io_time_ms: d.time_io_ms,
                     in_progress: d.ios_in_progress,
+                    reads_merged: d.reads_merged,
+                    writes_merged: d.writes_merged,
+                    weighted_io_time_ms: d.weighted_time_io_ms,
                 });
             }
             None => self.disks.push_dropped(),
@@ -500,6 +591,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
             line.map_or(0.0, |l| l.avg10 as f32)
         };
         let total = |p: &Pressure| p.some.map_or(0, |l| l.total_us);
+        let full_total = |p: &Pressure| p.full.map(|l| l.total_us);
         self.pressure = Some(PressureSample {
             cpu_some_avg10: avg(cpu, false),
             memory_some_avg10: avg(memory, false),
@@ -509,6 +601,8 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
             cpu_some_total_us: total(cpu),
             memory_some_total_us: total(memory),
             io_some_total_us: total(io),
+            memory_full_total_us: full_total(memory),
+            io_full_total_us: full_total(io),
         });
     }
 }

@@ -8,5 +8,5 @@ pub mod rates;
 
 pub use host::{
     CoreCounters, CpuCounters, DiskSample, HostSample, InterfaceSample, KernelCounters, LoadSample,
-    McuHostSample, MemorySample, PressureSample, ServerHostSample,
+    McuHostSample, MemoryField, MemoryFields, MemorySample, PressureSample, ServerHostSample,
 };

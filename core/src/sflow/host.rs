@@ -121,6 +121,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                     tx_packets: z32(n.pkts_out),
                     tx_errors: z32(n.errs_out),
                     tx_drops: z32(n.drops_out),
+                    ..InterfaceSample::default()
                 },
             ),
             CounterRecord::VirtNetIo(n) => upsert_interface(
@@ -135,6 +136,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                     tx_packets: z32(n.tx_packets),
                     tx_errors: z32(n.tx_errs),
                     tx_drops: z32(n.tx_drop),
+                    ..InterfaceSample::default()
                 },
             ),
             CounterRecord::Interface(i) => {
@@ -163,6 +165,8 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                         ),
                         tx_errors: z32(i.out_errors),
                         tx_drops: z32(i.out_discards),
+                        rx_multicast: z32(i.in_multicast_pkts),
+                        ..InterfaceSample::default()
                     },
                 );
             }
@@ -176,8 +180,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                     writes: z32(d.writes),
                     write_bytes: z64(d.bytes_written),
                     write_time_ms: z32(d.write_time),
-                    io_time_ms: 0,
-                    in_progress: 0,
+                    ..DiskSample::default()
                 },
             ),
             CounterRecord::VirtDiskIo(d) => upsert_disk(
