@@ -329,6 +329,20 @@ pub const PROC_TARGETS: &[(&str, Target)] = &[
     ("vmstat", vmstat),
 ];
 
+/// `/sys/class/thermal/thermal_zone*/temp`: parses or fails inside the input, and a
+/// value it accepts prints back to the same number.
+pub fn thermal_temp(input: &[u8]) {
+    if let Some(t) = checked(input, crate::sysfs::thermal::parse_temp(input)) {
+        // An i32 and a newline fit in 12 bytes.
+        let mut printed = heapless::String::<16>::new();
+        core::fmt::Write::write_fmt(&mut printed, format_args!("{t}\n")).unwrap();
+        assert_eq!(crate::sysfs::thermal::parse_temp(printed.as_bytes()), Ok(t));
+    }
+}
+
+/// The sysfs targets, by name.
+pub const SYSFS_TARGETS: &[(&str, Target)] = &[("thermal_temp", thermal_temp)];
+
 /// The sFlow targets, by name.
 pub const SFLOW_TARGETS: &[(&str, Target)] = &[
     ("sflow_datagram", sflow_datagram),

@@ -42,6 +42,7 @@ pub mod gateway;
 pub mod metrics;
 pub mod procfs;
 pub mod sflow;
+pub mod sysfs;
 mod table;
 #[cfg(test)]
 mod test_corpus;

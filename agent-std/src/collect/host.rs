@@ -17,10 +17,12 @@ use std::time::Instant;
 use ferrostat_core::metrics::host::{fixed_name, push_memory_field, MemoryFields};
 use ferrostat_core::metrics::HostSample;
 use ferrostat_core::procfs::vmstat;
-use ferrostat_core::procfs::{diskstats, loadavg, meminfo, net_dev, pressure, stat, uptime};
+use ferrostat_core::procfs::{diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pressure};
+use ferrostat_core::procfs::{stat, uptime};
+use ferrostat_core::sysfs::thermal;
 
 use super::procfs::ProcFile;
-use super::shared::Snapshot;
+use super::shared::{Snapshot, Space};
 
 /// The model of one host as the agent keeps it: 512 CPUs, 1,024 interfaces (a container
 /// host has a veth per container) and 512 block devices (partitions, loop devices, dm
@@ -53,8 +55,20 @@ impl Parts {
     pub const HOSTNAME: Parts = Parts(1 << 8);
     /// The snapshot's `memory_fields`: every /proc/meminfo line, for `/metrics`.
     pub const MEMORY_FIELDS: Parts = Parts(1 << 9);
+    /// `tcp` and `udp` (/proc/net/snmp).
+    pub const TRANSPORT: Parts = Parts(1 << 10);
+    /// `temperatures`: /sys/class/thermal/thermal_zone<N>/temp from zone 0 up to the
+    /// first that cannot be read (none on most VMs).
+    pub const TEMPERATURES: Parts = Parts(1 << 11);
+    /// The snapshot's `filesystems`: device-backed mounts and their space.
+    pub const FILESYSTEMS: Parts = Parts(1 << 12);
     /// Everything above.
-    pub const ALL: Parts = Parts((1 << 10) - 1);
+    pub const ALL: Parts = Parts((1 << 13) - 1);
+
+    /// Both sets of parts (`|` where a constant needs it).
+    pub const fn union(self, other: Parts) -> Parts {
+        Parts(self.0 | other.0)
+    }
 
     /// Whether every part of `other` is in `self`.
     pub fn contains(self, other: Parts) -> bool {
@@ -84,8 +98,27 @@ pub struct HostSnapshot {
     pub sample: Box<LinuxHostSample>,
     /// Every /proc/meminfo line under its own name, with [`Parts::MEMORY_FIELDS`].
     pub memory_fields: Box<LinuxMemoryFields>,
+    /// Mounted filesystems backed by a device, with [`Parts::FILESYSTEMS`].
+    pub filesystems: Vec<Filesystem>,
 }
 
+/// One mounted filesystem backed by a device (its type is not marked `nodev` in
+/// /proc/filesystems: psutil's `disk_partitions(all=False)`), in /proc/mounts order.
+/// Kept on the std side: mount points are paths of any length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filesystem {
+    /// The mounted device (`/dev/sda1`).
+    pub device: String,
+    /// Where it is mounted.
+    pub mount_point: String,
+    /// Its type (`ext4`).
+    pub fs_type: String,
+    /// Its mount options.
+    pub options: String,
+    /// Its size and free space (statvfs here, the poller's for a mirror); `None` where
+    /// it could not be taken.
+    pub space: Option<Space>,
+}
 /// Every /proc/meminfo line: 6.x kernels print about 60.
 pub type LinuxMemoryFields = MemoryFields<128>;
 
@@ -108,6 +141,7 @@ pub(super) fn fill(
     parts: Parts,
     ticks_per_sec: u64,
     read_file: impl Fn(&str) -> Result<Snapshot, String>,
+    space: impl Fn(&str) -> Option<Space>,
 ) -> Result<HostSnapshot, String> {
     let newest = std::cell::Cell::new(None::<Instant>);
     let read = |rel: &str| {
@@ -185,6 +219,48 @@ pub(super) fn fill(
             );
         }
     }
+    if parts.contains(Parts::TRANSPORT) {
+        let bytes = read("net/snmp")?;
+        sample.set_transport(&net_snmp::parse(&bytes).map_err(|e| invalid("net/snmp", e))?);
+    }
+    if parts.contains(Parts::TEMPERATURES) {
+        // Absolute: sysfs is not under the /proc root (a mirror keeps the same path).
+        for zone in 0..64 {
+            let Ok(bytes) = read(&format!("/sys/class/thermal/thermal_zone{zone}/temp")) else {
+                break;
+            };
+            // A sensor that answers nonsense is one zone lost, counted, not the host.
+            match thermal::parse_temp(&bytes) {
+                Ok(milli) => sample.push_temperature(format!("zone{zone}").as_bytes(), milli),
+                Err(_) => sample.temperatures.push_dropped(),
+            }
+        }
+    }
+    let mut filesystems = Vec::new();
+    if parts.contains(Parts::FILESYSTEMS) {
+        let types = read("filesystems")?;
+        let nodev: Vec<&[u8]> = types
+            .split(|b| *b == b'\n')
+            .filter_map(|l| l.strip_prefix(b"nodev"))
+            .map(<[u8]>::trim_ascii)
+            .collect();
+        let bytes = read("mounts")?;
+        for record in mounts::records(&bytes) {
+            let m = record.map_err(|e| invalid("mounts", e))?;
+            let fs_type = m.vfstype.to_string();
+            if nodev.contains(&fs_type.as_bytes()) {
+                continue;
+            }
+            let mount_point = m.file.to_string();
+            filesystems.push(Filesystem {
+                device: m.spec.to_string(),
+                space: space(&mount_point),
+                mount_point,
+                fs_type,
+                options: m.mntops.to_string(),
+            });
+        }
+    }
     let taken = Instant::now();
     Ok(HostSnapshot {
         taken,
@@ -192,6 +268,7 @@ pub(super) fn fill(
         parts,
         sample,
         memory_fields,
+        filesystems,
     })
 }
 
@@ -199,7 +276,7 @@ pub(super) fn fill(
 /// the file's full path: the `snapshot` command's sample, outside any cache.
 pub fn read_now(root: &Path, parts: Parts) -> Result<HostSnapshot, String> {
     let ticks_per_sec = rustix::param::clock_ticks_per_second();
-    fill(&mut ModelSlot::default(), parts, ticks_per_sec, |rel| {
+    let read_file = |rel: &str| {
         let path = root.join(rel);
         let named = |e: std::io::Error| format!("{}: {e}", path.display());
         let mut file = ProcFile::open(&path).map_err(named)?;
@@ -208,7 +285,17 @@ pub fn read_now(root: &Path, parts: Parts) -> Result<HostSnapshot, String> {
             taken: Instant::now(),
             bytes,
         })
-    })
+    };
+    // Mount points name this machine's paths only when the root is its own /proc.
+    let live = root == Path::new("/proc");
+    let space = |mount: &str| live.then(|| super::shared::statvfs(mount)).flatten();
+    fill(
+        &mut ModelSlot::default(),
+        parts,
+        ticks_per_sec,
+        read_file,
+        space,
+    )
 }
 
 #[cfg(test)]
@@ -298,5 +385,48 @@ mod tests {
         let d = cache.host(Parts::MEMORY, Duration::ZERO).unwrap();
         assert!(!Arc::ptr_eq(&c, &d));
         assert!(d.read_at >= c.read_at);
+    }
+
+    #[test]
+    fn this_machine_s_transport_temperatures_and_filesystems() {
+        let cache = ProcCache::new(Path::new("/proc"));
+        let parts = Parts::TRANSPORT | Parts::TEMPERATURES | Parts::FILESYSTEMS;
+        let m = cache.host(parts, Duration::ZERO).unwrap();
+        let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap();
+        let udp_names = snmp.lines().find(|l| l.starts_with("Udp:")).unwrap();
+        assert!(udp_names.contains("InDatagrams"));
+        assert!(m.sample.udp.in_datagrams.is_some());
+        assert!(m.sample.tcp.active_opens.is_some());
+        // As many zones as sysfs has from zone 0 on (none on most VMs).
+        let zones = (0..)
+            .take_while(|z| Path::new(&format!("/sys/class/thermal/thermal_zone{z}/temp")).exists())
+            .count();
+        assert_eq!(
+            m.sample.temperatures.len() + m.sample.temperatures.dropped() as usize,
+            zones
+        );
+        // The root filesystem is device-backed here, with its statvfs size.
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+        let root_type = mounts
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|f| f[1] == "/")
+            .map(|f| f[2].to_owned())
+            .next_back()
+            .unwrap();
+        let nodev = std::fs::read_to_string("/proc/filesystems").unwrap();
+        let device_backed = !nodev
+            .lines()
+            .any(|l| l.starts_with("nodev") && l.ends_with(&root_type));
+        let root = m.filesystems.iter().find(|f| f.mount_point == "/");
+        assert_eq!(root.is_some(), device_backed, "{root_type}");
+        if let Some(root) = root {
+            let space = root.space.unwrap();
+            assert!(space.total > 0 && space.free <= space.total);
+        }
+        assert!(m
+            .filesystems
+            .iter()
+            .all(|f| f.fs_type != "proc" && f.fs_type != "sysfs"));
     }
 }

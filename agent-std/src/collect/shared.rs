@@ -73,6 +73,16 @@ pub struct Space {
     pub available: u64,
 }
 
+/// The space of the filesystem mounted at `mount` on this machine.
+pub fn statvfs(mount: &str) -> Option<Space> {
+    let s = rustix::fs::statvfs(mount).ok()?;
+    Some(Space {
+        total: s.f_blocks.saturating_mul(s.f_frsize),
+        free: s.f_bfree.saturating_mul(s.f_frsize),
+        available: s.f_bavail.saturating_mul(s.f_frsize),
+    })
+}
+
 /// What a mirror holds besides files.
 #[derive(Debug, Default)]
 struct Remote {
@@ -199,12 +209,7 @@ impl ProcCache {
         if self.root.is_none() {
             return lock(&self.remote).spaces.get(mount).copied();
         }
-        let s = rustix::fs::statvfs(mount).ok()?;
-        Some(Space {
-            total: s.f_blocks.saturating_mul(s.f_frsize),
-            free: s.f_bfree.saturating_mul(s.f_frsize),
-            available: s.f_bavail.saturating_mul(s.f_frsize),
-        })
+        statvfs(mount)
     }
 
     /// User names by uid: this host's /etc/passwd, or the remote host's.
@@ -328,9 +333,15 @@ impl ProcCache {
                 slot.spare = Some(last.sample);
             }
         }
-        let snapshot = Arc::new(host::fill(&mut slot, want, self.ticks_per_sec, |rel| {
-            self.read(rel, max_age).map_err(|e| format!("{rel}: {e}"))
-        })?);
+        let read = |rel: &str| self.read(rel, max_age).map_err(|e| format!("{rel}: {e}"));
+        let space = |mount: &str| self.space(mount);
+        let snapshot = Arc::new(host::fill(
+            &mut slot,
+            want,
+            self.ticks_per_sec,
+            read,
+            space,
+        )?);
         slot.latest = Some(snapshot.clone());
         Ok(snapshot)
     }

@@ -23,8 +23,6 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Response};
 use ferrostat_core::metrics::rates::per_cpu_shares;
 use ferrostat_core::metrics::CoreCounters;
-use ferrostat_core::procfs::mounts;
-use ferrostat_core::Table;
 use serde_json::{json, Value};
 
 use super::ws::Session;
@@ -235,10 +233,6 @@ impl Connection {
         Some(result.unwrap_or_else(|message| error(Some(name), &message)))
     }
 
-    fn read(&self, rel: &str) -> Result<Arc<[u8]>, String> {
-        self.proc.bytes(rel, self.max_age)
-    }
-
     fn process_json(
         &self,
         p: &crate::collect::process::ProcessInfo,
@@ -427,24 +421,16 @@ impl Connection {
     /// Mounted filesystems that are backed by a device (psutil `disk_partitions(all=False)`:
     /// types /proc/filesystems marks `nodev` are left out).
     fn partitions(&self) -> Result<Value, String> {
-        let fs = String::from_utf8_lossy(&self.read("filesystems")?).into_owned();
-        let nodev: Vec<&str> = fs
-            .lines()
-            .filter_map(|l| l.strip_prefix("nodev"))
-            .map(str::trim)
-            .collect();
-        let bytes = self.read("mounts")?;
-        let mut t = Box::new(Table::<_, 1024>::new());
-        mounts::parse_into(&bytes, &mut t).map_err(|e| format!("mounts: {e}"))?;
-        let out: Vec<Value> = t
+        let model = self.host_model(Parts::FILESYSTEMS)?;
+        let out: Vec<Value> = model
+            .filesystems
             .iter()
-            .filter(|m| !nodev.contains(&m.vfstype.to_string().as_str()))
-            .map(|m| {
+            .map(|f| {
                 json!({
-                    "device": m.spec.to_string(),
-                    "mountpoint": m.file.to_string(),
-                    "fstype": m.vfstype.to_string(),
-                    "opts": m.mntops.to_string(),
+                    "device": f.device,
+                    "mountpoint": f.mount_point,
+                    "fstype": f.fs_type,
+                    "opts": f.options,
                 })
             })
             .collect();

@@ -27,8 +27,6 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
 use ferrostat_core::metrics::rates::{cpu_shares, per_cpu_shares, CpuShares};
 use ferrostat_core::metrics::{CoreCounters, CpuCounters};
-use ferrostat_core::procfs::mounts;
-use ferrostat_core::Table;
 use prost::Message as _;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
@@ -133,10 +131,6 @@ impl Shared {
             settings,
             gpus,
         }
-    }
-
-    fn read(&self, rel: &str, max_age: Duration) -> Result<Arc<[u8]>, String> {
-        self.proc.bytes(rel, max_age)
     }
 }
 
@@ -436,32 +430,20 @@ async fn disks(shared: &Shared) -> Result<Value, String> {
     if let Some(v) = inner.disks.fresh() {
         return Ok(v);
     }
-    let ttl = shared.settings.disks_ttl;
-    let fs = String::from_utf8_lossy(&shared.read("filesystems", ttl)?).into_owned();
-    let nodev: Vec<&str> = fs
-        .lines()
-        .filter_map(|l| l.strip_prefix("nodev"))
-        .map(str::trim)
-        .collect();
-    let bytes = shared.read("mounts", ttl)?;
-    let mut table = Box::new(Table::<_, 1024>::new());
-    mounts::parse_into(&bytes, &mut table).map_err(|e| format!("mounts: {e}"))?;
+    let model = shared
+        .proc
+        .host(Parts::FILESYSTEMS, shared.settings.disks_ttl)?;
     // One row per device (the first mount of it), partitions under their parent disk.
     let mut rows: Vec<(String, u64, u64)> = Vec::new();
-    for m in table.iter() {
-        let fstype = m.vfstype.to_string();
-        if nodev.contains(&fstype.as_str()) {
-            continue;
-        }
-        let device = m.spec.to_string();
-        let name = device.rsplit('/').next().unwrap_or(&device).to_owned();
+    for f in &model.filesystems {
+        let name = f.device.rsplit('/').next().unwrap_or(&f.device);
         if name.is_empty() || rows.iter().any(|r| r.0 == name) {
             continue;
         }
-        let Some(space) = shared.proc.space(&m.file.to_string()) else {
+        let Some(space) = f.space else {
             continue;
         };
-        rows.push((name, space.total, space.available));
+        rows.push((name.to_owned(), space.total, space.available));
     }
     // A remote host's /sys is not mirrored: its devices are listed without parents.
     let block = shared.settings.sys_root.join("block");

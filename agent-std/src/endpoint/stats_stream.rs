@@ -20,8 +20,7 @@ use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use ferrostat_core::procfs::{cpuinfo, mounts};
-use ferrostat_core::Table;
+use ferrostat_core::procfs::cpuinfo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -612,23 +611,17 @@ impl HostStats {
 
     /// Mounted, device-backed filesystems: (mount, device, total, used) bytes.
     fn disks(&self) -> Vec<(String, String, u64, u64)> {
-        let fs = String::from_utf8_lossy(&self.read("filesystems")).into_owned();
-        let nodev: Vec<&str> = fs
-            .lines()
-            .filter_map(|l| l.strip_prefix("nodev"))
-            .map(str::trim)
-            .collect();
-        let bytes = self.read("mounts");
-        let mut t = Box::new(Table::<_, 1024>::new());
-        let _ = mounts::parse_into(&bytes, &mut t);
-        t.iter()
-            .filter(|m| !nodev.contains(&m.vfstype.to_string().as_str()))
-            .filter_map(|m| {
-                let mount = m.file.to_string();
-                let s = self.proc.space(&mount)?;
+        let Ok(model) = self.proc.host(Parts::FILESYSTEMS, self.max_age) else {
+            return Vec::new();
+        };
+        model
+            .filesystems
+            .iter()
+            .filter_map(|f| {
+                let s = f.space?;
                 Some((
-                    mount,
-                    m.spec.to_string(),
+                    f.mount_point.clone(),
+                    f.device.clone(),
                     s.total,
                     s.total.saturating_sub(s.free),
                 ))

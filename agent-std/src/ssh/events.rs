@@ -1,34 +1,27 @@
-//! The eleven events of Argusyes's `/monitor` (PROTOCOLS.md §1.5), built from remote
-//! /proc and /sys files read over SFTP and parsed with ferrostat-core. Payloads are in
-//! camelCase; [`snake_case`] turns them into the README's spelling.
+//! The eleven events of Argusyes's `/monitor` (PROTOCOLS.md §1.5), rendered from a
+//! watched host's model (its mirror's [`HostSnapshot`]) as typed payloads; the poller in
+//! [`super::poll`] only fills the mirror. Payloads are in camelCase; [`snake_case`] turns
+//! them into the README's spelling.
 //!
 //! Sizes are "value + unit" pairs (1024 steps, B to TB, two decimals), fractions ("...
 //! Occupy") are 0..1, percentages 0..100, as Argusyes sends them. Rates are over the time
-//! between two polls; the first poll of a rate event only primes it.
+//! between the two snapshots' reads; the first poll of a rate event only primes it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
-use std::time::Instant;
 
 use ferrostat_core::metrics::rates::{
-    counter_delta, cpu_shares, per_cpu_shares, CounterWidth, CpuShares,
+    cpu_shares, disk_rates, interface_rates, per_cpu_shares, CounterWidth, CpuShares,
 };
 use ferrostat_core::metrics::MemorySample;
-use ferrostat_core::procfs::{
-    cpuinfo, diskstats, loadavg, mounts, net_dev, net_snmp, pid_stat, uptime,
-};
-use serde_json::{json, Map, Value};
+use ferrostat_core::procfs::cpuinfo;
+use serde::Serialize;
+use serde_json::Value;
 
-use super::session::{Remote, RemoteError};
-use crate::collect::host::{HostSnapshot, Parts};
-use crate::collect::process::ProcessInfo;
-use crate::collect::shared::ProcCache;
+use crate::collect::host::HostSnapshot;
+use crate::collect::shared::ProcessSnapshot;
 
-/// The page size assumed for remote hosts (rss is counted in pages): 4 KiB, as on
-/// every x86-64 and most arm64 kernels.
-const REMOTE_PAGE: u64 = 4096;
-/// The remote kernel's `USER_HZ`, as its mirror converts /proc/stat with it.
-const REMOTE_TICKS_PER_SEC: u64 = crate::collect::shared::MIRROR_TICKS_PER_SEC;
+/// One poll's events: (camelCase name, message without the target fields).
+pub type Events = Vec<(&'static str, Value)>;
 
 /// Two decimals.
 fn round2(x: f64) -> f64 {
@@ -47,28 +40,18 @@ pub fn human(bytes: f64) -> (f64, &'static str) {
     (round2(v), "TB")
 }
 
-/// Inserts `name` and `name + "Unit"` for a byte count.
-fn put_human(m: &mut Map<String, Value>, name: &str, bytes: f64) {
-    let (v, unit) = human(bytes);
-    m.insert(name.to_owned(), v.into());
-    m.insert(format!("{name}Unit"), unit.into());
-}
-
-/// The entries `keys` of `m` (the part of an event the `rough` summary repeats).
-fn subset(m: &Map<String, Value>, keys: &[&str]) -> Value {
-    Value::Object(
-        keys.iter()
-            .map(|k| ((*k).to_owned(), m.get(*k).cloned().unwrap_or(Value::Null)))
-            .collect(),
-    )
-}
-
 fn ratio(part: f64, whole: f64) -> f64 {
     if whole > 0.0 {
         round2(part / whole)
     } else {
         0.0
     }
+}
+
+/// An event's payload as JSON; the payloads are plain structs, maps with string keys
+/// and numbers, which always serialize.
+fn event<T: Serialize>(name: &'static str, payload: &T) -> (&'static str, Value) {
+    (name, serde_json::to_value(payload).unwrap_or(Value::Null))
 }
 
 /// The README's spelling: camelCase keys to snake_case (`cpuCoreInfo` →
@@ -119,92 +102,406 @@ pub fn snake_event(name: &str) -> String {
     snake_key(name)
 }
 
-/// Per interface: bytes sent, bytes received.
-type NetCounters = HashMap<String, (u64, u64)>;
-/// Per device: bytes read, bytes written, reads, writes.
-type DiskCounters = HashMap<String, (u64, u64, u64, u64)>;
-/// Per (pid, name): CPU jiffies.
-type ProcessJiffies = HashMap<(i64, String), u64>;
-
-/// What the poller remembers between polls, for rates and the `rough` summary, and the
-/// mirror it keeps every file it read in (the host's view for the other endpoints).
-pub struct State {
-    mirror: Arc<ProcCache>,
-    /// Filesystem types without a device (/proc/filesystems `nodev`), read once.
-    nodev: Option<Vec<String>>,
-    siblings: Option<f64>,
-    /// The host's model at the previous poll, for CPU shares.
-    stat: Option<Arc<HostSnapshot>>,
-    net: Option<(Instant, NetCounters)>,
-    disk: Option<(Instant, DiskCounters)>,
-    processes: Option<(u64, ProcessJiffies)>,
-    rough: Map<String, Value>,
+/// The `rough` summary: each section repeats a few numbers of its event, once that
+/// event was sent.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Rough {
+    #[serde(rename = "CPU", skip_serializing_if = "Option::is_none")]
+    cpu: Option<RoughCpu>,
+    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
+    memory: Option<RoughMemory>,
+    #[serde(rename = "Loadavg", skip_serializing_if = "Option::is_none")]
+    loadavg: Option<RoughLoad>,
+    #[serde(rename = "Net", skip_serializing_if = "Option::is_none")]
+    net: Option<RoughTraffic>,
+    #[serde(rename = "Temp", skip_serializing_if = "Option::is_none")]
+    temp: Option<RoughTemp>,
+    #[serde(rename = "Disk", skip_serializing_if = "Option::is_none")]
+    disk: Option<RoughDisk>,
 }
 
-/// One poll's events: (camelCase name, message without the target fields).
-pub type Events = Vec<(&'static str, Value)>;
+#[derive(Clone, Copy, Debug, Serialize)]
+struct RoughCpu {
+    utilization: f64,
+}
 
-impl State {
-    /// A fresh state (a new connection) keeping what it reads in `mirror`.
-    pub fn new(mirror: Arc<ProcCache>) -> Self {
-        State {
-            mirror,
-            nodev: None,
-            siblings: None,
-            stat: None,
-            net: None,
-            disk: None,
-            processes: None,
-            rough: Map::new(),
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoughMemory {
+    free_mem_occupy: f64,
+    used_mem_occupy: f64,
+    cache_swap_occupy: f64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoughLoad {
+    one_occupy: f64,
+    five_occupy: f64,
+    fifteen_occupy: f64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoughTraffic {
+    up_bytes_h: f64,
+    up_bytes_h_unit: &'static str,
+    down_bytes_h: f64,
+    down_bytes_h_unit: &'static str,
+    up_speed: f64,
+    up_speed_unit: &'static str,
+    down_speed: f64,
+    down_speed_unit: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoughTemp {
+    highest_temp: i32,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoughDisk {
+    write: f64,
+    write_unit: &'static str,
+    read: f64,
+    read_unit: &'static str,
+    write_rate: f64,
+    write_rate_unit: &'static str,
+    read_rate: f64,
+    read_rate_unit: &'static str,
+}
+
+/// CPU shares of one CPU or all, percent.
+#[derive(Debug, Serialize)]
+struct Shares {
+    utilization: f64,
+    free: f64,
+    system: f64,
+    user: f64,
+    #[serde(rename = "IO")]
+    io: f64,
+    steal: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    processor: Option<u32>,
+    #[serde(rename = "totalTime", skip_serializing_if = "Option::is_none")]
+    total_time: Option<u64>,
+    #[serde(rename = "totalTimeUnit", skip_serializing_if = "Option::is_none")]
+    total_time_unit: Option<&'static str>,
+}
+
+impl Shares {
+    /// No time between the two polls reads as all zeros, as a span of 0 always did.
+    fn new(s: Option<CpuShares>) -> Self {
+        let s = s.unwrap_or_default();
+        let pct = |share: f32| round2(f64::from(share) * 100.0);
+        let free = pct(s.idle);
+        Shares {
+            utilization: round2(100.0 - free),
+            free,
+            system: pct(s.system),
+            user: pct(s.user),
+            io: pct(s.iowait),
+            steal: pct(s.steal),
+            processor: None,
+            total_time: None,
+            total_time_unit: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CpuPerformance {
+    total: Shares,
+    #[serde(rename = "cpuPerformance")]
+    per_cpu: BTreeMap<String, Shares>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Memory {
+    total_mem: f64,
+    total_mem_unit: &'static str,
+    free_mem: f64,
+    free_mem_unit: &'static str,
+    free_mem_occupy: f64,
+    available_mem: f64,
+    available_mem_unit: &'static str,
+    available_mem_occupy: f64,
+    used_mem: f64,
+    used_mem_unit: &'static str,
+    used_mem_occupy: f64,
+    buffer: f64,
+    buffer_unit: &'static str,
+    buffer_occupy: f64,
+    cached: f64,
+    cached_unit: &'static str,
+    cache_occupy: f64,
+    dirty: f64,
+    dirty_unit: &'static str,
+    dirty_occupy: f64,
+    free_swap: f64,
+    free_swap_unit: &'static str,
+    free_swap_occupy: f64,
+    cached_swap: f64,
+    cached_swap_unit: &'static str,
+    cached_swap_occupy: f64,
+    total_swap: f64,
+    total_swap_unit: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Uptime {
+    #[serde(rename = "upDay")]
+    days: u64,
+    // Argusyes's own spelling.
+    #[serde(rename = "UpHour")]
+    hours: u64,
+    #[serde(rename = "upMin")]
+    minutes: u64,
+    #[serde(rename = "upSec")]
+    seconds: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Loadavg {
+    one: f64,
+    one_occupy: f64,
+    five: f64,
+    five_occupy: f64,
+    fifteen: f64,
+    fifteen_occupy: f64,
+    running: u32,
+    active: u32,
+    last_pid: u32,
+}
+
+/// One interface's traffic, or all real interfaces' together (no name, address or flag).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Traffic {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    up_bytes_h: f64,
+    up_bytes_h_unit: &'static str,
+    up_bytes: u64,
+    down_bytes_h: f64,
+    down_bytes_h_unit: &'static str,
+    down_bytes: u64,
+    up_packets: u64,
+    down_packets: u64,
+    up_speed: f64,
+    up_speed_unit: &'static str,
+    down_speed: f64,
+    down_speed_unit: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    r#virtual: Option<bool>,
+}
+
+impl Traffic {
+    fn new(up: u64, down: u64, packets: (u64, u64), speeds: (f64, f64)) -> Self {
+        let (up_bytes_h, up_bytes_h_unit) = human(up as f64);
+        let (down_bytes_h, down_bytes_h_unit) = human(down as f64);
+        let (up_speed, up_speed_unit) = human(speeds.0);
+        let (down_speed, down_speed_unit) = human(speeds.1);
+        Traffic {
+            name: None,
+            up_bytes_h,
+            up_bytes_h_unit,
+            up_bytes: up,
+            down_bytes_h,
+            down_bytes_h_unit,
+            down_bytes: down,
+            up_packets: packets.0,
+            down_packets: packets.1,
+            up_speed,
+            up_speed_unit,
+            down_speed,
+            down_speed_unit,
+            ip: None,
+            r#virtual: None,
         }
     }
 
-    /// A remote file, kept in the mirror under its path below `/proc/` (or its whole
-    /// path for other files).
-    async fn fetch(&self, remote: &Remote, path: &str) -> Result<Vec<u8>, RemoteError> {
-        let bytes = remote.read(path).await?;
-        let rel = path.strip_prefix("/proc/").unwrap_or(path);
-        self.mirror.store(rel, &bytes, Instant::now());
-        Ok(bytes)
-    }
-
-    /// What does not change while connected: names, kernel, filesystem types, users.
-    /// Read on the first cpuInfo poll of a connection.
-    async fn identity(&mut self, remote: &Remote) {
-        for path in [
-            "/proc/sys/kernel/hostname",
-            "/proc/sys/kernel/ostype",
-            "/proc/sys/kernel/osrelease",
-        ] {
-            let _ = self.fetch(remote, path).await;
-        }
-        if let Ok(fs) = self.fetch(remote, "/proc/filesystems").await {
-            let text = String::from_utf8_lossy(&fs);
-            self.nodev = Some(
-                text.lines()
-                    .filter_map(|l| l.strip_prefix("nodev"))
-                    .map(|t| t.trim().to_owned())
-                    .collect(),
-            );
-        }
-        if let Ok(passwd) = remote.read("/etc/passwd").await {
-            let users = crate::collect::process::parse_passwd(&String::from_utf8_lossy(&passwd));
-            self.mirror.store_users(users);
+    fn rough(&self) -> RoughTraffic {
+        RoughTraffic {
+            up_bytes_h: self.up_bytes_h,
+            up_bytes_h_unit: self.up_bytes_h_unit,
+            down_bytes_h: self.down_bytes_h,
+            down_bytes_h_unit: self.down_bytes_h_unit,
+            up_speed: self.up_speed,
+            up_speed_unit: self.up_speed_unit,
+            down_speed: self.down_speed,
+            down_speed_unit: self.down_speed_unit,
         }
     }
+}
 
-    /// `cpuInfo`: sockets → cores → processors (every 10 s).
-    ///
-    /// # Errors
-    /// The file cannot be read.
-    pub async fn cpu_info(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
-        if self.nodev.is_none() {
-            self.identity(remote).await;
-        }
-        let bytes = self.fetch(remote, "/proc/cpuinfo").await?;
-        // Per socket: its description, and per core its processors.
-        type Cores = BTreeMap<u64, Map<String, Value>>;
-        let mut sockets: BTreeMap<u64, (Map<String, Value>, Cores)> = BTreeMap::new();
+#[derive(Debug, Serialize)]
+struct NetDev {
+    #[serde(rename = "netDevTotal")]
+    total: Traffic,
+    #[serde(rename = "netDev")]
+    interfaces: BTreeMap<String, Traffic>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NetTcp {
+    active_opens: i64,
+    passive_opens: i64,
+    fail_opens: i64,
+    curr_conn: i64,
+    in_segments: i64,
+    out_segments: i64,
+    re_trans_segments: i64,
+    re_trans_rate: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NetUdp {
+    in_datagrams: i64,
+    out_datagrams: i64,
+    receive_buf_errors: i64,
+    send_buf_errors: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct NetStat {
+    #[serde(rename = "netTCP")]
+    tcp: NetTcp,
+    #[serde(rename = "netUDP")]
+    udp: NetUdp,
+}
+
+#[derive(Debug, Serialize)]
+struct Temp {
+    /// Millidegrees Celsius by zone (`zone0`).
+    #[serde(rename = "tempMap")]
+    zones: BTreeMap<String, i32>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Disk {
+    dev_name: String,
+    mount: String,
+    file_system: String,
+    free_rate: f64,
+    free: f64,
+    free_unit: &'static str,
+    used_rate: f64,
+    used: f64,
+    used_unit: &'static str,
+    total: f64,
+    total_unit: &'static str,
+    write: f64,
+    write_unit: &'static str,
+    read: f64,
+    read_unit: &'static str,
+    write_rate: f64,
+    write_rate_unit: &'static str,
+    read_rate: f64,
+    read_rate_unit: &'static str,
+    #[serde(rename = "writeIOPS")]
+    write_iops: f64,
+    #[serde(rename = "readIOPS")]
+    read_iops: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Disks {
+    #[serde(rename = "diskMap")]
+    disks: BTreeMap<String, Disk>,
+    #[serde(flatten)]
+    total: RoughDisk,
+}
+
+#[derive(Debug, Serialize)]
+struct Process {
+    #[serde(rename = "PID")]
+    pid: u32,
+    /// `(comm)`, as /proc/<pid>/stat prints it.
+    name: String,
+    #[serde(rename = "CPU")]
+    cpu: f64,
+    mem: f64,
+    #[serde(rename = "memUnit")]
+    mem_unit: &'static str,
+    #[serde(rename = "MemRaw")]
+    mem_raw: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Socket {
+    vendor_id: String,
+    cpu_family: String,
+    model: String,
+    model_name: String,
+    stepping: String,
+    cache_size: String,
+    address_sizes: String,
+    physical_id: u64,
+    siblings: u64,
+    cpu_cores: u64,
+    fpu: bool,
+    fpu_exception: bool,
+    bogomips: f64,
+    cl_flush_size: u64,
+    cache_alignment: u64,
+    cpu_core_info: BTreeMap<String, Core>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Core {
+    cpu_processor_info: BTreeMap<String, Processor>,
+    core_id: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Processor {
+    processor: u64,
+    #[serde(rename = "CPUMHz")]
+    mhz: f64,
+    apicid: u64,
+}
+
+/// CPU ticks by (pid, name): a pid reused by another program starts from zero.
+type ProcessTicks = HashMap<(u32, String), u64>;
+
+/// What the events of one connection remember between polls, for rates and `rough`.
+#[derive(Debug, Default)]
+pub struct Renderer {
+    /// The model at the previous fast poll.
+    prev: Option<std::sync::Arc<HostSnapshot>>,
+    /// The machine's CPU ticks and each process's at the previous process poll.
+    processes: Option<(u64, ProcessTicks)>,
+    /// Processors per socket, from the last cpuInfo (loads are relative to it).
+    siblings: Option<f64>,
+    rough: Rough,
+}
+
+/// What the poller learns of interfaces beside their counters: whether each is
+/// virtual (/sys/devices/virtual/net) and its IPv4 addresses.
+#[derive(Debug, Default)]
+pub struct InterfaceNotes {
+    /// Names of virtual interfaces.
+    pub virtual_names: HashSet<String>,
+    /// IPv4 addresses by interface.
+    pub addresses: HashMap<String, Vec<String>>,
+}
+
+impl Renderer {
+    /// `cpuInfo`: sockets → cores → processors, from /proc/cpuinfo's key-value blocks.
+    pub fn cpu_info(&mut self, cpuinfo_bytes: &[u8]) -> (&'static str, Value) {
+        let mut sockets: BTreeMap<u64, Socket> = BTreeMap::new();
         let mut block: HashMap<String, String> = HashMap::new();
         let mut flush = |block: &mut HashMap<String, String>| {
             if block.is_empty() {
@@ -224,43 +521,42 @@ impl State {
                     .unwrap_or(0.0)
             };
             let (socket, core, processor) = (int("physical id"), int("core id"), int("processor"));
-            let (_, cores) = sockets.entry(socket).or_insert_with(|| {
-                let mut m = Map::new();
-                for (key, field) in [
-                    ("vendorId", "vendor_id"),
-                    ("cpuFamily", "cpu family"),
-                    ("model", "model"),
-                    ("modelName", "model name"),
-                    ("stepping", "stepping"),
-                    ("cacheSize", "cache size"),
-                    ("addressSizes", "address sizes"),
-                ] {
-                    m.insert(key.into(), text(field).into());
-                }
-                m.insert("physicalId".into(), socket.into());
-                m.insert("siblings".into(), int("siblings").into());
-                m.insert("cpuCores".into(), int("cpu cores").into());
-                m.insert("fpu".into(), (text("fpu") == "yes").into());
-                m.insert(
-                    "fpuException".into(),
-                    (text("fpu_exception") == "yes").into(),
-                );
-                m.insert("bogomips".into(), float("bogomips").into());
-                m.insert("clFlushSize".into(), int("clflush size").into());
-                m.insert("cacheAlignment".into(), int("cache_alignment").into());
-                (m, Cores::new())
+            let entry = sockets.entry(socket).or_insert_with(|| Socket {
+                vendor_id: text("vendor_id"),
+                cpu_family: text("cpu family"),
+                model: text("model"),
+                model_name: text("model name"),
+                stepping: text("stepping"),
+                cache_size: text("cache size"),
+                address_sizes: text("address sizes"),
+                physical_id: socket,
+                siblings: int("siblings"),
+                cpu_cores: int("cpu cores"),
+                fpu: text("fpu") == "yes",
+                fpu_exception: text("fpu_exception") == "yes",
+                bogomips: float("bogomips"),
+                cl_flush_size: int("clflush size"),
+                cache_alignment: int("cache_alignment"),
+                cpu_core_info: BTreeMap::new(),
             });
-            cores.entry(core).or_default().insert(
+            let core_entry = entry
+                .cpu_core_info
+                .entry(core.to_string())
+                .or_insert_with(|| Core {
+                    cpu_processor_info: BTreeMap::new(),
+                    core_id: core,
+                });
+            core_entry.cpu_processor_info.insert(
                 processor.to_string(),
-                json!({
-                    "processor": processor,
-                    "CPUMHz": float("cpu MHz"),
-                    "apicid": int("apicid"),
-                }),
+                Processor {
+                    processor,
+                    mhz: float("cpu MHz"),
+                    apicid: int("apicid"),
+                },
             );
             block.clear();
         };
-        for record in cpuinfo::records(&bytes).filter_map(Result::ok) {
+        for record in cpuinfo::records(cpuinfo_bytes).filter_map(Result::ok) {
             match record {
                 cpuinfo::Record::Entry { key, value } => {
                     block.insert(key.to_string(), value.to_string());
@@ -269,92 +565,57 @@ impl State {
             }
         }
         flush(&mut block);
-        let siblings = sockets
+        self.siblings = sockets
             .values()
             .next()
-            .and_then(|(s, _)| s.get("siblings")?.as_u64())
-            .filter(|s| *s > 0);
-        self.siblings = siblings.map(|s| s as f64);
-        let map: Map<String, Value> = sockets
+            .map(|s| s.siblings)
+            .filter(|s| *s > 0)
+            .map(|s| s as f64);
+        let sockets: BTreeMap<String, Socket> = sockets
             .into_iter()
-            .map(|(socket, (mut m, cores))| {
-                let cores: Map<String, Value> = cores
-                    .into_iter()
-                    .map(|(core, processors)| {
-                        let v = json!({ "cpuProcessorInfo": processors, "coreId": core });
-                        (core.to_string(), v)
-                    })
-                    .collect();
-                m.insert("cpuCoreInfo".into(), Value::Object(cores));
-                (socket.to_string(), Value::Object(m))
-            })
+            .map(|(id, s)| (id.to_string(), s))
             .collect();
-        Ok(vec![("cpuInfo", json!({ "cpuInfo": map }))])
+        event("cpuInfo", &BTreeMap::from([("cpuInfo", sockets)]))
     }
 
-    /// The 2-second events: cpuPerformance, memoryPerformance, uptime, loadavg, netDev,
-    /// netStat, temp, disk, then rough.
-    ///
-    /// # Errors
-    /// A file every host has cannot be read (the connection is then retried).
-    pub async fn fast(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
+    /// The 2-second events from the host's model: cpuPerformance, memoryPerformance,
+    /// uptime, loadavg, netDev, netStat, temp, disk, then rough.
+    pub fn fast(&mut self, model: &std::sync::Arc<HostSnapshot>, notes: &InterfaceNotes) -> Events {
+        let prev = self.prev.replace(model.clone());
         let mut out = Events::new();
-        self.fetch(remote, "/proc/stat").await?;
-        self.fetch(remote, "/proc/meminfo").await?;
-        // Both files are in the mirror now: the events are the model's numbers.
-        // A file that does not parse gives no CPU event and zeros for memory, as before.
-        let model = self
-            .mirror
-            .host(Parts::CPU | Parts::MEMORY, std::time::Duration::ZERO)
-            .ok();
-        if let Some(model) = &model {
-            out.extend(self.cpu_performance(model));
+        if let Some(prev) = &prev {
+            out.push(self.cpu_performance(prev, model));
         }
-        out.push(self.memory(&model.map(|m| m.sample.memory).unwrap_or_default()));
-        out.extend(uptime_event(&self.fetch(remote, "/proc/uptime").await?));
-        out.extend(self.loadavg(&self.fetch(remote, "/proc/loadavg").await?));
-        let virtual_ifs: HashSet<String> = remote
-            .list("/sys/devices/virtual/net")
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let fib = remote.read("/proc/net/fib_trie").await.unwrap_or_default();
-        let routes = remote.read("/proc/net/route").await.unwrap_or_default();
-        let ips = interface_addresses(&fib, &routes);
-        let dev = self.fetch(remote, "/proc/net/dev").await?;
-        out.push(self.net_dev(&dev, &virtual_ifs, &ips));
-        out.push(self.net_stat(&self.fetch(remote, "/proc/net/snmp").await?));
-        out.extend(self.temp(remote).await);
-        out.push(self.disk(remote).await?);
-        out.push(("rough", Value::Object(self.rough.clone())));
-        Ok(out)
+        out.push(self.memory(&model.sample.memory));
+        out.push(uptime(model.sample.uptime_secs));
+        out.extend(self.loadavg(model));
+        let elapsed_ms = prev.as_ref().map_or(0, |p| {
+            model
+                .read_at
+                .saturating_duration_since(p.read_at)
+                .as_millis() as u64
+        });
+        out.push(self.net_dev(prev.as_deref(), model, notes, elapsed_ms));
+        out.push(net_stat(model));
+        out.extend(self.temp(model));
+        out.push(self.disk(prev.as_deref(), model, elapsed_ms));
+        out.push(event("rough", &self.rough));
+        out
     }
 
-    fn cpu_performance(&mut self, model: &Arc<HostSnapshot>) -> Option<(&'static str, Value)> {
-        let prev = self.stat.replace(model.clone())?;
+    fn cpu_performance(
+        &mut self,
+        prev: &HostSnapshot,
+        model: &HostSnapshot,
+    ) -> (&'static str, Value) {
         let (before, now) = (&prev.sample, &model.sample);
-        // No time between the two polls reads as all zeros, as a span of 0 always did.
-        let shares = |s: Option<CpuShares>| {
-            let s = s.unwrap_or_default();
-            let pct = |share: f32| round2(f64::from(share) * 100.0);
-            let free = pct(s.idle);
-            json!({
-                "utilization": round2(100.0 - free),
-                "free": free,
-                "system": pct(s.system),
-                "user": pct(s.user),
-                "IO": pct(s.iowait),
-                "steal": pct(s.steal),
-            })
-        };
-        let mut per_cpu = Map::new();
+        let mut per_cpu = BTreeMap::new();
         for (id, s) in per_cpu_shares(before.cpus.as_slice(), now.cpus.as_slice()) {
-            let mut v = shares(s);
-            v["processor"] = id.into();
-            per_cpu.insert(format!("cpu{id}"), v);
+            let mut shares = Shares::new(s);
+            shares.processor = Some(id);
+            per_cpu.insert(format!("cpu{id}"), shares);
         }
-        let mut t = shares(cpu_shares(&before.cpu, &now.cpu));
+        let mut total = Shares::new(cpu_shares(&before.cpu, &now.cpu));
         // All CPU time over the CPUs: about the uptime.
         let secs = now.cpu.total_ms() as f64 / 1000.0 / now.cpus.len().max(1) as f64;
         let (value, unit) = if secs >= 86_400.0 {
@@ -366,471 +627,299 @@ impl State {
         } else {
             (secs, "S")
         };
-        t["totalTime"] = (value as u64).into();
-        t["totalTimeUnit"] = unit.into();
-        self.rough
-            .insert("CPU".into(), json!({ "utilization": t["utilization"] }));
-        Some((
-            "cpuPerformance",
-            json!({ "total": t, "cpuPerformance": per_cpu }),
-        ))
+        total.total_time = Some(value as u64);
+        total.total_time_unit = Some(unit);
+        self.rough.cpu = Some(RoughCpu {
+            utilization: total.utilization,
+        });
+        event("cpuPerformance", &CpuPerformance { total, per_cpu })
     }
 
     fn memory(&mut self, m: &MemorySample) -> (&'static str, Value) {
         let b = |bytes: u64| bytes as f64;
-        let total = b(m.total_bytes);
-        let available = b(m.available_bytes);
-        let swap_total = b(m.swap_total_bytes);
-        let mut v = Map::new();
-        put_human(&mut v, "totalMem", total);
-        for (name, occupy, bytes, whole) in [
-            ("freeMem", "freeMemOccupy", b(m.free_bytes), total),
-            ("availableMem", "availableMemOccupy", available, total),
-            (
-                "usedMem",
-                "usedMemOccupy",
-                (total - available).max(0.0),
-                total,
-            ),
-            ("buffer", "bufferOccupy", b(m.buffers_bytes), total),
-            ("cached", "cacheOccupy", b(m.cached_bytes), total),
-            ("dirty", "dirtyOccupy", b(m.dirty_bytes), total),
-            (
-                "freeSwap",
-                "freeSwapOccupy",
-                b(m.swap_free_bytes),
-                swap_total,
-            ),
-            (
-                "cachedSwap",
-                "cachedSwapOccupy",
-                b(m.swap_cached_bytes),
-                swap_total,
-            ),
-        ] {
-            put_human(&mut v, name, bytes);
-            v.insert(occupy.into(), ratio(bytes, whole).into());
-        }
-        put_human(&mut v, "totalSwap", swap_total);
-        self.rough.insert(
-            "Memory".into(),
-            json!({
-                "freeMemOccupy": v["freeMemOccupy"],
-                "usedMemOccupy": v["usedMemOccupy"],
-                "cacheSwapOccupy": v["cachedSwapOccupy"],
-            }),
+        let (total, available, swap_total) = (
+            b(m.total_bytes),
+            b(m.available_bytes),
+            b(m.swap_total_bytes),
         );
-        ("memoryPerformance", json!({ "memory": v }))
+        let used = (total - available).max(0.0);
+        let h = human;
+        let memory = Memory {
+            total_mem: h(total).0,
+            total_mem_unit: h(total).1,
+            free_mem: h(b(m.free_bytes)).0,
+            free_mem_unit: h(b(m.free_bytes)).1,
+            free_mem_occupy: ratio(b(m.free_bytes), total),
+            available_mem: h(available).0,
+            available_mem_unit: h(available).1,
+            available_mem_occupy: ratio(available, total),
+            used_mem: h(used).0,
+            used_mem_unit: h(used).1,
+            used_mem_occupy: ratio(used, total),
+            buffer: h(b(m.buffers_bytes)).0,
+            buffer_unit: h(b(m.buffers_bytes)).1,
+            buffer_occupy: ratio(b(m.buffers_bytes), total),
+            cached: h(b(m.cached_bytes)).0,
+            cached_unit: h(b(m.cached_bytes)).1,
+            cache_occupy: ratio(b(m.cached_bytes), total),
+            dirty: h(b(m.dirty_bytes)).0,
+            dirty_unit: h(b(m.dirty_bytes)).1,
+            dirty_occupy: ratio(b(m.dirty_bytes), total),
+            free_swap: h(b(m.swap_free_bytes)).0,
+            free_swap_unit: h(b(m.swap_free_bytes)).1,
+            free_swap_occupy: ratio(b(m.swap_free_bytes), swap_total),
+            cached_swap: h(b(m.swap_cached_bytes)).0,
+            cached_swap_unit: h(b(m.swap_cached_bytes)).1,
+            cached_swap_occupy: ratio(b(m.swap_cached_bytes), swap_total),
+            total_swap: h(swap_total).0,
+            total_swap_unit: h(swap_total).1,
+        };
+        self.rough.memory = Some(RoughMemory {
+            free_mem_occupy: memory.free_mem_occupy,
+            used_mem_occupy: memory.used_mem_occupy,
+            cache_swap_occupy: memory.cached_swap_occupy,
+        });
+        event("memoryPerformance", &BTreeMap::from([("memory", memory)]))
     }
 
-    fn loadavg(&mut self, bytes: &[u8]) -> Option<(&'static str, Value)> {
-        let l = loadavg::parse(bytes).ok()?;
+    fn loadavg(&mut self, model: &HostSnapshot) -> Option<(&'static str, Value)> {
         // Argusyes relates loads to the CPU count, known once cpuinfo was read.
         let cpus = self.siblings?;
-        let v = json!({
-            "one": l.one, "oneOccupy": round2(l.one / cpus),
-            "five": l.five, "fiveOccupy": round2(l.five / cpus),
-            "fifteen": l.fifteen, "fifteenOccupy": round2(l.fifteen / cpus),
-            "running": l.running, "active": l.total, "lastPid": l.last_pid,
+        let l = &model.sample.load;
+        let [one, five, fifteen] = l.averages();
+        let load = Loadavg {
+            one,
+            one_occupy: round2(one / cpus),
+            five,
+            five_occupy: round2(five / cpus),
+            fifteen,
+            fifteen_occupy: round2(fifteen / cpus),
+            running: l.running,
+            active: l.total,
+            last_pid: l.last_pid,
+        };
+        self.rough.loadavg = Some(RoughLoad {
+            one_occupy: load.one_occupy,
+            five_occupy: load.five_occupy,
+            fifteen_occupy: load.fifteen_occupy,
         });
-        self.rough.insert(
-            "Loadavg".into(),
-            json!({ "oneOccupy": v["oneOccupy"], "fiveOccupy": v["fiveOccupy"], "fifteenOccupy": v["fifteenOccupy"] }),
-        );
-        Some(("loadavg", json!({ "loadavg": v })))
+        Some(event("loadavg", &BTreeMap::from([("loadavg", load)])))
     }
 
     fn net_dev(
         &mut self,
-        bytes: &[u8],
-        virtual_ifs: &HashSet<String>,
-        ips: &HashMap<String, Vec<String>>,
+        prev: Option<&HostSnapshot>,
+        model: &HostSnapshot,
+        notes: &InterfaceNotes,
+        elapsed_ms: u64,
     ) -> (&'static str, Value) {
-        let now = Instant::now();
-        let mut counters = NetCounters::new();
-        let mut packets: HashMap<String, (u64, u64)> = HashMap::new();
-        for i in net_dev::records(bytes).filter_map(Result::ok) {
-            let name = i.name.to_string();
-            packets.insert(name.clone(), (i.tx_packets, i.rx_packets));
-            counters.insert(name, (i.tx_bytes, i.rx_bytes));
-        }
-        let prev = self.net.replace((now, counters.clone()));
-        let secs = prev
-            .as_ref()
-            .map_or(0.0, |(at, _)| now.duration_since(*at).as_secs_f64());
-        let mut per_if = Map::new();
-        let mut total = (0u64, 0u64, 0u64, 0u64, 0.0f64, 0.0f64);
-        let mut names: Vec<&String> = counters.keys().collect();
-        names.sort();
-        for name in names {
-            let (up, down) = counters[name];
-            let (up_p, down_p) = packets.get(name).copied().unwrap_or_default();
-            let (up_rate, down_rate) = match prev.as_ref().and_then(|(_, p)| p.get(name)) {
-                Some((pu, pd)) if secs > 0.0 => (
-                    counter_delta(*pu, up, CounterWidth::Bits64) as f64 / secs,
-                    counter_delta(*pd, down, CounterWidth::Bits64) as f64 / secs,
-                ),
+        let mut interfaces = BTreeMap::new();
+        let (mut up, mut down, mut packets, mut speeds) = (0u64, 0u64, (0u64, 0u64), (0.0, 0.0));
+        for i in &model.sample.interfaces {
+            let name = i.name.as_str();
+            let before = prev.and_then(|p| p.sample.interfaces.iter().find(|b| b.name == i.name));
+            let rates = match before {
+                Some(b) if elapsed_ms > 0 => {
+                    let r = interface_rates(b, i, CounterWidth::Bits64, elapsed_ms);
+                    (r.tx_bytes_per_sec, r.rx_bytes_per_sec)
+                }
                 _ => (0.0, 0.0),
             };
-            let is_virtual = virtual_ifs.contains(name);
-            let mut m = Map::new();
-            m.insert("name".into(), name.as_str().into());
-            put_human(&mut m, "upBytesH", up as f64);
-            m.insert("upBytes".into(), up.into());
-            put_human(&mut m, "downBytesH", down as f64);
-            m.insert("downBytes".into(), down.into());
-            m.insert("upPackets".into(), up_p.into());
-            m.insert("downPackets".into(), down_p.into());
-            put_human(&mut m, "upSpeed", up_rate);
-            put_human(&mut m, "downSpeed", down_rate);
-            m.insert(
-                "ip".into(),
-                json!(ips.get(name).cloned().unwrap_or_default()),
-            );
-            m.insert("virtual".into(), is_virtual.into());
+            let is_virtual = notes.virtual_names.contains(name);
             if !is_virtual {
-                total.0 += up;
-                total.1 += down;
-                total.2 += up_p;
-                total.3 += down_p;
-                total.4 += up_rate;
-                total.5 += down_rate;
+                up += i.tx_bytes;
+                down += i.rx_bytes;
+                packets.0 += i.tx_packets;
+                packets.1 += i.rx_packets;
+                speeds.0 += rates.0;
+                speeds.1 += rates.1;
             }
-            per_if.insert(name.clone(), Value::Object(m));
+            let mut t = Traffic::new(i.tx_bytes, i.rx_bytes, (i.tx_packets, i.rx_packets), rates);
+            t.name = Some(name.to_owned());
+            t.ip = Some(notes.addresses.get(name).cloned().unwrap_or_default());
+            t.r#virtual = Some(is_virtual);
+            interfaces.insert(name.to_owned(), t);
         }
-        let mut t = Map::new();
-        put_human(&mut t, "upBytesH", total.0 as f64);
-        t.insert("upBytes".into(), total.0.into());
-        put_human(&mut t, "downBytesH", total.1 as f64);
-        t.insert("downBytes".into(), total.1.into());
-        t.insert("upPackets".into(), total.2.into());
-        t.insert("downPackets".into(), total.3.into());
-        put_human(&mut t, "upSpeed", total.4);
-        put_human(&mut t, "downSpeed", total.5);
-        let rough = subset(
-            &t,
-            &[
-                "upBytesH",
-                "upBytesHUnit",
-                "downBytesH",
-                "downBytesHUnit",
-                "upSpeed",
-                "upSpeedUnit",
-                "downSpeed",
-                "downSpeedUnit",
-            ],
-        );
-        self.rough.insert("Net".into(), rough);
-        ("netDev", json!({ "netDevTotal": t, "netDev": per_if }))
+        let total = Traffic::new(up, down, packets, speeds);
+        self.rough.net = Some(total.rough());
+        event("netDev", &NetDev { total, interfaces })
     }
 
-    fn net_stat(&mut self, bytes: &[u8]) -> (&'static str, Value) {
-        let counters: HashMap<(String, String), i64> = net_snmp::records(bytes)
-            .filter_map(Result::ok)
-            .map(|c| ((c.section.to_string(), c.name.to_string()), c.value))
+    fn temp(&mut self, model: &HostSnapshot) -> Option<(&'static str, Value)> {
+        let zones: BTreeMap<String, i32> = model
+            .sample
+            .temperatures
+            .iter()
+            .map(|t| (t.zone.to_string(), t.millidegrees_c))
             .collect();
-        let get = |s: &str, n: &str| {
-            counters
-                .get(&(s.to_owned(), n.to_owned()))
-                .copied()
-                .unwrap_or(0)
-        };
-        let out_segs = get("Tcp", "OutSegs");
-        let retrans = get("Tcp", "RetransSegs");
-        (
-            "netStat",
-            json!({
-                "netTCP": {
-                    "activeOpens": get("Tcp", "ActiveOpens"),
-                    "passiveOpens": get("Tcp", "PassiveOpens"),
-                    "failOpens": get("Tcp", "AttemptFails"),
-                    "currConn": get("Tcp", "CurrEstab"),
-                    "inSegments": get("Tcp", "InSegs"),
-                    "outSegments": out_segs,
-                    "reTransSegments": retrans,
-                    "reTransRate": if out_segs > 0 { round2(retrans as f64 * 100.0 / out_segs as f64) } else { 0.0 },
-                },
-                "netUDP": {
-                    "inDatagrams": get("Udp", "InDatagrams"),
-                    "outDatagrams": get("Udp", "OutDatagrams"),
-                    "receiveBufErrors": get("Udp", "RcvbufErrors"),
-                    "sendBufErrors": get("Udp", "SndbufErrors"),
-                },
-            }),
-        )
+        let highest = zones.values().copied().max()?;
+        self.rough.temp = Some(RoughTemp {
+            highest_temp: highest,
+        });
+        Some(event("temp", &Temp { zones }))
     }
 
-    async fn temp(&mut self, remote: &Remote) -> Option<(&'static str, Value)> {
-        let mut zones = Map::new();
-        for zone in 0..10 {
-            let Ok(bytes) = remote
-                .read(&format!("/sys/class/thermal/thermal_zone{zone}/temp"))
-                .await
-            else {
-                break;
-            };
-            let Ok(milli) = String::from_utf8_lossy(&bytes).trim().parse::<i64>() else {
-                break;
-            };
-            zones.insert(format!("zone{zone}"), milli.into());
-        }
-        let highest = zones.values().filter_map(Value::as_i64).max()?;
-        self.rough
-            .insert("Temp".into(), json!({ "highestTemp": highest }));
-        Some(("temp", json!({ "tempMap": zones })))
-    }
-
-    async fn disk(&mut self, remote: &Remote) -> Result<(&'static str, Value), RemoteError> {
-        let now = Instant::now();
-        let stats = self.fetch(remote, "/proc/diskstats").await?;
-        let mounted = self.fetch(remote, "/proc/mounts").await?;
-        let counters: DiskCounters = diskstats::records(&stats)
-            .filter_map(Result::ok)
-            .map(|d| {
-                (
-                    format!("/dev/{}", d.name),
-                    (
-                        d.sectors_read * 512,
-                        d.sectors_written * 512,
-                        d.reads_completed,
-                        d.writes_completed,
-                    ),
-                )
-            })
-            .collect();
-        let prev = self.disk.replace((now, counters.clone()));
-        let secs = prev
-            .as_ref()
-            .map_or(0.0, |(at, _)| now.duration_since(*at).as_secs_f64());
-        let mut map = Map::new();
-        let mut totals = (0u64, 0u64, 0.0f64, 0.0f64);
-        for m in mounts::records(&mounted).filter_map(Result::ok) {
-            let fs = m.vfstype.to_string();
-            let mount = m.file.to_string();
-            // Every device-backed filesystem's space goes to the mirror (the other
-            // endpoints list them all); Argusyes reports ext4 and vfat only.
-            let argusyes = fs == "ext4" || fs == "vfat";
-            let device_backed = self
-                .nodev
-                .as_ref()
-                .map_or(argusyes, |nodev| !nodev.contains(&fs));
-            let space = if device_backed {
-                remote.space(&mount).await
-            } else {
-                None
-            };
-            if let Some(space) = space {
-                self.mirror.store_space(&mount, space);
-            }
-            if !argusyes {
+    /// `disk`: ext4 and vfat filesystems (what Argusyes reports), with their device's
+    /// traffic.
+    fn disk(
+        &mut self,
+        prev: Option<&HostSnapshot>,
+        model: &HostSnapshot,
+        elapsed_ms: u64,
+    ) -> (&'static str, Value) {
+        let mut disks = BTreeMap::new();
+        let (mut read, mut written, mut read_rate, mut write_rate) = (0u64, 0u64, 0.0, 0.0);
+        for f in &model.filesystems {
+            if f.fs_type != "ext4" && f.fs_type != "vfat" {
                 continue;
             }
-            let dev = m.spec.to_string();
-            let (read, write, reads, writes) = counters.get(&dev).copied().unwrap_or_default();
-            let (read_rate, write_rate, read_iops, write_iops) =
-                match prev.as_ref().and_then(|(_, p)| p.get(&dev)) {
-                    Some(p) if secs > 0.0 => (
-                        read.saturating_sub(p.0) as f64 / secs,
-                        write.saturating_sub(p.1) as f64 / secs,
-                        round2(reads.saturating_sub(p.2) as f64 / secs),
-                        round2(writes.saturating_sub(p.3) as f64 / secs),
-                    ),
-                    _ => (0.0, 0.0, 0.0, 0.0),
-                };
-            let (total, free) = space.map_or((0, 0), |s| (s.total, s.free));
+            let name = f.device.strip_prefix("/dev/").unwrap_or(&f.device);
+            let find = |s: &HostSnapshot| s.sample.disks.iter().find(|d| d.name == name).cloned();
+            let now = find(model).unwrap_or_default();
+            let rates = match prev.and_then(find) {
+                Some(before) if elapsed_ms > 0 => {
+                    Some(disk_rates(&before, &now, CounterWidth::Bits64, elapsed_ms))
+                }
+                _ => None,
+            }
+            .unwrap_or_default();
+            let (total, free) = f.space.map_or((0, 0), |s| (s.total, s.free));
             let used = total.saturating_sub(free);
-            let mut d = Map::new();
-            d.insert("devName".into(), dev.clone().into());
-            d.insert("mount".into(), mount.into());
-            d.insert("fileSystem".into(), fs.into());
-            d.insert("freeRate".into(), ratio(free as f64, total as f64).into());
-            put_human(&mut d, "free", free as f64);
-            d.insert("usedRate".into(), ratio(used as f64, total as f64).into());
-            put_human(&mut d, "used", used as f64);
-            put_human(&mut d, "total", total as f64);
-            put_human(&mut d, "write", write as f64);
-            put_human(&mut d, "read", read as f64);
-            put_human(&mut d, "writeRate", write_rate);
-            put_human(&mut d, "readRate", read_rate);
-            d.insert("writeIOPS".into(), write_iops.into());
-            d.insert("readIOPS".into(), read_iops.into());
-            if !map.contains_key(&dev) {
-                totals.0 += read;
-                totals.1 += write;
-                totals.2 += read_rate;
-                totals.3 += write_rate;
+            let h = |v: f64| human(v);
+            let disk = Disk {
+                dev_name: f.device.clone(),
+                mount: f.mount_point.clone(),
+                file_system: f.fs_type.clone(),
+                free_rate: ratio(free as f64, total as f64),
+                free: h(free as f64).0,
+                free_unit: h(free as f64).1,
+                used_rate: ratio(used as f64, total as f64),
+                used: h(used as f64).0,
+                used_unit: h(used as f64).1,
+                total: h(total as f64).0,
+                total_unit: h(total as f64).1,
+                write: h(now.write_bytes as f64).0,
+                write_unit: h(now.write_bytes as f64).1,
+                read: h(now.read_bytes as f64).0,
+                read_unit: h(now.read_bytes as f64).1,
+                write_rate: h(rates.write_bytes_per_sec).0,
+                write_rate_unit: h(rates.write_bytes_per_sec).1,
+                read_rate: h(rates.read_bytes_per_sec).0,
+                read_rate_unit: h(rates.read_bytes_per_sec).1,
+                write_iops: round2(rates.writes_per_sec),
+                read_iops: round2(rates.reads_per_sec),
+            };
+            // A device mounted twice counts once.
+            if !disks.contains_key(&f.device) {
+                read += now.read_bytes;
+                written += now.write_bytes;
+                read_rate += rates.read_bytes_per_sec;
+                write_rate += rates.write_bytes_per_sec;
             }
-            map.insert(dev, Value::Object(d));
+            disks.insert(f.device.clone(), disk);
         }
-        let mut v = Map::new();
-        v.insert("diskMap".into(), Value::Object(map));
-        put_human(&mut v, "write", totals.1 as f64);
-        put_human(&mut v, "read", totals.0 as f64);
-        put_human(&mut v, "writeRate", totals.3);
-        put_human(&mut v, "readRate", totals.2);
-        let rough = subset(
-            &v,
-            &[
-                "write",
-                "writeUnit",
-                "read",
-                "readUnit",
-                "writeRate",
-                "writeRateUnit",
-                "readRate",
-                "readRateUnit",
-            ],
-        );
-        self.rough.insert("Disk".into(), rough);
-        Ok(("disk", Value::Object(v)))
+        let h = |v: f64| human(v);
+        let total = RoughDisk {
+            write: h(written as f64).0,
+            write_unit: h(written as f64).1,
+            read: h(read as f64).0,
+            read_unit: h(read as f64).1,
+            write_rate: h(write_rate).0,
+            write_rate_unit: h(write_rate).1,
+            read_rate: h(read_rate).0,
+            read_rate_unit: h(read_rate).1,
+        };
+        self.rough.disk = Some(total);
+        event("disk", &Disks { disks, total })
     }
 
-    /// `process`: the top 50 by CPU then memory (every 5 s). CPU is percent of one CPU
-    /// (× siblings), from jiffies between two polls; the machine's jiffies are those of
-    /// the [`State::fast`] poll it follows, so /proc/stat is read once.
-    ///
-    /// # Errors
-    /// The /proc listing cannot be read.
-    pub async fn processes(&mut self, remote: &Remote) -> Result<Events, RemoteError> {
-        // The machine's jiffies from the fast poll that runs just before this one.
-        let machine = self
-            .stat
-            .as_ref()
-            .map(|m| m.sample.cpu.to_ticks(REMOTE_TICKS_PER_SEC));
-        let total = machine.map_or(0, |t| t.total());
-        let mut now: ProcessJiffies = HashMap::new();
-        let mut rows = Vec::new();
-        let mut infos = Vec::new();
-        for (name, uid) in remote.list_owned("/proc").await? {
-            let Ok(pid) = name.parse::<u32>() else {
-                continue;
-            };
-            // A process may end between the listing and the read: skip it. One read per
-            // process: stat's rss is the resident size statm would give.
-            let Ok(stat) = remote.read(&format!("/proc/{pid}/stat")).await else {
-                continue;
-            };
-            let Ok(s) = pid_stat::parse(&stat) else {
-                continue;
-            };
-            let rss = (s.rss.max(0) as u64).saturating_mul(REMOTE_PAGE);
-            let comm = format!("({})", s.comm);
-            let jiffies = s.utime + s.stime + s.cutime.max(0) as u64 + s.cstime.max(0) as u64;
-            now.insert((s.pid, comm.clone()), jiffies);
-            rows.push((s.pid, comm, jiffies, rss));
-            infos.push(ProcessInfo {
-                pid,
-                name: s.comm.to_string(),
-                state: s.state,
-                nice: s.nice,
-                num_threads: s.num_threads,
-                utime: s.utime,
-                stime: s.stime,
-                rss_bytes: rss,
-                vms_bytes: s.vsize,
-                uid,
-            });
-        }
-        infos.sort_by_key(|p| p.pid);
-        self.mirror.store_processes(infos, machine, Instant::now());
-        let prev = self.processes.replace((total, now));
+    /// `process`: the top 50 by CPU then memory. CPU is percent of one CPU (× siblings),
+    /// from each process's ticks against the machine's between two scans.
+    pub fn processes(&mut self, scan: &ProcessSnapshot) -> (&'static str, Value) {
+        let machine = scan.machine.map_or(0, |t| t.total());
+        let now: ProcessTicks = scan
+            .list
+            .iter()
+            .map(|p| ((p.pid, p.name.clone()), p.utime + p.stime))
+            .collect();
+        let prev = self.processes.replace((machine, now));
         let siblings = self.siblings.unwrap_or(1.0);
-        let mut list: Vec<(f64, u64, i64, String)> = rows
-            .into_iter()
-            .map(|(pid, comm, jiffies, rss)| {
+        let mut list: Vec<Process> = scan
+            .list
+            .iter()
+            .map(|p| {
+                let ticks = p.utime + p.stime;
                 let cpu = match &prev {
-                    Some((prev_total, before)) => {
-                        let span = total.saturating_sub(*prev_total).max(1) as f64;
+                    Some((prev_machine, before)) => {
+                        let span = machine.saturating_sub(*prev_machine).max(1) as f64;
                         let used = before
-                            .get(&(pid, comm.clone()))
-                            .map_or(0, |b| jiffies.saturating_sub(*b));
+                            .get(&(p.pid, p.name.clone()))
+                            .map_or(0, |b| ticks.saturating_sub(*b));
                         round2(siblings * 100.0 * used as f64 / span)
                     }
                     None => 0.0,
                 };
-                (cpu, rss, pid, comm)
+                let (mem, mem_unit) = human(p.rss_bytes as f64);
+                Process {
+                    pid: p.pid,
+                    name: format!("({})", p.name),
+                    cpu,
+                    mem,
+                    mem_unit,
+                    mem_raw: p.rss_bytes,
+                }
             })
             .collect();
-        list.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        list.sort_by(|a, b| b.cpu.total_cmp(&a.cpu).then(b.mem_raw.cmp(&a.mem_raw)));
         list.truncate(50);
-        let process: Vec<Value> = list
-            .into_iter()
-            .map(|(cpu, rss, pid, name)| {
-                let (mem, unit) = human(rss as f64);
-                json!({ "PID": pid, "name": name, "CPU": cpu, "mem": mem, "memUnit": unit, "MemRaw": rss })
-            })
-            .collect();
-        Ok(vec![("process", json!({ "process": process }))])
+        event("process", &BTreeMap::from([("process", list)]))
     }
 }
 
-/// Each interface's IPv4 addresses, as Argusyes finds them: the host's own addresses
-/// (`/32 host LOCAL` in /proc/net/fib_trie; link-local 169.254/16 left out), each given
-/// to the interface whose route (/proc/net/route) covers it; 127/8 is `lo`'s.
-fn interface_addresses(fib_trie: &[u8], route: &[u8]) -> HashMap<String, Vec<String>> {
-    let fib = String::from_utf8_lossy(fib_trie);
-    let mut local: Vec<std::net::Ipv4Addr> = Vec::new();
-    let mut last: Option<std::net::Ipv4Addr> = None;
-    for line in fib.lines() {
-        let t = line.trim();
-        if let Some(a) = t.strip_prefix("|-- ") {
-            last = a.parse().ok();
-        } else if t == "/32 host LOCAL" {
-            if let Some(a) = last.filter(|a| !a.is_link_local() && !local.contains(a)) {
-                local.push(a);
-            }
-        }
-    }
-    let routes: Vec<(String, u32, u32)> = String::from_utf8_lossy(route)
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let dest = u32::from_str_radix(f.get(1)?, 16).ok()?;
-            let mask = u32::from_str_radix(f.get(7)?, 16).ok()?;
-            // The kernel prints these in host (little-endian) byte order.
-            Some((
-                f[0].to_owned(),
-                u32::from_be(dest.to_le()),
-                u32::from_be(mask.to_le()),
-            ))
-        })
-        .filter(|(_, _, mask)| *mask != 0)
-        .collect();
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    for a in local {
-        let bits = u32::from(a);
-        let iface = if a.is_loopback() {
-            Some("lo".to_owned())
-        } else {
-            routes
-                .iter()
-                .filter(|(_, dest, mask)| bits & mask == *dest)
-                .max_by_key(|(_, _, mask)| mask.count_ones())
-                .map(|(i, _, _)| i.clone())
-        };
-        if let Some(i) = iface {
-            out.entry(i).or_default().push(a.to_string());
-        }
-    }
-    out
+fn uptime(uptime_secs: f64) -> (&'static str, Value) {
+    let secs = uptime_secs as u64;
+    let up = Uptime {
+        days: secs / 86_400,
+        hours: secs % 86_400 / 3_600,
+        minutes: secs % 3_600 / 60,
+        seconds: secs % 60,
+    };
+    event("uptime", &BTreeMap::from([("uptime", up)]))
 }
 
-fn uptime_event(bytes: &[u8]) -> Option<(&'static str, Value)> {
-    let secs = uptime::parse(bytes).ok()?.uptime_secs as u64;
-    Some((
-        "uptime",
-        json!({ "uptime": {
-            "upDay": secs / 86_400,
-            "UpHour": secs % 86_400 / 3_600,
-            "upMin": secs % 3_600 / 60,
-            "upSec": secs % 60,
-        }}),
-    ))
+fn net_stat(model: &HostSnapshot) -> (&'static str, Value) {
+    let (t, u) = (&model.sample.tcp, &model.sample.udp);
+    let n = |v: Option<i64>| v.unwrap_or(0);
+    let (out_segments, retrans) = (n(t.out_segs), n(t.retrans_segs));
+    let stat = NetStat {
+        tcp: NetTcp {
+            active_opens: n(t.active_opens),
+            passive_opens: n(t.passive_opens),
+            fail_opens: n(t.attempt_fails),
+            curr_conn: n(t.curr_estab),
+            in_segments: n(t.in_segs),
+            out_segments,
+            re_trans_segments: retrans,
+            re_trans_rate: if out_segments > 0 {
+                round2(retrans as f64 * 100.0 / out_segments as f64)
+            } else {
+                0.0
+            },
+        },
+        udp: NetUdp {
+            in_datagrams: n(u.in_datagrams),
+            out_datagrams: n(u.out_datagrams),
+            receive_buf_errors: n(u.rcvbuf_errors),
+            send_buf_errors: n(u.sndbuf_errors),
+        },
+    };
+    event("netStat", &stat)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -852,13 +941,157 @@ mod tests {
         );
     }
 
+    /// Two polls of a watched host, from two kernel-written /proc trees taken 2 s apart
+    /// (core/tests/data/proc/sysstat/root1 and root2), stored in a mirror as the poller
+    /// stores them.
     #[test]
-    fn addresses_from_fib_trie_and_routes() {
-        let fib = b"Local:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 127.0.0.1\n        /32 host LOCAL\n     |-- 192.0.2.2\n        /32 host LOCAL\n     |-- 192.0.2.255\n        /32 link BROADCAST\n     |-- 169.254.1.1\n        /32 host LOCAL\n";
-        let route = b"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\neth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
-        let ips = interface_addresses(fib, route);
-        assert_eq!(ips["eth0"], ["192.0.2.2"]);
-        assert_eq!(ips["lo"], ["127.0.0.1"]);
-        assert_eq!(ips.len(), 2, "link-local left out: {ips:?}");
+    fn events_render_the_mirrors_model_and_the_rates_between_two_polls() {
+        use std::time::{Duration, Instant};
+
+        use crate::collect::shared::{ProcCache, Space};
+        use crate::ssh::poll::FAST_PARTS;
+
+        let corpus = |rel: &str| {
+            let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/data/proc/");
+            std::fs::read(format!("{root}{rel}")).unwrap()
+        };
+        let mirror = ProcCache::mirror();
+        let store = |root: &str, at: Instant| {
+            for rel in [
+                "stat",
+                "meminfo",
+                "loadavg",
+                "uptime",
+                "net/dev",
+                "net/snmp",
+                "diskstats",
+            ] {
+                mirror.store(rel, &corpus(&format!("{root}/{rel}")), at);
+            }
+        };
+        let t0 = Instant::now();
+        store("sysstat/root1/proc", t0);
+        // A 2-CPU VM's mounts (one ext4 root on /dev/vda), this kernel's filesystem types,
+        // and thermal_zone0 as node_exporter's fixture has it (sys.ttar: 12376).
+        mirror.store("mounts", &corpus("local/proc/mounts"), t0);
+        mirror.store(
+            "filesystems",
+            &std::fs::read("/proc/filesystems").unwrap(),
+            t0,
+        );
+        mirror.store("/sys/class/thermal/thermal_zone0/temp", b"12376\n", t0);
+        let gib = 1u64 << 30;
+        mirror.store_space(
+            "/",
+            Space {
+                total: 100 * gib,
+                free: 25 * gib,
+                available: 20 * gib,
+            },
+        );
+        let notes = InterfaceNotes {
+            virtual_names: ["lo", "virbr0", "virbr0-nic", "virbr0-1"]
+                .map(String::from)
+                .into(),
+            addresses: HashMap::from([("enp6s0".to_owned(), vec!["192.0.2.2".to_owned()])]),
+        };
+        let mut r = Renderer::default();
+        let (name, info) = r.cpu_info(&corpus("sysstat/root1/proc/cpuinfo"));
+        assert_eq!(name, "cpuInfo");
+        assert_eq!(info["cpuInfo"]["0"]["siblings"], 8);
+
+        let first = r.fast(&mirror.host(FAST_PARTS, Duration::ZERO).unwrap(), &notes);
+        let names: Vec<&str> = first.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "memoryPerformance",
+                "uptime",
+                "loadavg",
+                "netDev",
+                "netStat",
+                "temp",
+                "disk",
+                "rough"
+            ],
+            "no CPU shares from one poll"
+        );
+
+        store("sysstat/root2/proc", t0 + Duration::from_secs(2));
+        let second = r.fast(&mirror.host(FAST_PARTS, Duration::ZERO).unwrap(), &notes);
+        let get = |name: &str| &second.iter().find(|(n, _)| *n == name).unwrap().1;
+
+        // cpu lines 2 s apart: 20590 of 24841 ticks idle.
+        let cpu = &get("cpuPerformance")["total"];
+        assert_eq!(
+            (cpu["free"].as_f64(), cpu["utilization"].as_f64()),
+            (Some(82.89), Some(17.11))
+        );
+        assert_eq!(
+            get("cpuPerformance")["cpuPerformance"]
+                .as_object()
+                .unwrap()
+                .len(),
+            8
+        );
+
+        // virbr0 received 1000 then 1800 bytes, sent 20 then 120: 400 and 50 B/s.
+        let net = get("netDev");
+        let virbr0 = &net["netDev"]["virbr0"];
+        assert_eq!(
+            (virbr0["downSpeed"].as_f64(), virbr0["upSpeed"].as_f64()),
+            (Some(400.0), Some(50.0))
+        );
+        assert_eq!(virbr0["virtual"], true);
+        // The total counts real interfaces only: enp6s0 and wlp5s0 (up since root1).
+        assert_eq!(net["netDevTotal"]["upBytes"], 10_811_120 + 2_449_402);
+        assert_eq!(net["netDev"]["enp6s0"]["ip"], json!(["192.0.2.2"]));
+
+        let tcp = &get("netStat")["netTCP"];
+        assert_eq!(
+            (tcp["activeOpens"].as_i64(), tcp["currConn"].as_i64()),
+            (Some(1516), Some(3))
+        );
+        assert_eq!(tcp["reTransRate"], 0.21); // 304 of 145504 segments
+        assert_eq!(get("netStat")["netUDP"]["inDatagrams"], 4198);
+
+        // loadavg 3.16 over 8 processors.
+        let load = &get("loadavg")["loadavg"];
+        assert_eq!(
+            (load["one"].as_f64(), load["oneOccupy"].as_f64()),
+            (Some(3.16), Some(0.4))
+        );
+        assert_eq!(
+            (load["active"].as_u64(), load["lastPid"].as_u64()),
+            (Some(956), Some(27015))
+        );
+
+        let up = &get("uptime")["uptime"];
+        assert_eq!(
+            (
+                up["upDay"].as_u64(),
+                up["UpHour"].as_u64(),
+                up["upMin"].as_u64()
+            ),
+            (Some(0), Some(2), Some(0))
+        );
+
+        assert_eq!(get("temp")["tempMap"]["zone0"], 12376);
+        let disk = &get("disk")["diskMap"]["/dev/vda"];
+        assert_eq!(
+            (disk["mount"].as_str(), disk["fileSystem"].as_str()),
+            (Some("/"), Some("ext4"))
+        );
+        assert_eq!(
+            (disk["total"].as_f64(), disk["totalUnit"].as_str()),
+            (Some(100.0), Some("GB"))
+        );
+        assert_eq!(disk["usedRate"], 0.75);
+
+        let rough = get("rough");
+        assert_eq!(rough["CPU"]["utilization"], 17.11);
+        assert_eq!(rough["Temp"]["highestTemp"], 12376);
+        assert_eq!(rough["Loadavg"]["oneOccupy"], 0.4);
+        assert_eq!(rough["Net"]["upBytesH"], net["netDevTotal"]["upBytesH"]);
     }
 }

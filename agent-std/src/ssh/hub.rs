@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast;
 
-use super::events::State;
+use super::poll::State;
 use super::session::{HostKeys, Remote, RemoteError, Secret, Target, Timeouts};
 use crate::collect::shared::ProcCache;
 

@@ -3,4 +3,5 @@
 
 pub mod events;
 pub mod hub;
+pub mod poll;
 pub mod session;

@@ -7,6 +7,7 @@
 use heapless::String;
 
 use crate::procfs::meminfo::{self, Meminfo};
+use crate::procfs::net_snmp::{Snmp, Tcp, Udp};
 use crate::procfs::{diskstats::Disk, loadavg::Loadavg, net_dev::Interface};
 use crate::procfs::{pressure::Pressure, stat::CpuTimes, stat::Stat, vmstat::Vmstat};
 use crate::table::Table;
@@ -148,6 +149,8 @@ pub struct LoadSample {
     pub running: u32,
     /// All scheduling entities.
     pub total: u32,
+    /// The pid last handed out (0 where the source does not say: sFlow).
+    pub last_pid: u32,
 }
 
 impl LoadSample {
@@ -276,6 +279,19 @@ pub fn push_memory_field<const N: usize>(
     }
 }
 
+/// One thermal zone's temperature.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TemperatureSample {
+    /// The zone (`zone0` for /sys/class/thermal/thermal_zone0).
+    pub zone: String<16>,
+    /// Millidegrees Celsius, as sysfs gives it.
+    pub millidegrees_c: i32,
+}
+
+/// How many thermal zones a [`HostSample`] keeps; further zones are counted as dropped.
+pub const TEMPERATURE_ZONES: usize = 16;
+
 /// One network interface's counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -401,6 +417,12 @@ pub struct HostSample<const CPUS: usize, const NICS: usize, const DISKS: usize> 
     pub disks: Table<DiskSample, DISKS>,
     /// Pressure stall information, where the kernel has it.
     pub pressure: Option<PressureSample>,
+    /// TCP counters of /proc/net/snmp (RFC 4022); `None` where not read.
+    pub tcp: Tcp,
+    /// UDP counters of /proc/net/snmp (RFC 4113).
+    pub udp: Udp,
+    /// Thermal zones, in zone order.
+    pub temperatures: Table<TemperatureSample, TEMPERATURE_ZONES>,
 }
 
 /// A sample sized for a Linux server: 512 CPUs, 64 interfaces, 128 disks (about 65 KB:
@@ -439,6 +461,9 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
         self.interfaces.clear();
         self.disks.clear();
         self.pressure = None;
+        self.tcp = Tcp::default();
+        self.udp = Udp::default();
+        self.temperatures.clear();
     }
 
     /// Fills `cpu`, `cpus` and `kernel` from `/proc/stat`, converting ticks with `ticks_per_sec`.
@@ -505,6 +530,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
             fifteen: l.fifteen as f32,
             running: l.running,
             total: l.total,
+            last_pid: l.last_pid,
         };
     }
 
@@ -604,5 +630,24 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
             memory_full_total_us: full_total(memory),
             io_full_total_us: full_total(io),
         });
+    }
+
+    /// Fills `tcp` and `udp` from parsed `/proc/net/snmp`.
+    pub fn set_transport(&mut self, snmp: &Snmp) {
+        self.tcp = snmp.Tcp;
+        self.udp = snmp.Udp;
+    }
+
+    /// Adds one thermal zone (counted as dropped when full or its name does not fit).
+    pub fn push_temperature(&mut self, zone: &[u8], millidegrees_c: i32) {
+        match fixed_name(zone) {
+            Some(zone) => {
+                self.temperatures.push(TemperatureSample {
+                    zone,
+                    millidegrees_c,
+                });
+            }
+            None => self.temperatures.push_dropped(),
+        }
     }
 }

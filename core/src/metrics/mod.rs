@@ -9,4 +9,5 @@ pub mod rates;
 pub use host::{
     CoreCounters, CpuCounters, DiskSample, HostSample, InterfaceSample, KernelCounters, LoadSample,
     McuHostSample, MemoryField, MemoryFields, MemorySample, PressureSample, ServerHostSample,
+    TemperatureSample,
 };

@@ -76,6 +76,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
                     fifteen: load(b.load_fifteen),
                     running: b.proc_run.unwrap_or(0),
                     total: b.proc_total.unwrap_or(0),
+                    last_pid: 0,
                 };
                 self.uptime_secs = z32(b.uptime) as f64;
                 self.cpu.user_ms = z32(b.cpu_user);
