@@ -7,7 +7,6 @@ use std::sync::{Arc, OnceLock};
 
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
 use nvml_wrapper::Nvml;
-use serde_json::{json, Value};
 
 /// One GPU's readings at one moment.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,24 +23,6 @@ pub struct GpuReading {
     pub mem_total_bytes: Option<u64>,
     /// Die temperature, °C.
     pub temperature_c: Option<u32>,
-}
-
-impl GpuReading {
-    /// socktop's GPU object: the README's names (`usage`, `memory_total`, `memory_used`,
-    /// `temp_c`) and the names socktop_agent 1.60 sends and its client reads
-    /// (`utilization_gpu_pct`, `mem_used_bytes`, `mem_total_bytes`), so either reader works.
-    pub fn socktop_json(&self) -> Value {
-        json!({
-            "name": self.name,
-            "usage": self.utilization_pct.map(f64::from),
-            "memory_total": self.mem_total_bytes,
-            "memory_used": self.mem_used_bytes,
-            "temp_c": self.temperature_c.map(f64::from),
-            "utilization_gpu_pct": self.utilization_pct,
-            "mem_used_bytes": self.mem_used_bytes,
-            "mem_total_bytes": self.mem_total_bytes,
-        })
-    }
 }
 
 /// [`Gpus::read`] on a blocking thread, as NVML calls block; nothing without `gpus`, and

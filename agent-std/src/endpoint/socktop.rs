@@ -378,7 +378,7 @@ async fn metrics(shared: &Shared) -> Result<Value, String> {
     });
     // Omitted, not null or empty, where there is no GPU (or NVML), as socktop_agent does.
     if !gpus.is_empty() {
-        v["gpus"] = Value::Array(gpus.iter().map(GpuReading::socktop_json).collect());
+        v["gpus"] = Value::Array(gpus.iter().map(gpu_json).collect());
     }
     Ok(inner.metrics.store(v))
 }
@@ -423,6 +423,22 @@ pub fn cpu_temperature(class: &Path) -> Option<f32> {
         }
     }
     None
+}
+
+/// socktop's GPU object: the README's names (`usage`, `memory_total`, `memory_used`,
+/// `temp_c`) and the names socktop_agent 1.60 sends and its client reads
+/// (`utilization_gpu_pct`, `mem_used_bytes`, `mem_total_bytes`), so either reader works.
+fn gpu_json(g: &GpuReading) -> Value {
+    json!({
+        "name": g.name,
+        "usage": g.utilization_pct.map(f64::from),
+        "memory_total": g.mem_total_bytes,
+        "memory_used": g.mem_used_bytes,
+        "temp_c": g.temperature_c.map(f64::from),
+        "utilization_gpu_pct": g.utilization_pct,
+        "mem_used_bytes": g.mem_used_bytes,
+        "mem_total_bytes": g.mem_total_bytes,
+    })
 }
 
 async fn disks(shared: &Shared) -> Result<Value, String> {
