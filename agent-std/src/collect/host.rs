@@ -70,6 +70,11 @@ impl Parts {
         Parts(self.0 | other.0)
     }
 
+    /// Whether `self` and `other` share a part.
+    pub fn intersects(self, other: Parts) -> bool {
+        self.0 & other.0 != 0
+    }
+
     /// Whether every part of `other` is in `self`.
     pub fn contains(self, other: Parts) -> bool {
         self.0 & other.0 == other.0
@@ -92,8 +97,11 @@ pub struct HostSnapshot {
     /// When the newest of its files was read: rates are measured between two of these,
     /// and a mirror not polled since gives the same one again.
     pub read_at: Instant,
-    /// What `sample` holds; the rest of it is default.
+    /// The parts it was built with; the rest of `sample` is default.
     pub parts: Parts,
+    /// The parts among them whose file could not be read or parsed, with why (their
+    /// numbers are default or partial).
+    pub failed: Vec<(Parts, String)>,
     /// The numbers.
     pub sample: Box<LinuxHostSample>,
     /// Every /proc/meminfo line under its own name, with [`Parts::MEMORY_FIELDS`].
@@ -119,6 +127,16 @@ pub struct Filesystem {
     /// it could not be taken.
     pub space: Option<Space>,
 }
+impl HostSnapshot {
+    /// Why one of `parts` failed, if one did.
+    pub fn error(&self, parts: Parts) -> Option<&str> {
+        self.failed
+            .iter()
+            .find(|(p, _)| parts.intersects(*p))
+            .map(|(_, e)| e.as_str())
+    }
+}
+
 /// Every /proc/meminfo line: 6.x kernels print about 60.
 pub type LinuxMemoryFields = MemoryFields<128>;
 
@@ -134,15 +152,17 @@ pub(super) struct ModelSlot {
     stat: Box<stat::Stat<512>>,
 }
 
-/// A snapshot of `parts` from the files `read_file(rel)` gives; an optional part whose
-/// file is not at hand (vmstat on a mirror, pressure without CONFIG_PSI) stays default.
+/// A snapshot of `parts` from the files `read_file(rel)` gives. A part whose file cannot
+/// be read or parsed is recorded in `failed` and the others are still filled, as
+/// node_exporter's collectors fail one by one; an optional part whose file is not at hand
+/// (vmstat on a mirror, pressure without CONFIG_PSI) stays default without failing.
 pub(super) fn fill(
     slot: &mut ModelSlot,
     parts: Parts,
     ticks_per_sec: u64,
     read_file: impl Fn(&str) -> Result<Snapshot, String>,
     space: impl Fn(&str) -> Option<Space>,
-) -> Result<HostSnapshot, String> {
+) -> HostSnapshot {
     let newest = std::cell::Cell::new(None::<Instant>);
     let read = |rel: &str| {
         let file = read_file(rel)?;
@@ -158,70 +178,144 @@ pub(super) fn fill(
     };
     sample.timestamp_ms = crate::clock::now_ms_unsigned();
     let invalid = |rel: &str, e: ferrostat_core::Error| format!("{rel}: {e}");
+    let mut failed = Vec::new();
+    let mut attempt = |part: Parts, result: Result<(), String>| {
+        if let Err(e) = result {
+            failed.push((part, e));
+        }
+    };
+    let s = &mut *sample;
     if parts.contains(Parts::HOSTNAME) {
-        let name = read("sys/kernel/hostname")?;
-        sample.hostname = fixed_name(name.trim_ascii()).unwrap_or_default();
+        attempt(
+            Parts::HOSTNAME,
+            (|| {
+                let name = read("sys/kernel/hostname")?;
+                s.hostname = fixed_name(name.trim_ascii()).unwrap_or_default();
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::CPU) {
-        let bytes = read("stat")?;
-        stat::parse_into(&bytes, &mut slot.stat).map_err(|e| invalid("stat", e))?;
-        sample.set_cpu(&slot.stat, ticks_per_sec);
+        attempt(
+            Parts::CPU,
+            (|| {
+                let bytes = read("stat")?;
+                stat::parse_into(&bytes, &mut slot.stat).map_err(|e| invalid("stat", e))?;
+                s.set_cpu(&slot.stat, ticks_per_sec);
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::MEMORY) {
-        let bytes = read("meminfo")?;
-        sample.set_memory(&meminfo::parse(&bytes).map_err(|e| invalid("meminfo", e))?);
+        attempt(
+            Parts::MEMORY,
+            (|| {
+                let bytes = read("meminfo")?;
+                s.set_memory(&meminfo::parse(&bytes).map_err(|e| invalid("meminfo", e))?);
+                Ok(())
+            })(),
+        );
     }
     let mut memory_fields = Box::<LinuxMemoryFields>::default();
     if parts.contains(Parts::MEMORY_FIELDS) {
-        let bytes = read("meminfo")?;
-        for record in meminfo::records(&bytes) {
-            push_memory_field(
-                &mut memory_fields,
-                &record.map_err(|e| invalid("meminfo", e))?,
-            );
-        }
+        attempt(
+            Parts::MEMORY_FIELDS,
+            (|| {
+                let bytes = read("meminfo")?;
+                for record in meminfo::records(&bytes) {
+                    let record = record.map_err(|e| invalid("meminfo", e))?;
+                    push_memory_field(&mut memory_fields, &record);
+                }
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::SWAP_ACTIVITY) {
-        if let Ok(bytes) = read("vmstat") {
-            sample.set_swap_activity(&vmstat::parse(&bytes).map_err(|e| invalid("vmstat", e))?);
-        }
+        attempt(
+            Parts::SWAP_ACTIVITY,
+            (|| {
+                if let Ok(bytes) = read("vmstat") {
+                    s.set_swap_activity(&vmstat::parse(&bytes).map_err(|e| invalid("vmstat", e))?);
+                }
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::LOAD) {
-        let bytes = read("loadavg")?;
-        sample.set_load(&loadavg::parse(&bytes).map_err(|e| invalid("loadavg", e))?);
+        attempt(
+            Parts::LOAD,
+            (|| {
+                let bytes = read("loadavg")?;
+                s.set_load(&loadavg::parse(&bytes).map_err(|e| invalid("loadavg", e))?);
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::UPTIME) {
-        let bytes = read("uptime")?;
-        sample.uptime_secs = uptime::parse(&bytes)
-            .map_err(|e| invalid("uptime", e))?
-            .uptime_secs;
+        attempt(
+            Parts::UPTIME,
+            (|| {
+                let bytes = read("uptime")?;
+                s.uptime_secs = uptime::parse(&bytes)
+                    .map_err(|e| invalid("uptime", e))?
+                    .uptime_secs;
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::INTERFACES) {
-        let bytes = read("net/dev")?;
-        for record in net_dev::records(&bytes) {
-            sample.push_interface(&record.map_err(|e| invalid("net/dev", e))?);
-        }
+        attempt(
+            Parts::INTERFACES,
+            (|| {
+                let bytes = read("net/dev")?;
+                for record in net_dev::records(&bytes) {
+                    s.push_interface(&record.map_err(|e| invalid("net/dev", e))?);
+                }
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::DISKS) {
-        let bytes = read("diskstats")?;
-        for record in diskstats::records(&bytes) {
-            sample.push_disk(&record.map_err(|e| invalid("diskstats", e))?);
-        }
+        attempt(
+            Parts::DISKS,
+            (|| {
+                let bytes = read("diskstats")?;
+                for record in diskstats::records(&bytes) {
+                    s.push_disk(&record.map_err(|e| invalid("diskstats", e))?);
+                }
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::PRESSURE) {
-        let files = ["pressure/cpu", "pressure/memory", "pressure/io"].map(read);
-        if let [Ok(c), Ok(m), Ok(i)] = &files {
-            let p = |rel: &str, b: &[u8]| pressure::parse(b).map_err(|e| invalid(rel, e));
-            sample.set_pressure(
-                &p("pressure/cpu", c)?,
-                &p("pressure/memory", m)?,
-                &p("pressure/io", i)?,
-            );
-        }
+        attempt(
+            Parts::PRESSURE,
+            (|| {
+                let files = ["pressure/cpu", "pressure/memory", "pressure/io"].map(read);
+                if let [Ok(c), Ok(m), Ok(i)] = &files {
+                    let p = |rel: &str, b: &[u8]| pressure::parse(b).map_err(|e| invalid(rel, e));
+                    s.set_pressure(
+                        &p("pressure/cpu", c)?,
+                        &p("pressure/memory", m)?,
+                        &p("pressure/io", i)?,
+                    );
+                    if let Ok(irq) = read("pressure/irq") {
+                        s.set_irq_pressure(&p("pressure/irq", &irq)?);
+                    }
+                }
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::TRANSPORT) {
-        let bytes = read("net/snmp")?;
-        sample.set_transport(&net_snmp::parse(&bytes).map_err(|e| invalid("net/snmp", e))?);
+        attempt(
+            Parts::TRANSPORT,
+            (|| {
+                let bytes = read("net/snmp")?;
+                s.set_transport(&net_snmp::parse(&bytes).map_err(|e| invalid("net/snmp", e))?);
+                Ok(())
+            })(),
+        );
     }
     if parts.contains(Parts::TEMPERATURES) {
         // Absolute: sysfs is not under the /proc root (a mirror keeps the same path).
@@ -231,45 +325,52 @@ pub(super) fn fill(
             };
             // A sensor that answers nonsense is one zone lost, counted, not the host.
             match thermal::parse_temp(&bytes) {
-                Ok(milli) => sample.push_temperature(format!("zone{zone}").as_bytes(), milli),
-                Err(_) => sample.temperatures.push_dropped(),
+                Ok(milli) => s.push_temperature(format!("zone{zone}").as_bytes(), milli),
+                Err(_) => s.temperatures.push_dropped(),
             }
         }
     }
     let mut filesystems = Vec::new();
     if parts.contains(Parts::FILESYSTEMS) {
-        let types = read("filesystems")?;
-        let nodev: Vec<&[u8]> = types
-            .split(|b| *b == b'\n')
-            .filter_map(|l| l.strip_prefix(b"nodev"))
-            .map(<[u8]>::trim_ascii)
-            .collect();
-        let bytes = read("mounts")?;
-        for record in mounts::records(&bytes) {
-            let m = record.map_err(|e| invalid("mounts", e))?;
-            let fs_type = m.vfstype.to_string();
-            if nodev.contains(&fs_type.as_bytes()) {
-                continue;
-            }
-            let mount_point = m.file.to_string();
-            filesystems.push(Filesystem {
-                device: m.spec.to_string(),
-                space: space(&mount_point),
-                mount_point,
-                fs_type,
-                options: m.mntops.to_string(),
-            });
-        }
+        attempt(
+            Parts::FILESYSTEMS,
+            (|| {
+                let types = read("filesystems")?;
+                let nodev: Vec<&[u8]> = types
+                    .split(|b| *b == b'\n')
+                    .filter_map(|l| l.strip_prefix(b"nodev"))
+                    .map(<[u8]>::trim_ascii)
+                    .collect();
+                let bytes = read("mounts")?;
+                for record in mounts::records(&bytes) {
+                    let m = record.map_err(|e| invalid("mounts", e))?;
+                    let fs_type = m.vfstype.to_string();
+                    if nodev.contains(&fs_type.as_bytes()) {
+                        continue;
+                    }
+                    let mount_point = m.file.to_string();
+                    filesystems.push(Filesystem {
+                        device: m.spec.to_string(),
+                        space: space(&mount_point),
+                        mount_point,
+                        fs_type,
+                        options: m.mntops.to_string(),
+                    });
+                }
+                Ok(())
+            })(),
+        );
     }
     let taken = Instant::now();
-    Ok(HostSnapshot {
+    HostSnapshot {
         taken,
         read_at: newest.get().unwrap_or(taken),
         parts,
+        failed,
         sample,
         memory_fields,
         filesystems,
-    })
+    }
 }
 
 /// One snapshot of the host under `root` (normally `/proc`) read now, each error naming
@@ -289,13 +390,17 @@ pub fn read_now(root: &Path, parts: Parts) -> Result<HostSnapshot, String> {
     // Mount points name this machine's paths only when the root is its own /proc.
     let live = root == Path::new("/proc");
     let space = |mount: &str| live.then(|| super::shared::statvfs(mount)).flatten();
-    fill(
+    let snapshot = fill(
         &mut ModelSlot::default(),
         parts,
         ticks_per_sec,
         read_file,
         space,
-    )
+    );
+    match snapshot.error(parts) {
+        Some(e) => Err(e.to_owned()),
+        None => Ok(snapshot),
+    }
 }
 
 #[cfg(test)]

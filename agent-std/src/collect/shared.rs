@@ -317,6 +317,16 @@ impl ProcCache {
     /// `max_age` holds them. A rebuilt snapshot keeps the parts of a still-fresh one, so
     /// endpoints asking for different parts do not push each other's out.
     pub fn host(&self, parts: Parts, max_age: Duration) -> Result<Arc<HostSnapshot>, String> {
+        let snapshot = self.host_partial(parts, max_age);
+        match snapshot.error(parts) {
+            Some(e) => Err(e.to_owned()),
+            None => Ok(snapshot),
+        }
+    }
+
+    /// Like [`ProcCache::host`], but a part that failed does not fail the others: the
+    /// snapshot says which failed (`/metrics` reports each collector's success).
+    pub fn host_partial(&self, parts: Parts, max_age: Duration) -> Arc<HostSnapshot> {
         let mut slot = lock(&self.model);
         let fresh = slot
             .latest
@@ -324,7 +334,7 @@ impl ProcCache {
             .filter(|l| l.taken.elapsed() < max_age)
             .cloned();
         if let Some(last) = fresh.as_ref().filter(|l| l.parts.contains(parts)) {
-            return Ok(last.clone());
+            return last.clone();
         }
         let want = fresh.map_or(parts, |l| l.parts | parts);
         // The last snapshot's sample is reused when no caller holds it any more.
@@ -335,15 +345,9 @@ impl ProcCache {
         }
         let read = |rel: &str| self.read(rel, max_age).map_err(|e| format!("{rel}: {e}"));
         let space = |mount: &str| self.space(mount);
-        let snapshot = Arc::new(host::fill(
-            &mut slot,
-            want,
-            self.ticks_per_sec,
-            read,
-            space,
-        )?);
+        let snapshot = Arc::new(host::fill(&mut slot, want, self.ticks_per_sec, read, space));
         slot.latest = Some(snapshot.clone());
-        Ok(snapshot)
+        snapshot
     }
 
     /// How many times each file was actually read, by path; for the agent's own metrics.

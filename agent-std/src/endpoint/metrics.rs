@@ -21,7 +21,7 @@ use ferrostat_core::metrics::{DiskSample, InterfaceSample};
 use tokio::sync::Mutex;
 
 use crate::collect::gpu::{read_off_thread, GpuReading, Gpus};
-use crate::collect::host::Parts;
+use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::shared::ProcCache;
 use crate::endpoint::gateway::GatewayStats;
 use crate::registry::Registry;
@@ -617,17 +617,73 @@ fn escape_label(out: &mut String, v: &str) {
     }
 }
 
+/// The node_exporter collectors `/metrics` serves, each with the part of the model it
+/// maps: a collector whose part failed is left out and reported unsuccessful.
+const COLLECTORS: [(&str, Parts); 7] = [
+    ("cpu", Parts::CPU),
+    ("diskstats", Parts::DISKS),
+    ("loadavg", Parts::LOAD),
+    ("meminfo", Parts::MEMORY_FIELDS),
+    ("netdev", Parts::INTERFACES),
+    ("pressure", Parts::PRESSURE),
+    ("stat", Parts::CPU),
+];
+
+/// This host's (or a mirror's) node_exporter families. Each collector succeeds or fails
+/// on its own, as node_exporter's do (`node_scrape_collector_success`); an error only
+/// when every one failed (nothing read yet from a watched host).
 pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<()> {
     let mut page = Page(out);
-    let parts = Parts::CPU
-        | Parts::MEMORY_FIELDS
-        | Parts::LOAD
-        | Parts::INTERFACES
-        | Parts::DISKS
-        | Parts::PRESSURE;
-    let model = proc
-        .host(parts, max_age)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let parts = COLLECTORS
+        .iter()
+        .fold(Parts::default(), |all, (_, p)| all | *p);
+    let model = proc.host_partial(parts, max_age);
+    let ok = |part: Parts| model.error(part).is_none();
+    if COLLECTORS.iter().all(|(_, part)| !ok(*part)) {
+        let why = model.error(parts).unwrap_or_default();
+        return Err(io::Error::new(io::ErrorKind::InvalidData, why.to_owned()));
+    }
+    if ok(Parts::CPU) {
+        render_cpu(&model, &mut page);
+    }
+    if ok(Parts::MEMORY_FIELDS) {
+        render_meminfo(&model, &mut page);
+    }
+    if ok(Parts::LOAD) {
+        let [one, five, fifteen] = model.sample.load.averages();
+        page.single("node_load1", "gauge", "1m load average.", one);
+        page.single("node_load5", "gauge", "5m load average.", five);
+        page.single("node_load15", "gauge", "15m load average.", fifteen);
+    }
+    if ok(Parts::INTERFACES) {
+        render_netdev(&model, &mut page);
+    }
+    if ok(Parts::DISKS) {
+        render_diskstats(&model, &mut page);
+    }
+    // Kernels without CONFIG_PSI have no pressure files: no families, and the collector
+    // reports no success, as node_exporter's does.
+    let pressure = ok(Parts::PRESSURE) && model.sample.pressure.is_some();
+    if pressure {
+        render_pressure(&model, &mut page);
+    }
+    page.family(
+        "node_scrape_collector_success",
+        "gauge",
+        "node_exporter: Whether a collector succeeded.",
+    );
+    for (collector, part) in COLLECTORS {
+        let success = ok(part) && (part != Parts::PRESSURE || pressure);
+        page.sample(
+            "node_scrape_collector_success",
+            &[("collector", collector)],
+            if success { 1.0 } else { 0.0 },
+        );
+    }
+    Ok(())
+}
+
+fn render_cpu(model: &HostSnapshot, page: &mut Page<'_>) {
     let (cpus, s) = (&model.sample.cpus, &model.sample.kernel);
     let seconds = |ms: u64| ms as f64 / 1000.0;
     page.family(
@@ -716,8 +772,10 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             page.single(name, kind, help, v as f64);
         }
     }
+}
 
-    // Every meminfo line, named as node_exporter names it.
+/// Every meminfo line, named as node_exporter names it.
+fn render_meminfo(model: &HostSnapshot, page: &mut Page<'_>) {
     let mut metric = String::new();
     for field in &*model.memory_fields {
         metric.clear();
@@ -739,12 +797,9 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             field.value as f64,
         );
     }
+}
 
-    let [one, five, fifteen] = model.sample.load.averages();
-    page.single("node_load1", "gauge", "1m load average.", one);
-    page.single("node_load5", "gauge", "5m load average.", five);
-    page.single("node_load15", "gauge", "15m load average.", fifteen);
-
+fn render_netdev(model: &HostSnapshot, page: &mut Page<'_>) {
     type NicField = fn(&InterfaceSample) -> u64;
     let nic_fields: [(&str, &str, NicField); 16] = [
         ("receive_bytes", "bytes", |i| i.rx_bytes),
@@ -776,7 +831,9 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             page.sample(&name, &[("device", &nic.name)], get(nic) as f64);
         }
     }
+}
 
+fn render_diskstats(model: &HostSnapshot, page: &mut Page<'_>) {
     type DiskField = fn(&DiskSample) -> f64;
     let disk_fields: [(&str, &str, &str, DiskField); 11] = [
         (
@@ -852,8 +909,9 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             page.sample(name, &[("device", &d.name)], get(d));
         }
     }
+}
 
-    // Kernels without CONFIG_PSI have no pressure files: those families are left out.
+fn render_pressure(model: &HostSnapshot, page: &mut Page<'_>) {
     if let Some(p) = &model.sample.pressure {
         let secs = |us: u64| us as f64 / 1e6;
         let families = [
@@ -882,6 +940,11 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
                 "Total time in seconds no process could make progress due to IO congestion",
                 p.io_full_total_us,
             ),
+            (
+                "node_pressure_irq_stalled_seconds_total",
+                "Total time in seconds no process could make progress due to IRQ congestion",
+                p.irq_full_total_us,
+            ),
         ];
         for (name, help, value) in families {
             if let Some(us) = value {
@@ -889,7 +952,6 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -387,6 +387,9 @@ pub struct PressureSample {
     pub memory_full_total_us: Option<u64>,
     /// I/O, full: total stall time.
     pub io_full_total_us: Option<u64>,
+    /// IRQ, full: total stall time (`/proc/pressure/irq`, since 6.1 with
+    /// CONFIG_IRQ_TIME_ACCOUNTING; `None` without it).
+    pub irq_full_total_us: Option<u64>,
 }
 
 /// A host's metrics at one instant, with room for `CPUS` per-CPU entries, `NICS`
@@ -629,7 +632,15 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
             io_some_total_us: total(io),
             memory_full_total_us: full_total(memory),
             io_full_total_us: full_total(io),
+            irq_full_total_us: None,
         });
+    }
+
+    /// Adds `/proc/pressure/irq` (a `full` line only) to `pressure`, once set.
+    pub fn set_irq_pressure(&mut self, irq: &Pressure) {
+        if let Some(p) = &mut self.pressure {
+            p.irq_full_total_us = irq.full.map(|l| l.total_us);
+        }
     }
 
     /// Fills `tcp` and `udp` from parsed `/proc/net/snmp`.
