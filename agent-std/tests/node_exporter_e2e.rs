@@ -63,7 +63,9 @@ const DEFAULT_COLLECTORS: &[&str] = &[
 ];
 
 /// Collectors the agent serves in full: every fixture sample of each must match.
-const SERVED: &[&str] = &["loadavg", "meminfo", "pressure"];
+const SERVED: &[&str] = &[
+    "entropy", "filefd", "loadavg", "meminfo", "pressure", "vmstat",
+];
 
 /// The collector a family belongs to, by name (node_exporter's collector sources);
 /// the first matching prefix wins, so the specific ones come first.

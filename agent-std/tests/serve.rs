@@ -109,6 +109,10 @@ fn names_and_values_agree_with_node_exporter() {
             "--collector.netdev",
             "--collector.diskstats",
             "--collector.pressure",
+            "--collector.entropy",
+            "--collector.filefd",
+            "--collector.vmstat",
+            "--collector.uname",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -177,6 +181,24 @@ fn names_and_values_agree_with_node_exporter() {
     );
     close("node_memory_MemAvailable_bytes", 512.0 * 1024.0 * 1024.0);
     close("node_load15", 0.5);
+    close("node_filefd_allocated", 4096.0);
+    close("node_vmstat_pgfault", o["node_vmstat_pgfault"] * 0.05);
+    for exact in [
+        "node_filefd_maximum",
+        "node_entropy_pool_size_bits",
+        "node_vmstat_pswpin",
+    ] {
+        assert_eq!(o[exact], t[exact], "{exact}");
+    }
+    // The sample Node Exporter Full picks its hosts by: the same labels.
+    let uname = |s: &BTreeMap<String, f64>| {
+        s.keys()
+            .find(|k| k.starts_with("node_uname_info{"))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(uname(&o), uname(&t));
+    assert!(uname(&o).contains("sysname=\"Linux\""), "{}", uname(&o));
     // Labels agree too: every disk node_exporter reports (it filters partitions and
     // loop devices by default), we report with the same count of reads.
     for k in t

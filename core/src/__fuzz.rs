@@ -340,6 +340,21 @@ pub fn thermal_temp(input: &[u8]) {
     }
 }
 
+/// `/proc/sys` numeric files: one to four values, each parse agreeing with the shorter
+/// ones on the values both read.
+pub fn sysctl(input: &[u8]) {
+    let one = checked(input, sysctl::parse_values::<1>(input));
+    let three = checked(input, sysctl::parse_values::<3>(input));
+    let _ = checked(input, sysctl::parse_values::<4>(input));
+    assert!(
+        !(one.is_some() && three.is_some()),
+        "a line has one value or three"
+    );
+}
+
+/// The /proc/sys targets, by name.
+pub const SYSCTL_TARGETS: &[(&str, Target)] = &[("sysctl", sysctl)];
+
 /// The sysfs targets, by name.
 pub const SYSFS_TARGETS: &[(&str, Target)] = &[("thermal_temp", thermal_temp)];
 

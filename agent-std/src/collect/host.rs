@@ -14,11 +14,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ferrostat_core::metrics::host::{fixed_name, push_memory_field, MemoryFields};
+use ferrostat_core::metrics::host::{fixed_name, push_counter_field, push_memory_field};
+use ferrostat_core::metrics::host::{CounterFields, MemoryFields};
 use ferrostat_core::metrics::HostSample;
 use ferrostat_core::procfs::vmstat;
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pressure};
-use ferrostat_core::procfs::{stat, uptime};
+use ferrostat_core::procfs::{stat, sysctl, uptime};
 use ferrostat_core::sysfs::thermal;
 
 use super::procfs::ProcFile;
@@ -31,7 +32,7 @@ pub type LinuxHostSample = HostSample<512, 1024, 512>;
 
 /// Which parts of a [`LinuxHostSample`] a snapshot holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Parts(u16);
+pub struct Parts(u32);
 
 impl Parts {
     /// `cpu` and `cpus` (/proc/stat).
@@ -62,8 +63,16 @@ impl Parts {
     pub const TEMPERATURES: Parts = Parts(1 << 11);
     /// The snapshot's `filesystems`: device-backed mounts and their space.
     pub const FILESYSTEMS: Parts = Parts(1 << 12);
+    /// The file handles of `kernel_limits` (/proc/sys/fs/file-nr).
+    pub const FILE_HANDLES: Parts = Parts(1 << 13);
+    /// The entropy of `kernel_limits` (/proc/sys/kernel/random).
+    pub const ENTROPY: Parts = Parts(1 << 14);
+    /// The snapshot's `vmstat_fields`: every /proc/vmstat counter, for `/metrics`.
+    pub const VMSTAT_FIELDS: Parts = Parts(1 << 15);
+    /// The snapshot's `uname`.
+    pub const UNAME: Parts = Parts(1 << 16);
     /// Everything above.
-    pub const ALL: Parts = Parts((1 << 13) - 1);
+    pub const ALL: Parts = Parts((1 << 17) - 1);
 
     /// Both sets of parts (`|` where a constant needs it).
     pub const fn union(self, other: Parts) -> Parts {
@@ -108,6 +117,48 @@ pub struct HostSnapshot {
     pub memory_fields: Box<LinuxMemoryFields>,
     /// Mounted filesystems backed by a device, with [`Parts::FILESYSTEMS`].
     pub filesystems: Vec<Filesystem>,
+    /// Every /proc/vmstat counter, with [`Parts::VMSTAT_FIELDS`].
+    pub vmstat_fields: Box<LinuxVmstatFields>,
+    /// The kernel's names, with [`Parts::UNAME`].
+    pub uname: Option<Uname>,
+}
+
+/// Every /proc/vmstat counter: 6.x kernels print about 180.
+pub type LinuxVmstatFields = CounterFields<256>;
+
+/// What uname(2) says of a host: this host's own call, or a watched host's
+/// /proc/sys/kernel files (`ostype`, `osrelease`, `version`, `hostname`, `domainname`,
+/// `arch`; `arch` since Linux 6.1, else the machine is empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Uname {
+    /// `Linux`.
+    pub sysname: String,
+    /// The kernel release (`6.1.0-18-amd64`).
+    pub release: String,
+    /// The kernel's build string (`#1 SMP PREEMPT_DYNAMIC ...`).
+    pub version: String,
+    /// The hardware (`x86_64`).
+    pub machine: String,
+    /// The host name.
+    pub nodename: String,
+    /// The NIS domain name (`(none)` where unset).
+    pub domainname: String,
+}
+
+impl Uname {
+    /// This machine's, by uname(2).
+    pub fn this_machine() -> Self {
+        let u = rustix::system::uname();
+        let text = |c: &std::ffi::CStr| c.to_string_lossy().into_owned();
+        Uname {
+            sysname: text(u.sysname()),
+            release: text(u.release()),
+            version: text(u.version()),
+            machine: text(u.machine()),
+            nodename: text(u.nodename()),
+            domainname: text(u.domainname()),
+        }
+    }
 }
 
 /// One mounted filesystem backed by a device (its type is not marked `nodev` in
@@ -162,6 +213,7 @@ pub(super) fn fill(
     ticks_per_sec: u64,
     read_file: impl Fn(&str) -> Result<Snapshot, String>,
     space: impl Fn(&str) -> Option<Space>,
+    this_machine: Option<Uname>,
 ) -> HostSnapshot {
     let newest = std::cell::Cell::new(None::<Instant>);
     let read = |rel: &str| {
@@ -361,6 +413,70 @@ pub(super) fn fill(
             })(),
         );
     }
+    if parts.contains(Parts::FILE_HANDLES) {
+        attempt(
+            Parts::FILE_HANDLES,
+            (|| {
+                let bytes = read("sys/fs/file-nr")?;
+                s.set_file_handles(
+                    sysctl::parse_values(&bytes).map_err(|e| invalid("sys/fs/file-nr", e))?,
+                );
+                Ok(())
+            })(),
+        );
+    }
+    if parts.contains(Parts::ENTROPY) {
+        attempt(
+            Parts::ENTROPY,
+            (|| {
+                let value = |rel: &str| -> Result<u64, String> {
+                    let [v] = sysctl::parse_values(&read(rel)?).map_err(|e| invalid(rel, e))?;
+                    Ok(v)
+                };
+                let available = value("sys/kernel/random/entropy_avail")?;
+                s.set_entropy(available, value("sys/kernel/random/poolsize")?);
+                Ok(())
+            })(),
+        );
+    }
+    let mut vmstat_fields = Box::<LinuxVmstatFields>::default();
+    if parts.contains(Parts::VMSTAT_FIELDS) {
+        attempt(
+            Parts::VMSTAT_FIELDS,
+            (|| {
+                let bytes = read("vmstat")?;
+                for record in vmstat::records(&bytes) {
+                    let c = record.map_err(|e| invalid("vmstat", e))?;
+                    push_counter_field(&mut vmstat_fields, c.name.as_bytes(), c.value);
+                }
+                Ok(())
+            })(),
+        );
+    }
+    let mut uname = None;
+    if parts.contains(Parts::UNAME) {
+        attempt(
+            Parts::UNAME,
+            (|| {
+                if let Some(u) = this_machine {
+                    uname = Some(u);
+                    return Ok(());
+                }
+                let text = |rel: &str| -> Result<String, String> {
+                    Ok(String::from_utf8_lossy(read(rel)?.trim_ascii()).into_owned())
+                };
+                uname = Some(Uname {
+                    sysname: text("sys/kernel/ostype")?,
+                    release: text("sys/kernel/osrelease")?,
+                    version: text("sys/kernel/version")?,
+                    machine: text("sys/kernel/arch").unwrap_or_default(),
+                    nodename: text("sys/kernel/hostname")?,
+                    domainname: text("sys/kernel/domainname")?,
+                });
+                Ok(())
+            })(),
+        );
+    }
     let taken = Instant::now();
     HostSnapshot {
         taken,
@@ -370,6 +486,8 @@ pub(super) fn fill(
         sample,
         memory_fields,
         filesystems,
+        vmstat_fields,
+        uname,
     }
 }
 
@@ -390,12 +508,14 @@ pub fn read_now(root: &Path, parts: Parts) -> Result<HostSnapshot, String> {
     // Mount points name this machine's paths only when the root is its own /proc.
     let live = root == Path::new("/proc");
     let space = |mount: &str| live.then(|| super::shared::statvfs(mount)).flatten();
+    let this_machine = (live && parts.contains(Parts::UNAME)).then(Uname::this_machine);
     let snapshot = fill(
         &mut ModelSlot::default(),
         parts,
         ticks_per_sec,
         read_file,
         space,
+        this_machine,
     );
     match snapshot.error(parts) {
         Some(e) => Err(e.to_owned()),

@@ -345,7 +345,17 @@ impl ProcCache {
         }
         let read = |rel: &str| self.read(rel, max_age).map_err(|e| format!("{rel}: {e}"));
         let space = |mount: &str| self.space(mount);
-        let snapshot = Arc::new(host::fill(&mut slot, want, self.ticks_per_sec, read, space));
+        // uname(2) for this host, whatever root its files come from, as node_exporter.
+        let this_machine =
+            (self.is_local() && want.contains(Parts::UNAME)).then(host::Uname::this_machine);
+        let snapshot = Arc::new(host::fill(
+            &mut slot,
+            want,
+            self.ticks_per_sec,
+            read,
+            space,
+            this_machine,
+        ));
         slot.latest = Some(snapshot.clone());
         snapshot
     }

@@ -619,14 +619,18 @@ fn escape_label(out: &mut String, v: &str) {
 
 /// The node_exporter collectors `/metrics` serves, each with the part of the model it
 /// maps: a collector whose part failed is left out and reported unsuccessful.
-const COLLECTORS: [(&str, Parts); 7] = [
+const COLLECTORS: [(&str, Parts); 11] = [
     ("cpu", Parts::CPU),
     ("diskstats", Parts::DISKS),
+    ("entropy", Parts::ENTROPY),
+    ("filefd", Parts::FILE_HANDLES),
     ("loadavg", Parts::LOAD),
     ("meminfo", Parts::MEMORY_FIELDS),
     ("netdev", Parts::INTERFACES),
     ("pressure", Parts::PRESSURE),
     ("stat", Parts::CPU),
+    ("uname", Parts::UNAME),
+    ("vmstat", Parts::VMSTAT_FIELDS),
 ];
 
 /// This host's (or a mirror's) node_exporter families. Each collector succeeds or fails
@@ -660,6 +664,60 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
     }
     if ok(Parts::DISKS) {
         render_diskstats(&model, &mut page);
+    }
+    let limits = &model.sample.kernel_limits;
+    if ok(Parts::ENTROPY) {
+        let bits = [
+            (
+                "node_entropy_available_bits",
+                "Bits of available entropy.",
+                limits.entropy_bits,
+            ),
+            (
+                "node_entropy_pool_size_bits",
+                "Bits of entropy pool.",
+                limits.entropy_pool_bits,
+            ),
+        ];
+        for (name, help, value) in bits {
+            page.single(name, "gauge", help, value.unwrap_or(0) as f64);
+        }
+    }
+    if ok(Parts::FILE_HANDLES) {
+        let handles = [
+            (
+                "node_filefd_allocated",
+                "File descriptor statistics: allocated.",
+                limits.file_handles,
+            ),
+            (
+                "node_filefd_maximum",
+                "File descriptor statistics: maximum.",
+                limits.file_handles_max,
+            ),
+        ];
+        for (name, help, value) in handles {
+            page.single(name, "gauge", help, value.unwrap_or(0) as f64);
+        }
+    }
+    if let (true, Some(u)) = (ok(Parts::UNAME), &model.uname) {
+        page.family(
+            "node_uname_info",
+            "gauge",
+            "Labeled system information as provided by the uname system call.",
+        );
+        let labels = [
+            ("domainname", u.domainname.as_str()),
+            ("machine", &u.machine),
+            ("nodename", &u.nodename),
+            ("release", &u.release),
+            ("sysname", &u.sysname),
+            ("version", &u.version),
+        ];
+        page.sample("node_uname_info", &labels, 1.0);
+    }
+    if ok(Parts::VMSTAT_FIELDS) {
+        render_vmstat(&model, &mut page);
     }
     // Kernels without CONFIG_PSI have no pressure files: no families, and the collector
     // reports no success, as node_exporter's does.
@@ -796,6 +854,29 @@ fn render_meminfo(model: &HostSnapshot, page: &mut Page<'_>) {
             &format!("Memory information field {}.", field.name),
             field.value as f64,
         );
+    }
+}
+
+/// The /proc/vmstat counters node_exporter serves by default: its
+/// `--collector.vmstat.fields` default, `^(oom_kill|pgpg|pswp|pg.*fault).*`.
+fn render_vmstat(model: &HostSnapshot, page: &mut Page<'_>) {
+    let default_field = |name: &str| {
+        name.starts_with("oom_kill")
+            || name.starts_with("pgpg")
+            || name.starts_with("pswp")
+            || name
+                .strip_prefix("pg")
+                .is_some_and(|rest| rest.contains("fault"))
+    };
+    for field in model.vmstat_fields.iter() {
+        if default_field(&field.name) {
+            page.single(
+                &format!("node_vmstat_{}", field.name),
+                "untyped",
+                &format!("/proc/vmstat information field {}.", field.name),
+                field.value as f64,
+            );
+        }
     }
 }
 

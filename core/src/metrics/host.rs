@@ -134,6 +134,46 @@ pub struct KernelCounters {
     pub procs_blocked: Option<u64>,
 }
 
+/// Kernel tables and pools with a size (`/proc/sys/fs/file-nr`,
+/// `/proc/sys/kernel/random/{entropy_avail,poolsize}`); `None` where not read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct KernelLimits {
+    /// File handles allocated.
+    pub file_handles: Option<u64>,
+    /// File handles the kernel will allocate at most (`fs.file-max`).
+    pub file_handles_max: Option<u64>,
+    /// Bits of entropy in the input pool.
+    pub entropy_bits: Option<u64>,
+    /// The input pool's size in bits.
+    pub entropy_pool_bits: Option<u64>,
+}
+
+/// One named counter of a file that lists many (`/proc/vmstat`), for exporters that
+/// serve the file's counters by name; see [`CounterFields`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CounterField {
+    /// The counter's name as printed.
+    pub name: String<48>,
+    /// Its value.
+    pub value: u64,
+}
+
+/// Every counter of such a file, in its order; what did not fit is counted.
+pub type CounterFields<const N: usize> = Table<CounterField, N>;
+
+/// Adds one `/proc/vmstat` counter to `fields` (a name over 48 bytes counts as dropped).
+pub fn push_counter_field<const N: usize>(fields: &mut CounterFields<N>, name: &[u8], value: u64) {
+    match fixed_name(name) {
+        Some(name) => {
+            fields.push(CounterField { name, value });
+        }
+        None => fields.push_dropped(),
+    }
+}
+
 /// Load averages.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -412,6 +452,8 @@ pub struct HostSample<const CPUS: usize, const NICS: usize, const DISKS: usize> 
     pub cpus: Table<CoreCounters, CPUS>,
     /// Scheduler counters.
     pub kernel: KernelCounters,
+    /// File handles and entropy.
+    pub kernel_limits: KernelLimits,
     /// Memory and swap.
     pub memory: MemorySample,
     /// Network interfaces.
@@ -460,6 +502,7 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
         self.cpu = CpuCounters::default();
         self.cpus.clear();
         self.kernel = KernelCounters::default();
+        self.kernel_limits = KernelLimits::default();
         self.memory = MemorySample::default();
         self.interfaces.clear();
         self.disks.clear();
@@ -641,6 +684,19 @@ impl<const CPUS: usize, const NICS: usize, const DISKS: usize> HostSample<CPUS, 
         if let Some(p) = &mut self.pressure {
             p.irq_full_total_us = irq.full.map(|l| l.total_us);
         }
+    }
+
+    /// Fills the file handles of `kernel_limits` from `/proc/sys/fs/file-nr`'s three
+    /// values (allocated, allocated but unused, maximum).
+    pub fn set_file_handles(&mut self, file_nr: [u64; 3]) {
+        self.kernel_limits.file_handles = Some(file_nr[0]);
+        self.kernel_limits.file_handles_max = Some(file_nr[2]);
+    }
+
+    /// Fills the entropy of `kernel_limits`, bits.
+    pub fn set_entropy(&mut self, available: u64, pool_size: u64) {
+        self.kernel_limits.entropy_bits = Some(available);
+        self.kernel_limits.entropy_pool_bits = Some(pool_size);
     }
 
     /// Fills `tcp` and `udp` from parsed `/proc/net/snmp`.

@@ -7,7 +7,7 @@ pub mod host;
 pub mod rates;
 
 pub use host::{
-    CoreCounters, CpuCounters, DiskSample, HostSample, InterfaceSample, KernelCounters, LoadSample,
-    McuHostSample, MemoryField, MemoryFields, MemorySample, PressureSample, ServerHostSample,
-    TemperatureSample,
+    CoreCounters, CounterField, CounterFields, CpuCounters, DiskSample, HostSample,
+    InterfaceSample, KernelCounters, KernelLimits, LoadSample, McuHostSample, MemoryField,
+    MemoryFields, MemorySample, PressureSample, ServerHostSample, TemperatureSample,
 };

@@ -18,5 +18,6 @@ pub mod pid_statm;
 pub mod pid_status;
 pub mod pressure;
 pub mod stat;
+pub mod sysctl;
 pub mod uptime;
 pub mod vmstat;
