@@ -113,6 +113,7 @@ fn names_and_values_agree_with_node_exporter() {
             "--collector.filefd",
             "--collector.vmstat",
             "--collector.uname",
+            "--collector.time",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -198,6 +199,14 @@ fn names_and_values_agree_with_node_exporter() {
             .unwrap_or_default()
     };
     assert_eq!(uname(&o), uname(&t));
+    let clocksources = |s: &BTreeMap<String, f64>| -> Vec<String> {
+        s.keys()
+            .filter(|k| k.starts_with("node_time_clocksource_"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(clocksources(&o), clocksources(&t));
+    close("node_time_seconds", 5.0);
     assert!(uname(&o).contains("sysname=\"Linux\""), "{}", uname(&o));
     // Labels agree too: every disk node_exporter reports (it filters partitions and
     // loop devices by default), we report with the same count of reads.

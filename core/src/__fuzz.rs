@@ -355,8 +355,20 @@ pub fn sysctl(input: &[u8]) {
 /// The /proc/sys targets, by name.
 pub const SYSCTL_TARGETS: &[(&str, Target)] = &[("sysctl", sysctl)];
 
+/// A clocksource list: parses or fails inside the input, and a small capacity keeps a
+/// prefix of what a large one keeps.
+pub fn clocksource(input: &[u8]) {
+    let small = checked(input, crate::sysfs::clocksource::names::<2>(input));
+    let big = checked(input, crate::sysfs::clocksource::names::<64>(input));
+    assert_eq!(small.is_some(), big.is_some());
+    if let (Some((s, _)), Some((b, _))) = (small, big) {
+        assert_eq!(s[..], b[..2]);
+    }
+}
+
 /// The sysfs targets, by name.
-pub const SYSFS_TARGETS: &[(&str, Target)] = &[("thermal_temp", thermal_temp)];
+pub const SYSFS_TARGETS: &[(&str, Target)] =
+    &[("thermal_temp", thermal_temp), ("clocksource", clocksource)];
 
 /// The sFlow targets, by name.
 pub const SFLOW_TARGETS: &[(&str, Target)] = &[

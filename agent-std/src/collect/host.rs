@@ -20,7 +20,7 @@ use ferrostat_core::metrics::HostSample;
 use ferrostat_core::procfs::vmstat;
 use ferrostat_core::procfs::{diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pressure};
 use ferrostat_core::procfs::{stat, sysctl, uptime};
-use ferrostat_core::sysfs::thermal;
+use ferrostat_core::sysfs::{clocksource, thermal};
 
 use super::procfs::ProcFile;
 use super::shared::{Snapshot, Space};
@@ -71,8 +71,10 @@ impl Parts {
     pub const VMSTAT_FIELDS: Parts = Parts(1 << 15);
     /// The snapshot's `uname`.
     pub const UNAME: Parts = Parts(1 << 16);
+    /// The snapshot's `clocksources` (/sys/devices/system/clocksource).
+    pub const CLOCKSOURCES: Parts = Parts(1 << 17);
     /// Everything above.
-    pub const ALL: Parts = Parts((1 << 17) - 1);
+    pub const ALL: Parts = Parts((1 << 18) - 1);
 
     /// Both sets of parts (`|` where a constant needs it).
     pub const fn union(self, other: Parts) -> Parts {
@@ -121,6 +123,19 @@ pub struct HostSnapshot {
     pub vmstat_fields: Box<LinuxVmstatFields>,
     /// The kernel's names, with [`Parts::UNAME`].
     pub uname: Option<Uname>,
+    /// The clock sources of each clocksource device, with [`Parts::CLOCKSOURCES`].
+    pub clocksources: Vec<Clocksource>,
+}
+
+/// One clock source a clocksource device can use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clocksource {
+    /// The device (`0` for clocksource0).
+    pub device: u32,
+    /// The source (`tsc`).
+    pub name: String,
+    /// Whether the device uses it now.
+    pub current: bool,
 }
 
 /// Every /proc/vmstat counter: 6.x kernels print about 180.
@@ -477,6 +492,38 @@ pub(super) fn fill(
             })(),
         );
     }
+    let mut clocksources = Vec::new();
+    if parts.contains(Parts::CLOCKSOURCES) {
+        attempt(
+            Parts::CLOCKSOURCES,
+            (|| {
+                for device in 0u32.. {
+                    let dir = format!("/sys/devices/system/clocksource/clocksource{device}");
+                    let Ok(available) = read(&format!("{dir}/available_clocksource")) else {
+                        // None at all is the collector failing, as node_exporter's does.
+                        return if device == 0 {
+                            Err(format!("{dir}: not found"))
+                        } else {
+                            Ok(())
+                        };
+                    };
+                    let current = read(&format!("{dir}/current_clocksource"))?;
+                    let (available, _) =
+                        clocksource::names::<32>(&available).map_err(|e| invalid(&dir, e))?;
+                    let (current, _) =
+                        clocksource::names::<1>(&current).map_err(|e| invalid(&dir, e))?;
+                    for name in available.iter().flatten() {
+                        clocksources.push(Clocksource {
+                            device,
+                            name: name.to_string(),
+                            current: current[0] == Some(*name),
+                        });
+                    }
+                }
+                Ok(())
+            })(),
+        );
+    }
     let taken = Instant::now();
     HostSnapshot {
         taken,
@@ -488,6 +535,7 @@ pub(super) fn fill(
         filesystems,
         vmstat_fields,
         uname,
+        clocksources,
     }
 }
 

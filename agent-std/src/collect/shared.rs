@@ -100,6 +100,8 @@ pub const MIRROR_TICKS_PER_SEC: u64 = 100;
 pub struct ProcCache {
     /// `None` for a mirror.
     root: Option<PathBuf>,
+    /// Where files named `/sys/...` are read (normally `/sys`; a test's fixture tree).
+    sys_root: PathBuf,
     files: Mutex<HashMap<String, Arc<Mutex<FileSlot>>>>,
     processes: Mutex<ProcessSlot>,
     remote: Mutex<Remote>,
@@ -118,6 +120,7 @@ impl ProcCache {
     pub fn new(root: &Path) -> Self {
         ProcCache {
             root: Some(root.to_owned()),
+            sys_root: PathBuf::from("/sys"),
             files: Mutex::new(HashMap::new()),
             processes: Mutex::new(ProcessSlot {
                 scanner: Some(ProcessScanner::new(root)),
@@ -130,10 +133,17 @@ impl ProcCache {
         }
     }
 
+    /// Reads the files it is asked for by `/sys/...` paths under `sys_root` instead.
+    pub fn with_sys_root(mut self, sys_root: &Path) -> Self {
+        self.sys_root = sys_root.to_owned();
+        self
+    }
+
     /// An empty mirror of a remote host's /proc, filled by [`ProcCache::store`].
     pub fn mirror() -> Self {
         ProcCache {
             root: None,
+            sys_root: PathBuf::from("/sys"),
             files: Mutex::new(HashMap::new()),
             processes: Mutex::new(ProcessSlot {
                 scanner: None,
@@ -236,7 +246,13 @@ impl ProcCache {
         }
         let file = match &mut slot.file {
             Some(f) => f,
-            none => none.insert(ProcFile::open(root.join(rel))?),
+            none => {
+                let path = match rel.strip_prefix("/sys/") {
+                    Some(below) => self.sys_root.join(below),
+                    None => root.join(rel),
+                };
+                none.insert(ProcFile::open(path)?)
+            }
         };
         let bytes: Arc<[u8]> = Arc::from(file.read()?);
         let snapshot = Snapshot {

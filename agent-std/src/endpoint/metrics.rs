@@ -619,7 +619,7 @@ fn escape_label(out: &mut String, v: &str) {
 
 /// The node_exporter collectors `/metrics` serves, each with the part of the model it
 /// maps: a collector whose part failed is left out and reported unsuccessful.
-const COLLECTORS: [(&str, Parts); 11] = [
+const COLLECTORS: [(&str, Parts); 12] = [
     ("cpu", Parts::CPU),
     ("diskstats", Parts::DISKS),
     ("entropy", Parts::ENTROPY),
@@ -629,6 +629,7 @@ const COLLECTORS: [(&str, Parts); 11] = [
     ("netdev", Parts::INTERFACES),
     ("pressure", Parts::PRESSURE),
     ("stat", Parts::CPU),
+    ("time", Parts::CLOCKSOURCES),
     ("uname", Parts::UNAME),
     ("vmstat", Parts::VMSTAT_FIELDS),
 ];
@@ -718,6 +719,9 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
     }
     if ok(Parts::VMSTAT_FIELDS) {
         render_vmstat(&model, &mut page);
+    }
+    if ok(Parts::CLOCKSOURCES) {
+        render_time(&model, &mut page);
     }
     // Kernels without CONFIG_PSI have no pressure files: no families, and the collector
     // reports no success, as node_exporter's does.
@@ -854,6 +858,41 @@ fn render_meminfo(model: &HostSnapshot, page: &mut Page<'_>) {
             &format!("Memory information field {}.", field.name),
             field.value as f64,
         );
+    }
+}
+
+/// node_exporter's time collector: the clock now and the clock sources.
+fn render_time(model: &HostSnapshot, page: &mut Page<'_>) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    page.single(
+        "node_time_seconds",
+        "gauge",
+        "System time in seconds since epoch (1970).",
+        now,
+    );
+    for (name, help, current_only) in [
+        (
+            "node_time_clocksource_available_info",
+            "Available clocksources read from '/sys/devices/system/clocksource'.",
+            false,
+        ),
+        (
+            "node_time_clocksource_current_info",
+            "Current clocksource read from '/sys/devices/system/clocksource'.",
+            true,
+        ),
+    ] {
+        page.family(name, "gauge", help);
+        for c in model
+            .clocksources
+            .iter()
+            .filter(|c| c.current || !current_only)
+        {
+            let device = c.device.to_string();
+            page.sample(name, &[("clocksource", &c.name), ("device", &device)], 1.0);
+        }
     }
 }
 
