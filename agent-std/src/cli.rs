@@ -98,12 +98,29 @@ pub struct SflowDecodeArgs {
     pub port: u16,
 }
 
+/// A listen address: `host:port`, or node_exporter's `:port` for every IPv4 address.
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    let full = match text.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => text.to_owned(),
+    };
+    full.parse()
+        .map_err(|e| format!("{text:?} is not an address and port: {e}"))
+}
+
 /// Arguments of `serve`. Every one is optional here so the configuration file can fill
 /// in what neither a flag nor the environment gave.
 #[derive(Debug, Default, Args)]
 pub struct ServeArgs {
-    /// Address to listen on; repeat for several (default 127.0.0.1:3000).
-    #[arg(long, env = "FERROSTAT_LISTEN", value_delimiter = ',')]
+    /// Address to listen on; repeat for several (default 127.0.0.1:3000). Also spelled
+    /// as node_exporter's `--web.listen-address`, whose `:9100` means every IPv4 address.
+    #[arg(
+        long,
+        env = "FERROSTAT_LISTEN",
+        value_delimiter = ',',
+        alias = "web.listen-address",
+        value_parser = listen_address
+    )]
     pub listen: Vec<std::net::SocketAddr>,
     /// Token clients must present (`Authorization: Bearer`, `?token=` or the WebSocket
     /// sub-protocol). Required to listen on a non-loopback address. SOCKTOP_TOKEN is
@@ -125,11 +142,12 @@ pub struct ServeArgs {
     /// ssh_known_hosts, ssh_require_known_hosts, ssh_watch).
     #[arg(long, env = "FERROSTAT_CONFIG")]
     pub config: Option<PathBuf>,
-    /// The procfs mount to read (default /proc).
-    #[arg(long, env = "FERROSTAT_PROC_ROOT")]
+    /// The procfs mount to read (default /proc; node_exporter's `--path.procfs`).
+    #[arg(long, env = "FERROSTAT_PROC_ROOT", alias = "path.procfs")]
     pub proc_root: Option<PathBuf>,
-    /// The sysfs mount to read sensors and block devices from (default /sys).
-    #[arg(long, env = "FERROSTAT_SYS_ROOT")]
+    /// The sysfs mount to read sensors, block devices and clock sources from (default
+    /// /sys; node_exporter's `--path.sysfs`).
+    #[arg(long, env = "FERROSTAT_SYS_ROOT", alias = "path.sysfs")]
     pub sys_root: Option<PathBuf>,
     /// How long a collected value is served to every client before /proc is read again,
     /// in milliseconds (default 500).

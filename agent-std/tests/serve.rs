@@ -452,3 +452,46 @@ fn gpu_gauges_agree_with_nvidia_smi() {
         assert!(temp > 0.0 && temp < 120.0, "{temp} °C");
     }
 }
+
+/// node_exporter's flag spellings, so a unit file swaps one agent for the other.
+#[test]
+fn node_exporter_flag_spellings() {
+    let port = free_port();
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/node_exporter/collector/fixtures"
+    );
+    let _agent = start(&[
+        "--web.listen-address",
+        &format!("127.0.0.1:{port}"),
+        "--path.procfs",
+        &format!("{fixtures}/proc"),
+    ]);
+    // The agent announces its listeners one by one: wait for this one.
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (status, page, _) = get(&format!("http://127.0.0.1:{port}/metrics"), &[]);
+    assert_eq!(status, 200);
+    // The fixture's loadavg: 0.21 0.37 0.39.
+    assert_eq!(samples(&page)["node_load1"], 0.21);
+
+    // `:PORT` is every address: like any non-loopback listener, refused without a token.
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+        .args([
+            "serve",
+            "--web.listen-address",
+            &format!(":{}", free_port()),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("0.0.0.0") && stderr.contains("token"),
+        "{stderr}"
+    );
+}
