@@ -48,7 +48,8 @@ impl InMemoryHost {
     /// The node_exporter part of `/metrics` rendered into `page`; returns its length.
     pub fn metrics_page(&self, page: &mut String) -> usize {
         page.clear();
-        let _ = crate::endpoint::metrics::render(&self.0, Duration::ZERO, page);
+        let every = crate::endpoint::metrics::Collectors::default();
+        let _ = crate::endpoint::metrics::render(&self.0, Duration::ZERO, every, page);
         page.len()
     }
 }

@@ -98,6 +98,42 @@ pub struct SflowDecodeArgs {
     pub port: u16,
 }
 
+/// node_exporter's collector switches as given, in order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CollectorSwitches {
+    /// `--collector.disable-defaults`: only the collectors turned on are served.
+    pub disable_defaults: bool,
+    /// `--collector.NAME` (true) and `--no-collector.NAME` (false).
+    pub set: Vec<(String, bool)>,
+}
+
+/// Takes node_exporter's collector switches out of a command line, so a unit file
+/// written for node_exporter works unchanged: their names are open-ended, which clap's
+/// declared flags are not. Everything else is returned as it came, for clap.
+pub fn take_collector_switches(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> (Vec<std::ffi::OsString>, CollectorSwitches) {
+    let mut rest = Vec::new();
+    let mut switches = CollectorSwitches::default();
+    for arg in args {
+        match arg.to_str() {
+            Some("--collector.disable-defaults") => switches.disable_defaults = true,
+            Some(a) if a.starts_with("--collector.") && !a.contains('=') => {
+                switches
+                    .set
+                    .push((a["--collector.".len()..].to_owned(), true));
+            }
+            Some(a) if a.starts_with("--no-collector.") => {
+                switches
+                    .set
+                    .push((a["--no-collector.".len()..].to_owned(), false));
+            }
+            _ => rest.push(arg),
+        }
+    }
+    (rest, switches)
+}
+
 /// A listen address: `host:port`, or node_exporter's `:port` for every IPv4 address.
 fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
     let full = match text.strip_prefix(':') {
@@ -267,6 +303,11 @@ pub struct ServeArgs {
     /// agent-embassy/PROTOCOL.md). Their hello must carry the agent's token.
     #[arg(long, env = "FERROSTAT_GATEWAY_LISTEN")]
     pub gateway_listen: Option<std::net::SocketAddr>,
+    /// node_exporter's collector switches (`--collector.NAME`, `--no-collector.NAME`,
+    /// `--collector.disable-defaults`), taken from the command line before the rest is
+    /// parsed: see [`take_collector_switches`].
+    #[arg(skip)]
+    pub collectors: CollectorSwitches,
     /// The agent's own SSH private key, for `/monitor` requests with `agentKey: true`.
     #[arg(long, env = "FERROSTAT_SSH_KEY")]
     pub ssh_key: Option<PathBuf>,

@@ -142,6 +142,8 @@ pub struct ServeConfig {
     pub ssh_require_known_hosts: bool,
     /// Hosts watched over SSH from startup, with the agent's key.
     pub ssh_watch: Vec<crate::ssh::session::Target>,
+    /// node_exporter's collector switches for `/metrics`.
+    pub collectors: crate::cli::CollectorSwitches,
 }
 
 /// The default listener: loopback only.
@@ -234,6 +236,7 @@ impl ServeConfig {
             ssh_known_hosts: None,
             ssh_require_known_hosts: false,
             ssh_watch: Vec::new(),
+            collectors: args.collectors.clone(),
             token: args
                 .token
                 .or_else(|| env("SOCKTOP_TOKEN"))

@@ -8,9 +8,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let (args, collectors) = cli::take_collector_switches(std::env::args_os());
+    let cli = cli::Cli::parse_from(args);
     let result = match cli.command.unwrap_or_default() {
-        cli::Command::Serve(args) => server::run_blocking(*args),
+        cli::Command::Serve(mut args) => {
+            args.collectors = collectors;
+            server::run_blocking(*args)
+        }
         cli::Command::Snapshot(args) => commands::snapshot::run(&args),
         cli::Command::Parse(args) => commands::parse::run(&args),
         cli::Command::Sflow(cli::SflowCommand::Decode(args)) => commands::sflow_decode::run(&args),

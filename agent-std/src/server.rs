@@ -145,6 +145,8 @@ pub fn run_blocking(args: ServeArgs) -> Result<(), CommandError> {
 }
 
 async fn run(config: ServeConfig) -> Result<(), CommandError> {
+    let collectors = endpoint::metrics::Collectors::from_switches(&config.collectors)
+        .map_err(CommandError::Config)?;
     raise_open_file_limit();
     // Fail on a missing or foreign /proc now rather than on the first request.
     std::fs::metadata(config.proc_root.join("stat"))
@@ -271,7 +273,12 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
         socktop_remote: Arc::default(),
         stats_interval: config.stats_interval,
         body_timeout: config.header_timeout,
-        metrics: Arc::new(endpoint::metrics::Source::new(proc, gpus, config.cache)),
+        metrics: Arc::new(endpoint::metrics::Source::new(
+            proc,
+            gpus,
+            config.cache,
+            collectors,
+        )),
         registry,
         history: history.as_ref().map(|h| h.0.clone()),
         collector: collector.as_ref().map(|c| c.stats.clone()),

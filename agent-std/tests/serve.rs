@@ -479,6 +479,52 @@ fn node_exporter_flag_spellings() {
     // The fixture's loadavg: 0.21 0.37 0.39.
     assert_eq!(samples(&page)["node_load1"], 0.21);
 
+    // Its collector switches.
+    let only = start(&[
+        "--collector.disable-defaults",
+        "--collector.loadavg",
+        "--collector.meminfo",
+        "--collector.vmstat",
+        "--no-collector.vmstat",
+    ]);
+    let (_, page, _) = get(&format!("{}/metrics", only.base()), &[]);
+    let families: Vec<String> = family_names(&page)
+        .into_iter()
+        .filter(|f| f.starts_with("node_"))
+        .collect();
+    assert!(
+        families.iter().all(|f| f.starts_with("node_load")
+            || f.starts_with("node_memory_")
+            || f == "node_scrape_collector_success"),
+        "{families:?}"
+    );
+    assert!(families.iter().any(|f| f == "node_load1"));
+    let s = samples(&page);
+    let collectors: Vec<&String> = s
+        .keys()
+        .filter(|k| k.starts_with("node_scrape_collector_success{"))
+        .collect();
+    assert_eq!(
+        collectors,
+        [
+            "node_scrape_collector_success{collector=\"loadavg\"}",
+            "node_scrape_collector_success{collector=\"meminfo\"}"
+        ]
+    );
+    let without_vmstat = start(&["--no-collector.vmstat"]);
+    let (_, page, _) = get(&format!("{}/metrics", without_vmstat.base()), &[]);
+    assert!(!page.contains("node_vmstat_") && page.contains("node_filefd_allocated"));
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
+        .args(["serve", "--collector.nosuch", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("no collector \"nosuch\"") && stderr.contains("vmstat"),
+        "{stderr}"
+    );
+
     // `:PORT` is every address: like any non-loopback listener, refused without a token.
     let out = Command::new(env!("CARGO_BIN_EXE_ferrostat-agent"))
         .args([

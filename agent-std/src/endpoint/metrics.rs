@@ -43,6 +43,7 @@ pub struct Source {
     proc: Arc<ProcCache>,
     gpus: Option<Arc<Gpus>>,
     max_age: Duration,
+    collectors: Collectors,
 }
 
 struct Inner {
@@ -51,9 +52,14 @@ struct Inner {
 }
 
 impl Source {
-    /// Renders from `proc` (and `gpus`, when the agent may use NVML) at most once per
-    /// `max_age`.
-    pub fn new(proc: Arc<ProcCache>, gpus: Option<Arc<Gpus>>, max_age: Duration) -> Self {
+    /// Renders `collectors` from `proc` (and `gpus`, when the agent may use NVML) at
+    /// most once per `max_age`.
+    pub fn new(
+        proc: Arc<ProcCache>,
+        gpus: Option<Arc<Gpus>>,
+        max_age: Duration,
+        collectors: Collectors,
+    ) -> Self {
         Source {
             inner: Mutex::new(Inner {
                 page: String::new(),
@@ -62,7 +68,54 @@ impl Source {
             proc,
             gpus,
             max_age,
+            collectors,
         }
+    }
+}
+
+/// The node_exporter collectors `/metrics` serves: every one by default, as
+/// node_exporter's switches (`--collector.NAME`, `--no-collector.NAME`,
+/// `--collector.disable-defaults`) leave them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Collectors(u32);
+
+impl Default for Collectors {
+    fn default() -> Self {
+        Collectors((1 << COLLECTORS.len()) - 1)
+    }
+}
+
+impl Collectors {
+    /// The collectors `switches` leave on.
+    ///
+    /// # Errors
+    /// A switch names a collector the agent does not have (or one of node_exporter's
+    /// collector options, which it does not take yet).
+    pub fn from_switches(switches: &crate::cli::CollectorSwitches) -> Result<Self, String> {
+        let mut on = if switches.disable_defaults {
+            Collectors(0)
+        } else {
+            Collectors::default()
+        };
+        for (name, enable) in &switches.set {
+            let Some(i) = COLLECTORS.iter().position(|(c, _)| c == name) else {
+                let known: Vec<&str> = COLLECTORS.iter().map(|(c, _)| *c).collect();
+                return Err(format!(
+                    "no collector {name:?} (this agent serves {})",
+                    known.join(", ")
+                ));
+            };
+            if *enable {
+                on.0 |= 1 << i;
+            } else {
+                on.0 &= !(1 << i);
+            }
+        }
+        Ok(on)
+    }
+
+    fn serves(self, index: usize) -> bool {
+        self.0 & (1 << index) != 0
     }
 }
 
@@ -103,7 +156,12 @@ pub async fn handle(
             return super::no_such_host(name);
         };
         let mut page = String::new();
-        return match render(&host.mirror, Duration::ZERO, &mut page) {
+        return match render(
+            &host.mirror,
+            Duration::ZERO,
+            state.metrics.collectors,
+            &mut page,
+        ) {
             Ok(()) => page_response(page, gzip).await,
             Err(e) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -120,7 +178,7 @@ pub async fn handle(
     if !fresh {
         let page = &mut inner.page;
         page.clear();
-        let rendered = render(&source.proc, source.max_age, page);
+        let rendered = render(&source.proc, source.max_age, source.collectors, page);
         if let Err(e) = rendered {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -212,7 +270,14 @@ fn render_watched(state: &Context, out: &mut String) {
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for h in &hosts {
         let mut one = String::new();
-        if render(&h.mirror, Duration::ZERO, &mut one).is_err() {
+        if render(
+            &h.mirror,
+            Duration::ZERO,
+            state.metrics.collectors,
+            &mut one,
+        )
+        .is_err()
+        {
             continue; // not polled yet: only its ferrostat_ssh_up
         }
         let mut label = String::from("host=\"");
@@ -637,37 +702,55 @@ const COLLECTORS: [(&str, Parts); 12] = [
 /// This host's (or a mirror's) node_exporter families. Each collector succeeds or fails
 /// on its own, as node_exporter's do (`node_scrape_collector_success`); an error only
 /// when every one failed (nothing read yet from a watched host).
-pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> io::Result<()> {
+pub(crate) fn render(
+    proc: &ProcCache,
+    max_age: Duration,
+    collectors: Collectors,
+    out: &mut String,
+) -> io::Result<()> {
     let mut page = Page(out);
-    let parts = COLLECTORS
-        .iter()
-        .fold(Parts::default(), |all, (_, p)| all | *p);
+    let mut parts = Parts::default();
+    for (i, (_, part)) in COLLECTORS.iter().enumerate() {
+        if collectors.serves(i) {
+            parts = parts | *part;
+        }
+    }
     let model = proc.host_partial(parts, max_age);
-    let ok = |part: Parts| model.error(part).is_none();
-    if COLLECTORS.iter().all(|(_, part)| !ok(*part)) {
+    let ok = |part: Parts| parts.contains(part) && model.error(part).is_none();
+    // A collector is rendered when it is on and its part was read.
+    let on = |name: &str| {
+        COLLECTORS
+            .iter()
+            .position(|(c, _)| *c == name)
+            .is_some_and(|i| collectors.serves(i) && ok(COLLECTORS[i].1))
+    };
+    if parts != Parts::default() && !COLLECTORS.iter().any(|(_, part)| ok(*part)) {
         let why = model.error(parts).unwrap_or_default();
         return Err(io::Error::new(io::ErrorKind::InvalidData, why.to_owned()));
     }
-    if ok(Parts::CPU) {
+    if on("cpu") {
         render_cpu(&model, &mut page);
     }
-    if ok(Parts::MEMORY_FIELDS) {
+    if on("stat") {
+        render_stat(&model, &mut page);
+    }
+    if on("meminfo") {
         render_meminfo(&model, &mut page);
     }
-    if ok(Parts::LOAD) {
+    if on("loadavg") {
         let [one, five, fifteen] = model.sample.load.averages();
         page.single("node_load1", "gauge", "1m load average.", one);
         page.single("node_load5", "gauge", "5m load average.", five);
         page.single("node_load15", "gauge", "15m load average.", fifteen);
     }
-    if ok(Parts::INTERFACES) {
+    if on("netdev") {
         render_netdev(&model, &mut page);
     }
-    if ok(Parts::DISKS) {
+    if on("diskstats") {
         render_diskstats(&model, &mut page);
     }
     let limits = &model.sample.kernel_limits;
-    if ok(Parts::ENTROPY) {
+    if on("entropy") {
         let bits = [
             (
                 "node_entropy_available_bits",
@@ -684,7 +767,7 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             page.single(name, "gauge", help, value.unwrap_or(0) as f64);
         }
     }
-    if ok(Parts::FILE_HANDLES) {
+    if on("filefd") {
         let handles = [
             (
                 "node_filefd_allocated",
@@ -701,7 +784,7 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
             page.single(name, "gauge", help, value.unwrap_or(0) as f64);
         }
     }
-    if let (true, Some(u)) = (ok(Parts::UNAME), &model.uname) {
+    if let (true, Some(u)) = (on("uname"), &model.uname) {
         page.family(
             "node_uname_info",
             "gauge",
@@ -717,15 +800,15 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
         ];
         page.sample("node_uname_info", &labels, 1.0);
     }
-    if ok(Parts::VMSTAT_FIELDS) {
+    if on("vmstat") {
         render_vmstat(&model, &mut page);
     }
-    if ok(Parts::CLOCKSOURCES) {
+    if on("time") {
         render_time(&model, &mut page);
     }
     // Kernels without CONFIG_PSI have no pressure files: no families, and the collector
     // reports no success, as node_exporter's does.
-    let pressure = ok(Parts::PRESSURE) && model.sample.pressure.is_some();
+    let pressure = on("pressure") && model.sample.pressure.is_some();
     if pressure {
         render_pressure(&model, &mut page);
     }
@@ -734,7 +817,10 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
         "gauge",
         "node_exporter: Whether a collector succeeded.",
     );
-    for (collector, part) in COLLECTORS {
+    for (i, (collector, part)) in COLLECTORS.into_iter().enumerate() {
+        if !collectors.serves(i) {
+            continue;
+        }
         let success = ok(part) && (part != Parts::PRESSURE || pressure);
         page.sample(
             "node_scrape_collector_success",
@@ -746,7 +832,7 @@ pub(crate) fn render(proc: &ProcCache, max_age: Duration, out: &mut String) -> i
 }
 
 fn render_cpu(model: &HostSnapshot, page: &mut Page<'_>) {
-    let (cpus, s) = (&model.sample.cpus, &model.sample.kernel);
+    let cpus = &model.sample.cpus;
     let seconds = |ms: u64| ms as f64 / 1000.0;
     page.family(
         "node_cpu_seconds_total",
@@ -791,6 +877,11 @@ fn render_cpu(model: &HostSnapshot, page: &mut Page<'_>) {
             seconds(cpu.counters.guest_ms),
         );
     }
+}
+
+/// node_exporter's stat collector: the scheduler counters of /proc/stat.
+fn render_stat(model: &HostSnapshot, page: &mut Page<'_>) {
+    let s = &model.sample.kernel;
     let scalars = [
         (
             "node_boot_time_seconds",
