@@ -750,37 +750,34 @@ pub(crate) fn render(
         render_diskstats(&model, &mut page);
     }
     let limits = &model.sample.kernel_limits;
-    if on("entropy") {
-        let bits = [
-            (
-                "node_entropy_available_bits",
-                "Bits of available entropy.",
-                limits.entropy_bits,
-            ),
-            (
-                "node_entropy_pool_size_bits",
-                "Bits of entropy pool.",
-                limits.entropy_pool_bits,
-            ),
-        ];
-        for (name, help, value) in bits {
-            page.single(name, "gauge", help, value.unwrap_or(0) as f64);
-        }
-    }
-    if on("filefd") {
-        let handles = [
-            (
-                "node_filefd_allocated",
-                "File descriptor statistics: allocated.",
-                limits.file_handles,
-            ),
-            (
-                "node_filefd_maximum",
-                "File descriptor statistics: maximum.",
-                limits.file_handles_max,
-            ),
-        ];
-        for (name, help, value) in handles {
+    let kernel_limits = [
+        (
+            "entropy",
+            "node_entropy_available_bits",
+            "Bits of available entropy.",
+            limits.entropy_bits,
+        ),
+        (
+            "entropy",
+            "node_entropy_pool_size_bits",
+            "Bits of entropy pool.",
+            limits.entropy_pool_bits,
+        ),
+        (
+            "filefd",
+            "node_filefd_allocated",
+            "File descriptor statistics: allocated.",
+            limits.file_handles,
+        ),
+        (
+            "filefd",
+            "node_filefd_maximum",
+            "File descriptor statistics: maximum.",
+            limits.file_handles_max,
+        ),
+    ];
+    for (collector, name, help, value) in kernel_limits {
+        if on(collector) {
             page.single(name, "gauge", help, value.unwrap_or(0) as f64);
         }
     }
