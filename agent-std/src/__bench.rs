@@ -41,15 +41,32 @@ impl InMemoryHost {
 
     /// A full host sample built from the files; returns its interface count.
     pub fn sample(&self) -> usize {
-        let snapshot = self.0.host(Parts::ALL, Duration::ZERO);
+        let snapshot = self.0.host(Parts::SUMMARY, Duration::ZERO);
         snapshot.map_or(0, |s| s.sample.interfaces.len())
     }
 
     /// The node_exporter part of `/metrics` rendered into `page`; returns its length.
     pub fn metrics_page(&self, page: &mut String) -> usize {
         page.clear();
-        let every = crate::endpoint::metrics::Collectors::default();
-        let _ = crate::endpoint::metrics::render(&self.0, Duration::ZERO, every, page);
+        // The collectors whose files the in-memory host has (those /metrics served
+        // when the benchmark was written).
+        let switches = crate::cli::CollectorSwitches {
+            disable_defaults: true,
+            set: [
+                "cpu",
+                "stat",
+                "meminfo",
+                "loadavg",
+                "netdev",
+                "diskstats",
+                "pressure",
+            ]
+            .map(|c| (c.to_owned(), true))
+            .into(),
+        };
+        let collectors =
+            crate::endpoint::metrics::Collectors::from_switches(&switches).unwrap_or_default();
+        let _ = crate::endpoint::metrics::render(&self.0, Duration::ZERO, collectors, page);
         page.len()
     }
 }
@@ -83,7 +100,7 @@ impl LiveHost {
 
     /// A full host sample, every file read now.
     pub fn sample(&self) -> usize {
-        let snapshot = self.cache.host(Parts::ALL, Duration::ZERO);
+        let snapshot = self.cache.host(Parts::SUMMARY, Duration::ZERO);
         snapshot.map_or(0, |s| s.sample.interfaces.len())
     }
 }

@@ -75,6 +75,10 @@ impl Parts {
     pub const CLOCKSOURCES: Parts = Parts(1 << 17);
     /// Everything above.
     pub const ALL: Parts = Parts((1 << 18) - 1);
+    /// What every Linux host has and a host summary shows: cpu, memory and its swap
+    /// traffic, load, uptime, interfaces, disks, pressure, hostname (the `snapshot`
+    /// command's sample).
+    pub const SUMMARY: Parts = Parts((1 << 9) - 1);
 
     /// Both sets of parts (`|` where a constant needs it).
     pub const fn union(self, other: Parts) -> Parts {

@@ -8,7 +8,7 @@ use crate::collect::host::{read_now, Parts};
 #[inline(never)] // see commands/mod.rs
 pub fn run(args: &SnapshotArgs) -> Result<(), CommandError> {
     // The error names the file.
-    let snapshot = read_now(&args.proc_root, Parts::ALL)
+    let snapshot = read_now(&args.proc_root, Parts::SUMMARY)
         .map_err(|e| CommandError::Io("snapshot".into(), std::io::Error::other(e)))?;
     print_json(&*snapshot.sample, args.compact)
 }
