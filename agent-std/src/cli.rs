@@ -167,7 +167,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROSTAT_INSECURE")]
     pub insecure: bool,
     /// TOML configuration file (keys as the long flags with `_` for `-`: listen, token,
-    /// insecure, proc_root, sys_root, cache_ms, allow_kill, max_connections,
+    /// insecure, proc_root, sys_root, rootfs, cache_ms, allow_kill, max_connections,
     /// max_http_connections, max_http_connections_per_address,
     /// max_connections_per_address, header_timeout_ms, idle_timeout_ms,
     /// websocket_idle_ms, allowed_host, write_timeout_ms, stats_interval_ms,
@@ -185,6 +185,11 @@ pub struct ServeArgs {
     /// /sys; node_exporter's `--path.sysfs`).
     #[arg(long, env = "FERROSTAT_SYS_ROOT", alias = "path.sysfs")]
     pub sys_root: Option<PathBuf>,
+    /// The root filesystem other system files are read under (`/etc/os-release`;
+    /// default /; node_exporter's `--path.rootfs`), for an agent in a container that
+    /// reports its host.
+    #[arg(long, env = "FERROSTAT_ROOTFS", alias = "path.rootfs")]
+    pub rootfs: Option<PathBuf>,
     /// How long a collected value is served to every client before /proc is read again,
     /// in milliseconds (default 500).
     #[arg(long, env = "FERROSTAT_CACHE_MS")]

@@ -17,6 +17,7 @@ struct FileConfig {
     token: Option<String>,
     insecure: Option<bool>,
     proc_root: Option<PathBuf>,
+    rootfs: Option<PathBuf>,
     sys_root: Option<PathBuf>,
     cache_ms: Option<u64>,
     allow_kill: Option<bool>,
@@ -92,6 +93,8 @@ pub struct ServeConfig {
     pub insecure: bool,
     /// The procfs mount.
     pub proc_root: PathBuf,
+    /// The root other system files are read under (`/etc/os-release`).
+    pub rootfs: PathBuf,
     /// How long a collected value is shared by all clients.
     pub cache: Duration,
     /// Whether psiod's `process.kill` may kill.
@@ -247,6 +250,10 @@ impl ServeConfig {
                 .proc_root
                 .or(file.proc_root)
                 .unwrap_or_else(|| PathBuf::from("/proc")),
+            rootfs: args
+                .rootfs
+                .or(file.rootfs)
+                .unwrap_or_else(|| PathBuf::from("/")),
             cache: Duration::from_millis(
                 args.cache_ms
                     .or(file.cache_ms)

@@ -253,7 +253,11 @@ async fn run(config: ServeConfig) -> Result<(), CommandError> {
             );
         }
     }
-    let proc = Arc::new(ProcCache::new(&config.proc_root).with_sys_root(&config.socktop.sys_root));
+    let proc = Arc::new(
+        ProcCache::new(&config.proc_root)
+            .with_sys_root(&config.socktop.sys_root)
+            .with_rootfs(&config.rootfs),
+    );
     let gpus = config.gpu.then(|| Arc::new(Gpus::new()));
     let state = Arc::new(AppState {
         token: config.token.clone(),

@@ -276,6 +276,8 @@ fn node_exporter_end_to_end_fixtures() {
     let sys = unpack_sys(&data);
     let proc_root = fixtures.join("proc");
     let agent = start(&[
+        "--rootfs",
+        fixtures.to_str().unwrap(),
         "--proc-root",
         proc_root.to_str().unwrap(),
         "--sys-root",

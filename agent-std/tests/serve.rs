@@ -114,6 +114,7 @@ fn names_and_values_agree_with_node_exporter() {
             "--collector.vmstat",
             "--collector.uname",
             "--collector.time",
+            "--collector.os",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -206,6 +207,14 @@ fn names_and_values_agree_with_node_exporter() {
             .collect()
     };
     assert_eq!(clocksources(&o), clocksources(&t));
+    let os = |s: &BTreeMap<String, f64>| -> Vec<(String, f64)> {
+        s.iter()
+            .filter(|(k, _)| k.starts_with("node_os_"))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    };
+    assert_eq!(os(&o), os(&t));
+    assert!(!os(&o).is_empty());
     close("node_time_seconds", 5.0);
     assert!(uname(&o).contains("sysname=\"Linux\""), "{}", uname(&o));
     // Labels agree too: every disk node_exporter reports (it filters partitions and

@@ -352,6 +352,18 @@ pub fn sysctl(input: &[u8]) {
     );
 }
 
+/// os-release: every record parses or fails inside the input, and a value decodes to no
+/// more bytes than it holds.
+pub fn os_release(input: &[u8]) {
+    for f in crate::etc::os_release::records(input).flatten() {
+        assert!(f.value.decoded().count() <= f.value.raw().len());
+    }
+    drain(input, crate::etc::os_release::records(input));
+}
+
+/// Targets for files under /etc, by name.
+pub const ETC_TARGETS: &[(&str, Target)] = &[("os_release", os_release)];
+
 /// The /proc/sys targets, by name.
 pub const SYSCTL_TARGETS: &[(&str, Target)] = &[("sysctl", sysctl)];
 

@@ -37,6 +37,7 @@
 extern crate std;
 
 mod error;
+pub mod etc;
 #[cfg(feature = "serde")]
 pub mod gateway;
 pub mod metrics;

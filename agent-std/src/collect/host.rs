@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use ferrostat_core::etc::os_release;
 use ferrostat_core::metrics::host::{fixed_name, push_counter_field, push_memory_field};
 use ferrostat_core::metrics::host::{CounterFields, MemoryFields};
 use ferrostat_core::metrics::HostSample;
@@ -73,8 +74,10 @@ impl Parts {
     pub const UNAME: Parts = Parts(1 << 16);
     /// The snapshot's `clocksources` (/sys/devices/system/clocksource).
     pub const CLOCKSOURCES: Parts = Parts(1 << 17);
+    /// The snapshot's `os_release` (/etc/os-release, else /usr/lib/os-release).
+    pub const OS_RELEASE: Parts = Parts(1 << 18);
     /// Everything above.
-    pub const ALL: Parts = Parts((1 << 18) - 1);
+    pub const ALL: Parts = Parts((1 << 19) - 1);
     /// What every Linux host has and a host summary shows: cpu, memory and its swap
     /// traffic, load, uptime, interfaces, disks, pressure, hostname (the `snapshot`
     /// command's sample).
@@ -129,6 +132,9 @@ pub struct HostSnapshot {
     pub uname: Option<Uname>,
     /// The clock sources of each clocksource device, with [`Parts::CLOCKSOURCES`].
     pub clocksources: Vec<Clocksource>,
+    /// The operating system's identification, `(KEY, value)` in the file's order, with
+    /// [`Parts::OS_RELEASE`].
+    pub os_release: Vec<(String, String)>,
 }
 
 /// One clock source a clocksource device can use.
@@ -528,6 +534,24 @@ pub(super) fn fill(
             })(),
         );
     }
+    let mut os_release = Vec::new();
+    if parts.contains(Parts::OS_RELEASE) {
+        attempt(
+            Parts::OS_RELEASE,
+            (|| {
+                // os-release(5): /etc/os-release wins, /usr/lib/os-release is the fallback.
+                let (path, bytes) = match read("/etc/os-release") {
+                    Ok(bytes) => ("/etc/os-release", bytes),
+                    Err(_) => ("/usr/lib/os-release", read("/usr/lib/os-release")?),
+                };
+                for record in os_release::records(&bytes) {
+                    let f = record.map_err(|e| invalid(path, e))?;
+                    os_release.push((f.key.to_string(), f.value.to_string()));
+                }
+                Ok(())
+            })(),
+        );
+    }
     let taken = Instant::now();
     HostSnapshot {
         taken,
@@ -540,6 +564,7 @@ pub(super) fn fill(
         vmstat_fields,
         uname,
         clocksources,
+        os_release,
     }
 }
 

@@ -102,6 +102,8 @@ pub struct ProcCache {
     root: Option<PathBuf>,
     /// Where files named `/sys/...` are read (normally `/sys`; a test's fixture tree).
     sys_root: PathBuf,
+    /// Where other files named by an absolute path are read (normally `/`).
+    rootfs: PathBuf,
     files: Mutex<HashMap<String, Arc<Mutex<FileSlot>>>>,
     processes: Mutex<ProcessSlot>,
     remote: Mutex<Remote>,
@@ -121,6 +123,7 @@ impl ProcCache {
         ProcCache {
             root: Some(root.to_owned()),
             sys_root: PathBuf::from("/sys"),
+            rootfs: PathBuf::from("/"),
             files: Mutex::new(HashMap::new()),
             processes: Mutex::new(ProcessSlot {
                 scanner: Some(ProcessScanner::new(root)),
@@ -139,11 +142,19 @@ impl ProcCache {
         self
     }
 
+    /// Reads the files it is asked for by other absolute paths (`/etc/os-release`) under
+    /// `rootfs` instead of `/`.
+    pub fn with_rootfs(mut self, rootfs: &Path) -> Self {
+        self.rootfs = rootfs.to_owned();
+        self
+    }
+
     /// An empty mirror of a remote host's /proc, filled by [`ProcCache::store`].
     pub fn mirror() -> Self {
         ProcCache {
             root: None,
             sys_root: PathBuf::from("/sys"),
+            rootfs: PathBuf::from("/"),
             files: Mutex::new(HashMap::new()),
             processes: Mutex::new(ProcessSlot {
                 scanner: None,
@@ -247,9 +258,12 @@ impl ProcCache {
         let file = match &mut slot.file {
             Some(f) => f,
             none => {
-                let path = match rel.strip_prefix("/sys/") {
-                    Some(below) => self.sys_root.join(below),
-                    None => root.join(rel),
+                let path = if let Some(below) = rel.strip_prefix("/sys/") {
+                    self.sys_root.join(below)
+                } else if let Some(below) = rel.strip_prefix('/') {
+                    self.rootfs.join(below)
+                } else {
+                    root.join(rel)
                 };
                 none.insert(ProcFile::open(path)?)
             }

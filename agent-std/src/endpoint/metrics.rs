@@ -684,7 +684,7 @@ fn escape_label(out: &mut String, v: &str) {
 
 /// The node_exporter collectors `/metrics` serves, each with the part of the model it
 /// maps: a collector whose part failed is left out and reported unsuccessful.
-const COLLECTORS: [(&str, Parts); 12] = [
+const COLLECTORS: [(&str, Parts); 13] = [
     ("cpu", Parts::CPU),
     ("diskstats", Parts::DISKS),
     ("entropy", Parts::ENTROPY),
@@ -692,6 +692,7 @@ const COLLECTORS: [(&str, Parts); 12] = [
     ("loadavg", Parts::LOAD),
     ("meminfo", Parts::MEMORY_FIELDS),
     ("netdev", Parts::INTERFACES),
+    ("os", Parts::OS_RELEASE),
     ("pressure", Parts::PRESSURE),
     ("stat", Parts::CPU),
     ("time", Parts::CLOCKSOURCES),
@@ -802,6 +803,9 @@ pub(crate) fn render(
     }
     if on("time") {
         render_time(&model, &mut page);
+    }
+    if on("os") {
+        render_os(&model, &mut page);
     }
     // Kernels without CONFIG_PSI have no pressure files: no families, and the collector
     // reports no success, as node_exporter's does.
@@ -946,6 +950,60 @@ fn render_meminfo(model: &HostSnapshot, page: &mut Page<'_>) {
             &format!("Memory information field {}.", field.name),
             field.value as f64,
         );
+    }
+}
+
+/// node_exporter's os collector: os-release's identification as labels, and the
+/// major.minor of `VERSION_ID` as a number.
+fn render_os(model: &HostSnapshot, page: &mut Page<'_>) {
+    let get = |key: &str| {
+        model
+            .os_release
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let keys = [
+        ("build_id", "BUILD_ID"),
+        ("id", "ID"),
+        ("id_like", "ID_LIKE"),
+        ("image_id", "IMAGE_ID"),
+        ("image_version", "IMAGE_VERSION"),
+        ("name", "NAME"),
+        ("pretty_name", "PRETTY_NAME"),
+        ("variant", "VARIANT"),
+        ("variant_id", "VARIANT_ID"),
+        ("version", "VERSION"),
+        ("version_codename", "VERSION_CODENAME"),
+        ("version_id", "VERSION_ID"),
+    ];
+    let labels: Vec<(&str, &str)> = keys.iter().map(|(l, k)| (*l, get(k))).collect();
+    page.family(
+        "node_os_info",
+        "gauge",
+        "A metric with a constant '1' value labeled by build_id, id, id_like, image_id, image_version, name, pretty_name, variant, variant_id, version, version_codename, version_id.",
+    );
+    page.sample("node_os_info", &labels, 1.0);
+    // node_exporter's `^[0-9]+\.?[0-9]*`: the leading digits and at most one dot.
+    let version_id = get("VERSION_ID");
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let major = digits(version_id);
+    let mut end = major;
+    if major > 0 && version_id[major..].starts_with('.') {
+        end = major + 1 + digits(&version_id[major + 1..]);
+    }
+    if let Ok(version) = version_id[..end].trim_end_matches('.').parse::<f64>() {
+        page.family(
+            "node_os_version",
+            "gauge",
+            "Metric containing the major.minor part of the OS version.",
+        );
+        let labels = [
+            ("id", get("ID")),
+            ("id_like", get("ID_LIKE")),
+            ("name", get("NAME")),
+        ];
+        page.sample("node_os_version", &labels, version);
     }
 }
 

@@ -68,7 +68,13 @@ impl State {
             "/proc/sys/kernel/hostname",
             "/proc/sys/kernel/ostype",
             "/proc/sys/kernel/osrelease",
+            "/proc/sys/kernel/version",
+            "/proc/sys/kernel/domainname",
+            "/proc/sys/kernel/arch",
+            "/proc/sys/kernel/random/poolsize",
             "/proc/filesystems",
+            "/etc/os-release",
+            "/usr/lib/os-release",
         ] {
             let _ = self.fetch(remote, path).await;
         }
@@ -108,6 +114,16 @@ impl State {
             "/proc/mounts",
         ] {
             self.fetch(remote, path).await?;
+        }
+        // What the host's `/metrics` shows besides: kernels or containers may lack any.
+        for path in [
+            "/proc/vmstat",
+            "/proc/sys/fs/file-nr",
+            "/proc/sys/kernel/random/entropy_avail",
+            "/sys/devices/system/clocksource/clocksource0/available_clocksource",
+            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+        ] {
+            let _ = self.fetch(remote, path).await;
         }
         for zone in 0..THERMAL_ZONES {
             let path = format!("/sys/class/thermal/thermal_zone{zone}/temp");

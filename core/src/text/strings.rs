@@ -76,6 +76,11 @@ pub enum Escaping {
     /// C-style escapes `\n`, `\t`, `\\` (`seq_escape` with ESCAPE_SPACE|ESCAPE_SPECIAL:
     /// the `Name:` field of `/proc/<pid>/status`), plus octal for other control bytes.
     CStyle,
+    /// None: every byte stands for itself (a shell single-quoted or bare word).
+    Verbatim,
+    /// A shell double-quoted string's escapes: a backslash before `"`, `\\`, `$` or a
+    /// backtick stands for that character, any other backslash for itself (os-release(5)).
+    Shell,
 }
 
 /// Bytes as the kernel wrote them, escaped. [`Escaped::decoded`] undoes the escapes
@@ -133,9 +138,21 @@ impl Iterator for Unescape<'_> {
 
     fn next(&mut self) -> Option<u8> {
         let (&first, rest) = self.raw.split_first()?;
-        if first != b'\\' {
+        if first != b'\\' || self.escaping == Escaping::Verbatim {
             self.raw = rest;
             return Some(first);
+        }
+        if self.escaping == Escaping::Shell {
+            return match rest.split_first() {
+                Some((&e @ (b'"' | b'\\' | b'$' | b'`'), tail)) => {
+                    self.raw = tail;
+                    Some(e)
+                }
+                _ => {
+                    self.raw = rest;
+                    Some(b'\\')
+                }
+            };
         }
         // Three octal digits: the one form both escapings share.
         if let [a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', tail @ ..] = rest {
