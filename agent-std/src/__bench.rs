@@ -36,6 +36,7 @@ impl InMemoryHost {
         for (rel, bytes) in files {
             cache.store(rel, bytes, Instant::now());
         }
+        cache.mark_polled();
         InMemoryHost(Arc::new(cache))
     }
 

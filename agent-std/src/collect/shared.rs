@@ -88,6 +88,8 @@ pub fn statvfs(mount: &str) -> Option<Space> {
 struct Remote {
     spaces: HashMap<String, Space>,
     users: HashMap<u32, String>,
+    /// Whether the poller has stored one whole set of files.
+    polled: bool,
 }
 
 /// The `USER_HZ` a mirror's /proc/stat is read with: the remote kernel's is not known, and
@@ -217,6 +219,17 @@ impl ProcCache {
     /// Keeps the space of a remote mount (a mirror's poller).
     pub fn store_space(&self, mount: &str, space: Space) {
         lock(&self.remote).spaces.insert(mount.to_owned(), space);
+    }
+
+    /// Marks a mirror as holding one whole poll's files (its poller, at the end of a poll).
+    pub fn mark_polled(&self) {
+        lock(&self.remote).polled = true;
+    }
+
+    /// Whether there is a whole set of files to show: always for this host, after its
+    /// poller's first complete poll for a mirror.
+    pub fn polled(&self) -> bool {
+        self.root.is_some() || lock(&self.remote).polled
     }
 
     /// Keeps the remote host's user names, by uid (a mirror's poller).

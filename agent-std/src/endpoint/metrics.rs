@@ -709,6 +709,10 @@ pub(crate) fn render(
     collectors: Collectors,
     out: &mut String,
 ) -> io::Result<()> {
+    // A watched host's page once its files are all there, not a few collectors early.
+    if !proc.polled() {
+        return Err(io::Error::new(io::ErrorKind::NotFound, "not polled yet"));
+    }
     let mut page = Page(out);
     let mut parts = Parts::default();
     for (i, (_, part)) in COLLECTORS.iter().enumerate() {

@@ -148,6 +148,7 @@ impl State {
         let fib = remote.read("/proc/net/fib_trie").await.unwrap_or_default();
         let routes = remote.read("/proc/net/route").await.unwrap_or_default();
         self.notes.addresses = interface_addresses(&fib, &routes);
+        self.mirror.mark_polled();
         // A file that does not parse is the host's fault, not the connection's: the
         // client hears why, and the next poll tries again.
         match self.mirror.host(FAST_PARTS, Duration::ZERO) {

@@ -304,7 +304,8 @@ pub fn promtool_accepts(page: &str) {
         let camel_memory = (f.starts_with("node_memory_")
             || f.starts_with("ferrostat_ssh_memory_"))
             && f.ends_with("should be written in 'snake_case' not 'camelCase'");
-        let entropy_bits = f.starts_with("node_entropy_")
+        let entropy_bits = (f.starts_with("node_entropy_")
+            || f.starts_with("ferrostat_ssh_entropy_"))
             && f.ends_with("use base unit \"bytes\" instead of \"bits\"");
         assert!(camel_memory || entropy_bits, "{f}");
     }
