@@ -364,8 +364,13 @@ pub fn os_release(input: &[u8]) {
 /// Targets for files under /etc, by name.
 pub const ETC_TARGETS: &[(&str, Target)] = &[("os_release", os_release)];
 
-/// The /proc/sys targets, by name.
-pub const SYSCTL_TARGETS: &[(&str, Target)] = &[("sysctl", sysctl)];
+/// `/proc/net/snmp6`.
+pub fn net_snmp6(input: &[u8]) {
+    drain(input, net_snmp6::records(input));
+}
+
+/// The /proc targets added since the first sixteen, by name.
+pub const LATER_PROC_TARGETS: &[(&str, Target)] = &[("sysctl", sysctl), ("net_snmp6", net_snmp6)];
 
 /// A clocksource list: parses or fails inside the input, and a small capacity keeps a
 /// prefix of what a large one keeps.

@@ -13,7 +13,7 @@ fn replay_committed_fuzz_corpus() {
     let gateway: &[(&str, ferrostat_core::__fuzz::Target)] = &[];
     let targets = ferrostat_core::__fuzz::PROC_TARGETS
         .iter()
-        .chain(ferrostat_core::__fuzz::SYSCTL_TARGETS)
+        .chain(ferrostat_core::__fuzz::LATER_PROC_TARGETS)
         .chain(ferrostat_core::__fuzz::ETC_TARGETS)
         .chain(ferrostat_core::__fuzz::SYSFS_TARGETS)
         .chain(ferrostat_core::__fuzz::SFLOW_TARGETS)

@@ -18,8 +18,9 @@ use ferrostat_core::etc::os_release;
 use ferrostat_core::metrics::host::{fixed_name, push_counter_field, push_memory_field};
 use ferrostat_core::metrics::host::{CounterFields, MemoryFields};
 use ferrostat_core::metrics::HostSample;
+use ferrostat_core::procfs::pressure;
 use ferrostat_core::procfs::vmstat;
-use ferrostat_core::procfs::{diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, pressure};
+use ferrostat_core::procfs::{diskstats, loadavg, meminfo, mounts, net_dev, net_snmp, net_snmp6};
 use ferrostat_core::procfs::{stat, sysctl, uptime};
 use ferrostat_core::sysfs::{clocksource, thermal};
 
@@ -76,8 +77,10 @@ impl Parts {
     pub const CLOCKSOURCES: Parts = Parts(1 << 17);
     /// The snapshot's `os_release` (/etc/os-release, else /usr/lib/os-release).
     pub const OS_RELEASE: Parts = Parts(1 << 18);
+    /// The snapshot's `netstat_fields` (/proc/net/snmp, netstat and snmp6).
+    pub const NETSTAT_FIELDS: Parts = Parts(1 << 19);
     /// Everything above.
-    pub const ALL: Parts = Parts((1 << 19) - 1);
+    pub const ALL: Parts = Parts((1 << 20) - 1);
     /// What every Linux host has and a host summary shows: cpu, memory and its swap
     /// traffic, load, uptime, interfaces, disks, pressure, hostname (the `snapshot`
     /// command's sample).
@@ -135,6 +138,10 @@ pub struct HostSnapshot {
     /// The operating system's identification, `(KEY, value)` in the file's order, with
     /// [`Parts::OS_RELEASE`].
     pub os_release: Vec<(String, String)>,
+    /// Every counter of /proc/net/snmp, /proc/net/netstat and /proc/net/snmp6 as
+    /// `(Section_Name, value)` (`Tcp_ActiveOpens`, `TcpExt_ListenDrops`, `Ip6_InOctets`),
+    /// with [`Parts::NETSTAT_FIELDS`].
+    pub netstat_fields: Vec<(String, i64)>,
 }
 
 /// One clock source a clocksource device can use.
@@ -552,6 +559,36 @@ pub(super) fn fill(
             })(),
         );
     }
+    let mut netstat_fields = Vec::new();
+    if parts.contains(Parts::NETSTAT_FIELDS) {
+        attempt(
+            Parts::NETSTAT_FIELDS,
+            (|| {
+                // netstat and snmp6 are absent on some kernels (no IPv6): only snmp must be.
+                let tables = [
+                    ("net/snmp", Some(read("net/snmp")?)),
+                    ("net/netstat", read("net/netstat").ok()),
+                ];
+                for (rel, bytes) in tables {
+                    let Some(bytes) = bytes else {
+                        continue;
+                    };
+                    for record in net_snmp::records(&bytes) {
+                        let c = record.map_err(|e| invalid(rel, e))?;
+                        netstat_fields.push((format!("{}_{}", c.section, c.name), c.value));
+                    }
+                }
+                if let Ok(bytes) = read("net/snmp6") {
+                    for record in net_snmp6::records(&bytes) {
+                        let c = record.map_err(|e| invalid("net/snmp6", e))?;
+                        let value = i64::try_from(c.value).unwrap_or(i64::MAX);
+                        netstat_fields.push((format!("{}_{}", c.section, c.name), value));
+                    }
+                }
+                Ok(())
+            })(),
+        );
+    }
     let taken = Instant::now();
     HostSnapshot {
         taken,
@@ -565,6 +602,7 @@ pub(super) fn fill(
         uname,
         clocksources,
         os_release,
+        netstat_fields,
     }
 }
 

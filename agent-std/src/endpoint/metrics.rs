@@ -684,7 +684,7 @@ fn escape_label(out: &mut String, v: &str) {
 
 /// The node_exporter collectors `/metrics` serves, each with the part of the model it
 /// maps: a collector whose part failed is left out and reported unsuccessful.
-const COLLECTORS: [(&str, Parts); 13] = [
+const COLLECTORS: [(&str, Parts); 14] = [
     ("cpu", Parts::CPU),
     ("diskstats", Parts::DISKS),
     ("entropy", Parts::ENTROPY),
@@ -692,6 +692,7 @@ const COLLECTORS: [(&str, Parts); 13] = [
     ("loadavg", Parts::LOAD),
     ("meminfo", Parts::MEMORY_FIELDS),
     ("netdev", Parts::INTERFACES),
+    ("netstat", Parts::NETSTAT_FIELDS),
     ("os", Parts::OS_RELEASE),
     ("pressure", Parts::PRESSURE),
     ("stat", Parts::CPU),
@@ -810,6 +811,9 @@ pub(crate) fn render(
     }
     if on("os") {
         render_os(&model, &mut page);
+    }
+    if on("netstat") {
+        render_netstat(&model, &mut page);
     }
     // Kernels without CONFIG_PSI have no pressure files: no families, and the collector
     // reports no success, as node_exporter's does.
@@ -954,6 +958,53 @@ fn render_meminfo(model: &HostSnapshot, page: &mut Page<'_>) {
             &format!("Memory information field {}.", field.name),
             field.value as f64,
         );
+    }
+}
+
+/// node_exporter's netstat collector with its default `--collector.netstat.fields`:
+/// `^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$`.
+fn render_netstat(model: &HostSnapshot, page: &mut Page<'_>) {
+    let default_field = |name: &str| {
+        let Some((section, field)) = name.split_once('_') else {
+            return false;
+        };
+        let any = |list: &[&str]| list.contains(&field);
+        any(&["InErrors", "InErrs"])
+            || name == "Ip_Forwarding"
+            || (matches!(section, "Ip6" | "IpExt") && any(&["InOctets", "OutOctets"]))
+            || (matches!(section, "Icmp" | "Icmp6") && any(&["InMsgs", "OutMsgs"]))
+            || (section == "TcpExt"
+                && (field.starts_with("Listen")
+                    || field.starts_with("Syncookies")
+                    || any(&["TCPSynRetrans", "TCPTimeouts", "TCPOFOQueue", "TCPRcvQDrop"])))
+            || (section == "Tcp"
+                && any(&[
+                    "ActiveOpens",
+                    "InSegs",
+                    "OutSegs",
+                    "OutRsts",
+                    "PassiveOpens",
+                    "RetransSegs",
+                    "CurrEstab",
+                ]))
+            || (matches!(section, "Udp" | "Udp6")
+                && any(&[
+                    "InDatagrams",
+                    "OutDatagrams",
+                    "NoPorts",
+                    "RcvbufErrors",
+                    "SndbufErrors",
+                ]))
+    };
+    for (name, value) in &model.netstat_fields {
+        if default_field(name) {
+            page.single(
+                &format!("node_netstat_{name}"),
+                "untyped",
+                &format!("Statistic {}.", name.replace('_', "")),
+                *value as f64,
+            );
+        }
     }
 }
 

@@ -292,8 +292,8 @@ pub fn promtool(page: &str) -> (i32, Vec<String>) {
 
 /// promtool parses the page, and its only remarks are those node_exporter's own page gets
 /// for the same names (checked against it in tests/serve.rs): the camelCase of the
-/// node_memory_ names (and the same names for hosts watched over SSH), and the entropy
-/// counted in bits.
+/// node_memory_ and node_netstat_ names (and the same names for hosts watched over
+/// SSH), and the entropy counted in bits.
 pub fn promtool_accepts(page: &str) {
     let (code, findings) = promtool(page);
     assert!(
@@ -301,8 +301,14 @@ pub fn promtool_accepts(page: &str) {
         "promtool could not parse the page: {findings:?}"
     );
     for f in &findings {
-        let camel_memory = (f.starts_with("node_memory_")
-            || f.starts_with("ferrostat_ssh_memory_"))
+        let camel_memory = [
+            "node_memory_",
+            "node_netstat_",
+            "ferrostat_ssh_memory_",
+            "ferrostat_ssh_netstat_",
+        ]
+        .iter()
+        .any(|p| f.starts_with(p))
             && f.ends_with("should be written in 'snake_case' not 'camelCase'");
         let entropy_bits = (f.starts_with("node_entropy_")
             || f.starts_with("ferrostat_ssh_entropy_"))

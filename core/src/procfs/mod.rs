@@ -12,6 +12,7 @@ pub mod mountinfo;
 pub mod mounts;
 pub mod net_dev;
 pub mod net_snmp;
+pub mod net_snmp6;
 pub mod pid_io;
 pub mod pid_stat;
 pub mod pid_statm;
