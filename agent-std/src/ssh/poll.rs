@@ -117,6 +117,8 @@ impl State {
         }
         // What the host's `/metrics` shows besides: kernels or containers may lack any.
         for path in [
+            "/proc/net/netstat",
+            "/proc/net/snmp6",
             "/proc/vmstat",
             "/proc/sys/fs/file-nr",
             "/proc/sys/kernel/random/entropy_avail",
