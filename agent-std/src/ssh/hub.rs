@@ -352,6 +352,9 @@ async fn poll(hub: Arc<Hub>, target: Target, watch: Arc<Watch>, first: Remote, s
                 .processes(r)
                 .await
                 .map(|evs| evs.into_iter().for_each(|(n, m)| send(n, m)));
+            if result.is_ok() {
+                state.metrics_files(r).await;
+            }
         }
         if let Err(e) = result {
             let error = format!("connection lost: {e}; reconnecting");

@@ -115,18 +115,6 @@ impl State {
         ] {
             self.fetch(remote, path).await?;
         }
-        // What the host's `/metrics` shows besides: kernels or containers may lack any.
-        for path in [
-            "/proc/net/netstat",
-            "/proc/net/snmp6",
-            "/proc/vmstat",
-            "/proc/sys/fs/file-nr",
-            "/proc/sys/kernel/random/entropy_avail",
-            "/sys/devices/system/clocksource/clocksource0/available_clocksource",
-            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-        ] {
-            let _ = self.fetch(remote, path).await;
-        }
         for zone in 0..THERMAL_ZONES {
             let path = format!("/sys/class/thermal/thermal_zone{zone}/temp");
             if self.fetch(remote, &path).await.is_err() {
@@ -159,6 +147,24 @@ impl State {
                 "error",
                 serde_json::json!({ "error": format!("unreadable host data: {e}") }),
             )]),
+        }
+    }
+
+    /// What only the host's `/metrics` shows (vmstat, file handles, entropy, netstat,
+    /// clock sources), read after the events of a poll were sent, on the process
+    /// period: the events' latency does not pay for them. Kernels or containers may lack
+    /// any of them.
+    pub async fn metrics_files(&mut self, remote: &Remote) {
+        for path in [
+            "/proc/net/netstat",
+            "/proc/net/snmp6",
+            "/proc/vmstat",
+            "/proc/sys/fs/file-nr",
+            "/proc/sys/kernel/random/entropy_avail",
+            "/sys/devices/system/clocksource/clocksource0/available_clocksource",
+            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+        ] {
+            let _ = self.fetch(remote, path).await;
         }
     }
 
