@@ -17,7 +17,7 @@ use ferrostat_core::procfs::cpuinfo;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::collect::host::HostSnapshot;
+use crate::collect::host::{HostSnapshot, Parts};
 use crate::collect::shared::ProcessSnapshot;
 
 /// One poll's events: (camelCase name, message without the target fields).
@@ -582,23 +582,46 @@ impl Renderer {
     /// uptime, loadavg, netDev, netStat, temp, disk, then rough.
     pub fn fast(&mut self, model: &std::sync::Arc<HostSnapshot>, notes: &InterfaceNotes) -> Events {
         let prev = self.prev.replace(model.clone());
+        // An event whose files did not read or parse is left out this poll, and the
+        // client hears why; the others are sent.
+        let ok = |p: Parts| model.error(p).is_none();
         let mut out = Events::new();
-        if let Some(prev) = &prev {
+        if let Some(prev) = prev
+            .as_ref()
+            .filter(|p| ok(Parts::CPU) && p.error(Parts::CPU).is_none())
+        {
             out.push(self.cpu_performance(prev, model));
         }
-        out.push(self.memory(&model.sample.memory));
-        out.push(uptime(model.sample.uptime_secs));
-        out.extend(self.loadavg(model));
+        if ok(Parts::MEMORY) {
+            out.push(self.memory(&model.sample.memory));
+        }
+        if ok(Parts::UPTIME) {
+            out.push(uptime(model.sample.uptime_secs));
+        }
+        if ok(Parts::LOAD) {
+            out.extend(self.loadavg(model));
+        }
         let elapsed_ms = prev.as_ref().map_or(0, |p| {
             model
                 .read_at
                 .saturating_duration_since(p.read_at)
                 .as_millis() as u64
         });
-        out.push(self.net_dev(prev.as_deref(), model, notes, elapsed_ms));
-        out.push(net_stat(model));
+        if ok(Parts::INTERFACES) {
+            out.push(self.net_dev(prev.as_deref(), model, notes, elapsed_ms));
+        }
+        if ok(Parts::TRANSPORT) {
+            out.push(net_stat(model));
+        }
         out.extend(self.temp(model));
-        out.push(self.disk(prev.as_deref(), model, elapsed_ms));
+        if ok(Parts::DISKS | Parts::FILESYSTEMS) {
+            out.push(self.disk(prev.as_deref(), model, elapsed_ms));
+        }
+        if !model.failed.is_empty() {
+            let why: Vec<&str> = model.failed.iter().map(|(_, e)| e.as_str()).collect();
+            let error = format!("unreadable host data: {}", why.join("; "));
+            out.push(("error", serde_json::json!({ "error": error })));
+        }
         out.push(event("rough", &self.rough));
         out
     }
@@ -1093,5 +1116,23 @@ mod tests {
         assert_eq!(rough["Temp"]["highestTemp"], 12376);
         assert_eq!(rough["Loadavg"]["oneOccupy"], 0.4);
         assert_eq!(rough["Net"]["upBytesH"], net["netDevTotal"]["upBytesH"]);
+
+        // A file that does not parse costs its own event only, and the client hears why.
+        mirror.store(
+            "net/snmp",
+            b"Tcp: ActiveOpens\nTcp: many\n",
+            t0 + Duration::from_secs(4),
+        );
+        let third = r.fast(&mirror.host_partial(FAST_PARTS, Duration::ZERO), &notes);
+        let names: Vec<&str> = third.iter().map(|(n, _)| *n).collect();
+        assert!(
+            !names.contains(&"netStat") && names.contains(&"memoryPerformance"),
+            "{names:?}"
+        );
+        let error = &third.iter().find(|(n, _)| *n == "error").unwrap().1;
+        assert!(
+            error["error"].as_str().unwrap().contains("net/snmp"),
+            "{error}"
+        );
     }
 }
