@@ -38,6 +38,8 @@ pub struct State {
     mirror: Arc<ProcCache>,
     /// Whether the files that do not change while connected were read.
     identity_read: bool,
+    /// Whether those only `/metrics` shows were.
+    metrics_identity_read: bool,
     notes: InterfaceNotes,
     events: Renderer,
 }
@@ -48,6 +50,7 @@ impl State {
         State {
             mirror,
             identity_read: false,
+            metrics_identity_read: false,
             notes: InterfaceNotes::default(),
             events: Renderer::default(),
         }
@@ -68,13 +71,7 @@ impl State {
             "/proc/sys/kernel/hostname",
             "/proc/sys/kernel/ostype",
             "/proc/sys/kernel/osrelease",
-            "/proc/sys/kernel/version",
-            "/proc/sys/kernel/domainname",
-            "/proc/sys/kernel/arch",
-            "/proc/sys/kernel/random/poolsize",
             "/proc/filesystems",
-            "/etc/os-release",
-            "/usr/lib/os-release",
         ] {
             let _ = self.fetch(remote, path).await;
         }
@@ -150,6 +147,21 @@ impl State {
     /// period: the events' latency does not pay for them. Kernels or containers may lack
     /// any of them.
     pub async fn metrics_files(&mut self, remote: &Remote) {
+        if !self.metrics_identity_read {
+            // What does not change while connected: uname's names, the pool size,
+            // os-release.
+            for path in [
+                "/proc/sys/kernel/version",
+                "/proc/sys/kernel/domainname",
+                "/proc/sys/kernel/arch",
+                "/proc/sys/kernel/random/poolsize",
+                "/etc/os-release",
+                "/usr/lib/os-release",
+            ] {
+                let _ = self.fetch(remote, path).await;
+            }
+            self.metrics_identity_read = true;
+        }
         for path in [
             "/proc/net/netstat",
             "/proc/net/snmp6",
