@@ -154,7 +154,7 @@ impl Iterator for Unescape<'_> {
                 }
             };
         }
-        // Three octal digits: the one form both escapings share.
+        // Three octal digits: the one form Octal and CStyle share.
         if let [a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', tail @ ..] = rest {
             self.raw = tail;
             return Some(((a - b'0') << 6) | ((b - b'0') << 3) | (c - b'0'));
